@@ -1,0 +1,105 @@
+"""The baseline store: a run saved as versioned JSON, written atomically.
+
+A baseline and a saved run (`--save-run`) share one format, so any run can become the baseline
+and `compare` can take either. A write goes to a temporary file in the same directory and is
+moved into place with `os.replace`: a crash or Ctrl-C never leaves a half-written baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from canary_eval.errors import BaselineError
+from canary_eval.models import (
+    Behaviour,
+    CallError,
+    CaseResult,
+    RunInfo,
+    RunResult,
+    Score,
+    Usage,
+)
+
+SCHEMA_VERSION = 1
+FORMAT = "canary-eval/run"
+
+
+def run_to_dict(run: RunResult) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "info": asdict(run.info),
+        "cases": [asdict(case) for case in run.cases],
+    }
+
+
+def save_run(path: Path, run: RunResult) -> None:
+    write_atomic(path, json.dumps(run_to_dict(run), indent=1, ensure_ascii=False) + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_run(path: Path, *, suite: str | None = None, what: str = "baseline") -> RunResult:
+    """Read a saved run; missing, corrupt or another suite's file is a BaselineError."""
+    hint = f"create one with `canary baseline SUITE.yaml`" if what == "baseline" else ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(f"no {what} here; {hint}".rstrip("; "), path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"cannot read {what}: {exc}", path=path) from None
+    except json.JSONDecodeError as exc:
+        raise BaselineError(
+            f"corrupt {what} (invalid JSON: {exc.msg}); {hint}".rstrip("; "), path=path, line=exc.lineno
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BaselineError(f"not a canary {what} file; {hint}".rstrip("; "), path=path)
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise BaselineError(
+            f"{what} schema version {data.get('schema_version')} is not {SCHEMA_VERSION}; "
+            "record a new one with `canary baseline`",
+            path=path,
+        )
+    try:
+        run = _run_from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BaselineError(f"corrupt {what}: {exc}; {hint}".rstrip("; "), path=path) from None
+    if suite is not None and run.info.suite != suite:
+        raise BaselineError(
+            f"{what} belongs to suite '{run.info.suite}', not '{suite}'; {hint}".rstrip("; "),
+            path=path,
+        )
+    return run
+
+
+def _run_from_dict(data: dict[str, Any]) -> RunResult:
+    info = RunInfo(**data["info"])
+    return RunResult(info, tuple(_case(c) for c in data["cases"]))
+
+
+def _case(raw: dict[str, Any]) -> CaseResult:
+    fields = dict(raw)
+    fields["scores"] = tuple(Score(**s) for s in raw.get("scores", ()))
+    fields["error"] = CallError(**raw["error"]) if raw.get("error") else None
+    fields["usage"] = Usage(**raw.get("usage", {}))
+    fields["behaviour"] = Behaviour(**raw.get("behaviour", {}))
+    fields["samples"] = tuple(raw.get("samples", ()))
+    return CaseResult(**fields)

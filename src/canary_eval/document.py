@@ -1,0 +1,77 @@
+"""YAML documents that remember the line of every key, so errors can point at it.
+
+The data is built by `yaml.safe_load`; the lines come from composing the same text into nodes
+(composition builds no objects, so it is as safe as safe_load).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from canary_eval.errors import InputError
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """Parsed YAML plus the 1-based line where each key path starts."""
+
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, key: KeyPath) -> int | None:
+        """The line of `key`, or of its nearest ancestor that has one."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+
+def format_key(key: KeyPath) -> str:
+    """`("provider", "concurrency")` -> `provider.concurrency`; `("cases", 3)` -> `cases[3]`."""
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def load_document(path: Path, error: type[InputError]) -> Document:
+    """Read and parse `path`; a missing file or bad YAML raises `error` naming the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read: {exc}", path=path) from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise error(f"invalid YAML: {exc.problem or exc.context}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise error(f"invalid YAML: {exc}", path=path) from None
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _collect(node, (), lines)
+    return Document(path, data, lines)
+
+
+def _collect(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int]) -> None:
+    lines.setdefault(key, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            child = (*key, str(k.value))
+            lines[child] = k.start_mark.line + 1
+            _collect(v, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _collect(item, (*key, i), lines)

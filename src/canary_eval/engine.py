@@ -1,0 +1,155 @@
+"""Runs prompts through a provider: bounded adaptive concurrency, pacing, retries with backoff,
+a fallback provider, and a deadline. Every call ends as a completion or a classified error.
+
+Retries use exponential backoff with full jitter and honour what the server asked for
+(`Retry-After`, `retry-after-ms`, `x-ratelimit-reset-*`). A rejected key (401/403) is an
+`AuthError` that stops the whole run at once: retrying cannot fix it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from canary_eval.limits import AdaptiveLimit, Pacer
+from canary_eval.models import CallError, CallOutcome, Completion
+from canary_eval.providers import CallFailure, ChatRequest, Provider
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 30.0
+
+
+@dataclass
+class Progress:
+    """Live counters for a progress display."""
+
+    total: int
+    done: int = 0
+    errors: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    concurrency: int = 0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class _Attempts:
+    count: int = 0
+    rate_limited: int = 0
+
+
+@dataclass
+class Engine:
+    provider: Provider
+    fallback: Provider | None = None
+    concurrency: int | None = None
+    on_progress: ProgressCallback | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+    async def run(
+        self, requests: Sequence[ChatRequest], *, deadline_s: float | None = None
+    ) -> list[CallOutcome]:
+        """Send every request; the outcomes come back in the order of `requests`."""
+        config = self.provider.config
+        self.limit = AdaptiveLimit(self.concurrency or config.concurrency, config.adaptive)
+        self.pacer = Pacer(config.rpm, config.tpm)
+        self.pacer.start_full()
+        self.progress = Progress(total=len(requests), concurrency=self.limit.limit)
+        tasks = [asyncio.ensure_future(self._one(r)) for r in requests]
+        try:
+            done, pending = await asyncio.wait(
+                tasks, timeout=deadline_s, return_when=asyncio.FIRST_EXCEPTION
+            )
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return [
+            task.result() if task in done else _unfinished(req, deadline_s)
+            for task, req in zip(tasks, requests, strict=True)
+        ]
+
+    async def _one(self, request: ChatRequest) -> CallOutcome:
+        started = time.monotonic()
+        attempts = _Attempts()
+        try:
+            completion = await self._with_retries(self.provider, request, attempts)
+            outcome = CallOutcome(request.case.id, completion)
+        except CallFailure as failure:
+            outcome = CallOutcome(
+                request.case.id, None, CallError(failure.kind, failure.message, failure.status)
+            )
+            if self.fallback is not None:
+                try:
+                    completion = await self._with_retries(self.fallback, request, attempts)
+                    outcome = CallOutcome(request.case.id, completion, fallback=True)
+                except CallFailure:
+                    pass  # the primary's error is the one worth reporting
+        outcome = CallOutcome(
+            outcome.case_id,
+            outcome.completion,
+            outcome.error,
+            latency_ms=(time.monotonic() - started) * 1000,
+            attempts=attempts.count,
+            rate_limited=attempts.rate_limited,
+            fallback=outcome.fallback,
+        )
+        self._report(outcome)
+        return outcome
+
+    async def _with_retries(
+        self, provider: Provider, request: ChatRequest, attempts: _Attempts
+    ) -> Completion:
+        config = provider.config
+        estimate = (len(request.user) + len(request.system or "")) // 4 + config.max_tokens
+        for attempt in range(config.max_retries + 1):
+            await self.pacer.wait(estimate)
+            await self.limit.acquire()
+            attempts.count += 1
+            try:
+                completion = await provider.complete(request)
+            except CallFailure as failure:
+                if failure.kind == "rate_limited":
+                    attempts.rate_limited += 1
+                    self.progress.rate_limited += 1
+                    self.limit.on_throttled()
+                    if failure.retry_after_s is not None:
+                        self.pacer.hold(failure.retry_after_s)
+                if not failure.retryable or attempt == config.max_retries:
+                    raise
+                self.progress.retries += 1
+                wait = self._backoff(attempt, failure.retry_after_s)
+            else:
+                await self.limit.on_success()
+                if completion.requests_remaining == 0 and completion.reset_s:
+                    self.pacer.hold(completion.reset_s)
+                return completion
+            finally:
+                await self.limit.release()
+                self.progress.concurrency = self.limit.limit
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt raises")
+
+    def _backoff(self, attempt: int, asked_s: float | None) -> float:
+        """Full jitter (AWS architecture blog), never less than what the server asked for."""
+        jitter = self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+        return max(jitter, asked_s) if asked_s is not None else jitter
+
+    def _report(self, outcome: CallOutcome) -> None:
+        self.progress.done += 1
+        self.progress.errors += outcome.error is not None
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+
+def _unfinished(request: ChatRequest, deadline_s: float | None) -> CallOutcome:
+    message = f"not finished within the {deadline_s:g}s deadline" if deadline_s else "cancelled"
+    return CallOutcome(request.case.id, None, CallError("deadline", message))

@@ -1,0 +1,115 @@
+"""Figures of one run on their own: operational (latency, cost, errors, rate limits, fallback),
+behaviour (length, refusals, hedging) and the served model versions."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from canary_eval.models import CaseResult, RunResult
+
+
+@dataclass(frozen=True)
+class OpsFigures:
+    cases: int
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_p99_ms: float
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    cost_per_case_usd: float
+    retries: int
+    rate_limited: int
+    error_rate: float
+    errors_by_kind: Mapping[str, int] = field(default_factory=dict)
+    fallback_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class BehaviourFigures:
+    answered: int
+    mean_chars: float
+    mean_words: float
+    refusals: int
+    hedged: int
+    hedges_per_100_words: float
+
+    @property
+    def refusal_rate(self) -> float:
+        return self.refusals / self.answered if self.answered else 0.0
+
+    @property
+    def hedging_rate(self) -> float:
+        return self.hedged / self.answered if self.answered else 0.0
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default), 0.0 for no values."""
+    data = sorted(values)
+    if not data:
+        return 0.0
+    position = (len(data) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (position - low)
+
+
+def ops_figures(run: RunResult) -> OpsFigures:
+    cases = run.cases
+    answered = [c for c in cases if c.error is None]
+    latencies = [c.latency_ms for c in answered]
+    tokens_in = sum(c.usage.input_tokens for c in cases)
+    tokens_out = sum(c.usage.output_tokens for c in cases)
+    pricing = run.info.pricing
+    cost = (
+        tokens_in * pricing.get("input_per_mtok", 0.0)
+        + tokens_out * pricing.get("output_per_mtok", 0.0)
+    ) / 1e6
+    n = len(cases)
+    return OpsFigures(
+        cases=n,
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
+        latency_p99_ms=percentile(latencies, 99),
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        cost_usd=cost,
+        cost_per_case_usd=cost / len(answered) if answered else 0.0,
+        retries=sum(max(0, c.attempts - 1) for c in cases),
+        rate_limited=sum(c.rate_limited for c in cases),
+        error_rate=(n - len(answered)) / n if n else 0.0,
+        errors_by_kind=dict(Counter(c.error.kind for c in cases if c.error)),
+        fallback_share=sum(c.fallback for c in cases) / n if n else 0.0,
+    )
+
+
+def behaviour_figures(cases: Iterable[CaseResult]) -> BehaviourFigures:
+    answered = [c for c in cases if c.output is not None]
+    words = sum(c.behaviour.words for c in answered)
+    return BehaviourFigures(
+        answered=len(answered),
+        mean_chars=statistics.fmean(c.behaviour.chars for c in answered) if answered else 0.0,
+        mean_words=statistics.fmean(c.behaviour.words for c in answered) if answered else 0.0,
+        refusals=sum(c.behaviour.refused for c in answered),
+        hedged=sum(c.behaviour.hedged for c in answered),
+        hedges_per_100_words=100 * sum(c.behaviour.hedges for c in answered) / words if words else 0.0,
+    )
+
+
+def model_versions(run: RunResult) -> dict[str, int]:
+    """Served model name and fingerprint -> how many answers came from it."""
+    return dict(Counter(served_label(c) for c in run.cases if c.error is None).most_common())
+
+
+def served_label(case: CaseResult) -> str:
+    model = case.model or "unknown"
+    return f"{model} ({case.fingerprint})" if case.fingerprint else model
+
+
+def served_model(run: RunResult) -> str | None:
+    """The majority served model of a run."""
+    versions = model_versions(run)
+    return next(iter(versions), None)

@@ -1,0 +1,207 @@
+"""The values that flow through a canary run: cases in, completions, scores and results out.
+
+All are frozen dataclasses: each stage returns new values and never mutates what it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ErrorKind = Literal[
+    "timeout",
+    "rate_limited",
+    "server_error",
+    "client_error",
+    "connect_error",
+    "malformed_response",
+    "content_filter",
+    "truncated",
+    "refusal",
+    "deadline",
+    "cancelled",
+]
+
+
+@dataclass(frozen=True)
+class ScorerSpec:
+    """One scorer as configured: its registered type, its parameters and its weight."""
+
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+    key: str = ""  # where it was configured, for error messages: "scorers[1]"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One eval case. `fields` holds every field of the case, for prompt slots.
+
+    `reference` is the first reference; `references` all of them (a case may accept several).
+    """
+
+    id: str
+    input: str
+    reference: str | None = None
+    references: tuple[str, ...] = ()
+    intent: str | None = None
+    scorers: tuple[ScorerSpec, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
+    line: int | None = None  # where the case starts in its file, when known
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    path: str
+    cases: tuple[Case, ...]
+    hash: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a provider returned for one successful call."""
+
+    text: str
+    model: str | None = None
+    fingerprint: str | None = None
+    usage: Usage = Usage()
+    finish_reason: str | None = None
+    refusal: str | None = None  # the provider's own refusal field, when it has one
+    # Rate-limit headroom the server reported with this answer, for pacing the next requests.
+    requests_remaining: int | None = None
+    reset_s: float | None = None
+
+
+@dataclass(frozen=True)
+class CallError:
+    """Why a case has no output."""
+
+    kind: ErrorKind
+    message: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A case after the engine is done with it: a completion or an error, plus what it took."""
+
+    case_id: str
+    completion: Completion | None
+    error: CallError | None = None
+    latency_ms: float = 0.0
+    attempts: int = 1
+    rate_limited: int = 0  # 429 answers seen on the way
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Score:
+    """One scorer's verdict on one output: a value in [0, 1], a pass flag and why."""
+
+    value: float
+    passed: bool
+    explanation: str = ""
+    scorer: str = ""
+    invalid: bool = False  # the scorer could not decide (for example an unparsable judge verdict)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Measures of how an output looks, taken on every case whether or not it is scored."""
+
+    chars: int = 0
+    words: int = 0
+    refused: bool = False  # a full refusal (the provider's refusal field counts as one)
+    hedges: int = 0  # hedge words in the output
+    tokens: int = 0  # output tokens: the provider's count, else estimated as chars / 4
+    partial_refusal: bool = False  # refusal language around a substantive answer
+    format_ok: bool | None = None  # None unless the case asks for a format (JSON)
+
+    @property
+    def hedged(self) -> bool:
+        return self.hedges > 0
+
+    @property
+    def hedges_per_100_words(self) -> float:
+        return 100.0 * self.hedges / self.words if self.words else 0.0
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case of a run, scored. `score` is None when the case errored."""
+
+    id: str
+    intent: str | None
+    content_hash: str
+    output: str | None
+    score: float | None
+    scores: tuple[Score, ...] = ()
+    error: CallError | None = None
+    latency_ms: float = 0.0
+    usage: Usage = Usage()
+    model: str | None = None
+    fingerprint: str | None = None
+    attempts: int = 1
+    rate_limited: int = 0
+    fallback: bool = False
+    behaviour: Behaviour = Behaviour()
+    samples: tuple[float, ...] = ()  # per-repeat scores when the case ran more than once
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.score is not None and all(s.passed for s in self.scores if not s.invalid)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run was: the suite, the inputs' hashes and the provider it talked to."""
+
+    suite: str
+    evalset_hash: str
+    prompt_hash: str
+    provider: str
+    model: str
+    created_at: str  # ISO 8601, UTC
+    scorers_hash: str = ""
+    repeats: int = 1
+    pricing: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    info: RunInfo
+    cases: tuple[CaseResult, ...]
+
+    def by_id(self) -> dict[str, CaseResult]:
+        return {c.id: c for c in self.cases}
+
+
+Verdict = Literal["pass", "suspect", "regression", "error"]
+Layer = Literal["quality", "intent", "behaviour", "ops", "model", "drift", "signals"]
+Severity = Literal["info", "warning", "critical"]
+
+VERDICT_EXIT_CODES: Mapping[str, int] = {"pass": 0, "suspect": 0, "regression": 1, "error": 3}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One finding worth a person's attention. `failing` alerts decide the verdict."""
+
+    layer: Layer
+    metric: str
+    message: str
+    severity: Severity = "critical"
+    failing: bool = True
+    intent: str | None = None
+    observed: float | None = None
+    allowed: float | None = None

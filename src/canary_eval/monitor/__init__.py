@@ -1,0 +1,24 @@
+"""Production monitoring: operations, user signals, intents and input drift from production logs.
+
+`run_monitor(config_path)` reads a MONITOR.yaml, streams the call logs and feedback events it
+names, and compares the current window with the reference window before it, overall and per
+intent; `monitor_report_dict(result)` is the JSON report. The heavy modules (numpy, scikit-learn)
+load on first use, so importing this package keeps `canary --help` fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from canary_eval.monitor.run import MonitorResult, monitor_report_dict, run_monitor
+
+__all__ = ["MonitorResult", "monitor_report_dict", "run_monitor"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from canary_eval.monitor import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

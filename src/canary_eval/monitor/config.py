@@ -1,0 +1,219 @@
+"""MONITOR.yaml: where the production logs are, how their fields map, windows and gates.
+
+```yaml
+name: support-bot
+calls: logs/calls-*.jsonl          # glob or list of globs, relative to this file; "-" is stdin
+feedback: logs/feedback-*.jsonl    # optional
+fields: {ts: timestamp, task_id: conversation.id}   # canonical -> source; dotted paths nest
+feedback_fields: {ts: created_at}  # optional overrides of `fields` for the feedback stream
+window: 24h                        # current window, ending at the newest record or --until
+reference: 7d                      # the reference window just before it
+pricing: {input_per_mtok: 0.15, output_per_mtok: 0.60}   # for records without cost_usd
+evalset: ../evalsets/support-bot.yaml   # intents for the classifier, cases for coverage
+intents: {extra_examples: [intents.jsonl], min_confidence: 0.5}
+max_malformed_share: 0.01          # above it the run stops with exit 2
+seed: 0                            # sampling and drift tests are seeded
+sample_size: 5000                  # texts kept per window for drift
+thresholds:                        # every gate is off until configured
+  ops:      {max_p95_latency_increase: 0.5, max_error_rate_increase: 0.02,
+             max_rate_limited_increase: 0.05, max_fallback_increase: 0.05,
+             max_cost_per_task_increase: 0.2, max_tokens_per_task_increase: 0.25,
+             min_calls: 100, alpha: 0.05}
+  signals:  {max_thumbs_down_rate_increase: 0.05, max_escalation_rate_increase: 0.03,
+             max_acceptance_rate_drop: 0.05, max_edit_rate_increase: 0.05, max_csat_drop: 0.3,
+             min_tasks: 50, alpha: 0.05}
+  drift:    {auc_alpha: 0.05, min_auc: 0.55, max_psi: 0.2, max_length_ks: 0.1,
+             max_uncovered_share: 0.1, coverage_floor: 0.25, overrepresented_ratio: 3.0,
+             min_share: 0.02, alpha: 0.05}
+```
+
+Relative gates (`*_latency_*`, `*_per_task_*`) compare current / reference - 1; rate gates are
+absolute increases of a share, and only breach when a one-sided two-proportion test (Holm-corrected
+across intents) is significant at `alpha`. `min_calls` / `min_tasks` keep tiny intents out of gates.
+The values above are the suggested ones; `min_calls` 100, `min_tasks` 50, `alpha` 0.05,
+`coverage_floor` 0.25 and `min_share` 0.02 are also the defaults of those non-gate settings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from canary_eval.document import Document, load_document
+from canary_eval.errors import ConfigError
+from canary_eval.schemas import validate
+
+CALL_FIELDS = (
+    "ts",
+    "task_id",
+    "input",
+    "output",
+    "intent",
+    "latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "status",
+    "fallback",
+    "model",
+)
+FEEDBACK_FIELDS = ("ts", "task_id", "event", "value")
+STDIN = "-"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class Pricing:
+    input_per_mtok: float
+    output_per_mtok: float
+
+
+@dataclass(frozen=True)
+class OpsThresholds:
+    max_p95_latency_increase: float | None = None
+    max_error_rate_increase: float | None = None
+    max_rate_limited_increase: float | None = None
+    max_fallback_increase: float | None = None
+    max_cost_per_task_increase: float | None = None
+    max_tokens_per_task_increase: float | None = None
+    min_calls: int = 100
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class SignalThresholds:
+    max_thumbs_down_rate_increase: float | None = None
+    max_escalation_rate_increase: float | None = None
+    max_acceptance_rate_drop: float | None = None
+    max_edit_rate_increase: float | None = None
+    max_csat_drop: float | None = None
+    min_tasks: int = 50
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    auc_alpha: float | None = None
+    min_auc: float | None = None
+    max_psi: float | None = None
+    max_length_ks: float | None = None
+    max_uncovered_share: float | None = None
+    coverage_floor: float = 0.25
+    overrepresented_ratio: float | None = None
+    min_share: float = 0.02
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """A validated monitor config; every path is resolved against the config file's folder."""
+
+    path: Path
+    name: str
+    calls: tuple[str, ...]
+    feedback: tuple[str, ...] = ()
+    call_fields: Mapping[str, str] = field(default_factory=dict)
+    feedback_fields: Mapping[str, str] = field(default_factory=dict)
+    window: timedelta = timedelta(hours=24)
+    reference: timedelta = timedelta(days=7)
+    pricing: Pricing | None = None
+    evalset: Path | None = None
+    extra_examples: tuple[Path, ...] = ()
+    min_confidence: float = 0.5
+    max_malformed_share: float = 0.01
+    seed: int = 0
+    sample_size: int = 5000
+    ops: OpsThresholds = OpsThresholds()
+    signals: SignalThresholds = SignalThresholds()
+    drift: DriftThresholds = DriftThresholds()
+
+
+def parse_duration(text: str) -> timedelta:
+    """'24h' -> timedelta(hours=24); units s, m, h, d, w."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 24h, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def load_monitor_config(path: Path) -> MonitorConfig:
+    """Read, validate and resolve a MONITOR.yaml; raises ConfigError naming file, line and key."""
+    doc = load_document(Path(path), ConfigError)
+    if not isinstance(doc.data, dict):
+        raise ConfigError("a monitor config must be a mapping", path=doc.path)
+    validate(doc, "monitor", ConfigError)
+    return _build(doc)
+
+
+def _build(doc: Document) -> MonitorConfig:
+    raw: dict[str, Any] = doc.data
+    path = doc.path
+    base = path.parent
+    known_fields = set(CALL_FIELDS) | set(FEEDBACK_FIELDS)
+    call_fields = _fields(doc, "fields", known_fields)
+    overrides = _fields(doc, "feedback_fields", set(FEEDBACK_FIELDS))
+    feedback_fields = {k: v for k, v in call_fields.items() if k in FEEDBACK_FIELDS}
+    feedback_fields.update(overrides)
+    durations = {}
+    for key, default in (("window", timedelta(hours=24)), ("reference", timedelta(days=7))):
+        value = raw.get(key)
+        durations[key] = parse_duration(value) if value is not None else default
+        if durations[key].total_seconds() <= 0:
+            raise ConfigError("must be positive", path=path, line=doc.line_of((key,)), key=key)
+    calls = _globs(raw["calls"], base)
+    feedback = _globs(raw["feedback"], base) if raw.get("feedback") is not None else ()
+    if STDIN in calls and STDIN in feedback:
+        raise ConfigError(
+            "only one of calls and feedback can read stdin",
+            path=path,
+            line=doc.line_of(("feedback",)),
+            key="feedback",
+        )
+    pricing = raw.get("pricing")
+    intents = raw.get("intents", {})
+    extra = intents.get("extra_examples", [])
+    thresholds = raw.get("thresholds", {})
+    return MonitorConfig(
+        path=path,
+        name=str(raw.get("name") or path.stem),
+        calls=calls,
+        feedback=feedback,
+        call_fields=call_fields,
+        feedback_fields=feedback_fields,
+        window=durations["window"],
+        reference=durations["reference"],
+        pricing=Pricing(**pricing) if pricing else None,
+        evalset=base / raw["evalset"] if raw.get("evalset") else None,
+        extra_examples=tuple(base / p for p in ([extra] if isinstance(extra, str) else extra)),
+        min_confidence=float(intents.get("min_confidence", 0.5)),
+        max_malformed_share=float(raw.get("max_malformed_share", 0.01)),
+        seed=int(raw.get("seed", 0)),
+        sample_size=int(raw.get("sample_size", 5000)),
+        ops=OpsThresholds(**thresholds.get("ops", {})),
+        signals=SignalThresholds(**thresholds.get("signals", {})),
+        drift=DriftThresholds(**thresholds.get("drift", {})),
+    )
+
+
+def _fields(doc: Document, key: str, known: set[str]) -> dict[str, str]:
+    mapping: dict[str, str] = doc.data.get(key) or {}
+    for name in mapping:
+        if name not in known:
+            raise ConfigError(
+                f"unknown canonical field {name!r} (known: {', '.join(sorted(known))})",
+                path=doc.path,
+                line=doc.line_of((key, name)),
+                key=f"{key}.{name}",
+            )
+    return dict(mapping)
+
+
+def _globs(value: str | list[str], base: Path) -> tuple[str, ...]:
+    patterns = [value] if isinstance(value, str) else list(value)
+    return tuple(p if p == STDIN else str(base / p) for p in patterns)

@@ -1,0 +1,146 @@
+"""Operational health per window and intent: latency, errors, rate limits, fallbacks, cost.
+
+Cost and tokens are per task (the sum over a task's calls), not per call: a task that needs more
+calls costs more, and that is what the business pays for. Call figures group calls by their own
+intent; task figures group tasks by the intent of their first call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from canary_eval.models import Alert
+from canary_eval.monitor.config import OpsThresholds
+from canary_eval.monitor.gates import RateChange, ValueChange, rate_alerts, relative_alerts
+from canary_eval.monitor.windows import Columns
+
+
+@dataclass(frozen=True)
+class OpsFigures:
+    calls: int
+    tasks: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    errors: int
+    rate_limited: int
+    fallbacks: int
+    cost_usd: float | None
+    cost_per_task_usd: float | None
+    tokens_per_task: float | None
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.calls if self.calls else None
+
+    @property
+    def rate_limited_rate(self) -> float | None:
+        return self.rate_limited / self.calls if self.calls else None
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return self.fallbacks / self.calls if self.calls else None
+
+
+class WindowOps:
+    """One window's calls, with per-task sums computed once for every intent."""
+
+    def __init__(self, calls: Columns, mask: Any, task_intent: Any) -> None:
+        self._calls = {name: values[mask] for name, values in calls.items()}
+        tasks = self._calls["task"]
+        size = len(task_intent)
+        self._per_task_calls = np.bincount(tasks, minlength=size)
+        self._per_task_cost = np.bincount(tasks, weights=self._calls["cost"], minlength=size)
+        tokens = self._calls["in_tok"].astype(np.float64) + self._calls["out_tok"]
+        self._per_task_tokens = np.bincount(tasks, weights=tokens, minlength=size)
+        self._task_intent = task_intent
+
+    def figures(self, intent: int | None = None) -> OpsFigures:
+        calls = self._calls
+        present = self._per_task_calls > 0
+        if intent is None:
+            chosen = slice(None)
+        else:
+            chosen = calls["intent"] == intent
+            present &= self._task_intent == intent
+        latency = calls["latency"][chosen]
+        status = calls["status"][chosen]
+        n = int(latency.size)
+        p50, p95 = np.percentile(latency, [50, 95]) if n else (None, None)
+        costs = self._per_task_cost[present]
+        known = costs[~np.isnan(costs)]
+        tasks = int(present.sum())
+        return OpsFigures(
+            calls=n,
+            tasks=tasks,
+            latency_p50_ms=None if p50 is None else float(p50),
+            latency_p95_ms=None if p95 is None else float(p95),
+            errors=int((status == 1).sum()),
+            rate_limited=int((status == 2).sum()),
+            fallbacks=int(calls["fallback"][chosen].sum()),
+            cost_usd=float(known.sum()) if known.size else None,
+            cost_per_task_usd=float(known.mean()) if known.size else None,
+            tokens_per_task=float(self._per_task_tokens[present].mean()) if tasks else None,
+        )
+
+
+Pair = tuple[str | None, OpsFigures, OpsFigures]  # (intent, reference, current)
+
+
+def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
+    """Alerts with layer `ops` for every configured gate, overall and per intent."""
+    alerts: list[Alert] = []
+    for metric, label, count, limit in (
+        ("error_rate", "error rate", "errors", t.max_error_rate_increase),
+        ("rate_limited_rate", "rate-limited share", "rate_limited", t.max_rate_limited_increase),
+        ("fallback_rate", "fallback share", "fallbacks", t.max_fallback_increase),
+    ):
+        changes = [
+            RateChange(i, getattr(ref, count), ref.calls, getattr(cur, count), cur.calls)
+            for i, ref, cur in pairs
+        ]
+        alerts += rate_alerts(
+            "ops", metric, label, changes, max_change=limit, alpha=t.alpha, min_n=t.min_calls
+        )
+    latency = [
+        ValueChange(i, ref.latency_p95_ms, cur.latency_p95_ms, ref.calls, cur.calls)
+        for i, ref, cur in pairs
+    ]
+    alerts += relative_alerts(
+        "ops",
+        "latency_p95_ms",
+        "p95 latency",
+        latency,
+        max_increase=t.max_p95_latency_increase,
+        min_n=t.min_calls,
+        unit=" ms",
+    )
+    cost = [
+        ValueChange(i, ref.cost_per_task_usd, cur.cost_per_task_usd, ref.tasks, cur.tasks)
+        for i, ref, cur in pairs
+    ]
+    alerts += relative_alerts(
+        "ops",
+        "cost_per_task_usd",
+        "cost per task",
+        cost,
+        max_increase=t.max_cost_per_task_increase,
+        min_n=t.min_calls,
+        unit=" USD",
+    )
+    tokens = [
+        ValueChange(i, ref.tokens_per_task, cur.tokens_per_task, ref.tasks, cur.tasks)
+        for i, ref, cur in pairs
+    ]
+    alerts += relative_alerts(
+        "ops",
+        "tokens_per_task",
+        "tokens per task",
+        tokens,
+        max_increase=t.max_tokens_per_task_increase,
+        min_n=t.min_calls,
+    )
+    return alerts

@@ -1,0 +1,344 @@
+"""One monitor run: read the logs once, compare the current window with the reference, decide.
+
+`run_monitor` returns a `MonitorResult` (verdict, exit code, alerts and every figure overall and
+per intent); `monitor_report_dict` turns it into the JSON report. Neither prints nor exits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
+from canary_eval.monitor.config import MonitorConfig, load_monitor_config
+from canary_eval.monitor.drift import (
+    DriftFigures,
+    coverage,
+    domain_classifier_test,
+    drift_alerts,
+    intent_mix_shift,
+    length_shift,
+)
+from canary_eval.monitor.intents import (
+    ClassifierReport,
+    IntentTagger,
+    LabelledExamples,
+    load_examples,
+    train_intent_classifier,
+)
+from canary_eval.monitor.ops import OpsFigures, WindowOps, ops_alerts
+from canary_eval.monitor.records import Malformed, Tally, read_calls, read_feedback, resolve_paths
+from canary_eval.monitor.signals import SignalFigures, WindowSignals, signal_alerts
+from canary_eval.monitor.windows import LogAccumulator, LogData
+
+
+@dataclass(frozen=True)
+class SegmentFigures:
+    """Every figure of one slice of traffic: overall (intent None) or one intent."""
+
+    intent: str | None
+    ops_reference: OpsFigures
+    ops_current: OpsFigures
+    signals_reference: SignalFigures
+    signals_current: SignalFigures
+    traffic_share: float  # share of current-window calls
+    canary_share: float | None  # share of canary cases
+    uncovered_share: float | None  # of its sampled current inputs
+
+
+@dataclass(frozen=True)
+class MalformedFigures:
+    calls_read: int
+    calls_malformed: int
+    feedback_read: int
+    feedback_malformed: int
+    max_share: float
+    examples: tuple[Malformed, ...]
+
+
+@dataclass(frozen=True)
+class MonitorWindows:
+    reference_start: str  # ISO 8601, UTC
+    current_start: str
+    end: str
+    window_s: float
+    reference_s: float
+
+
+@dataclass(frozen=True)
+class MonitorResult:
+    name: str
+    verdict: Verdict
+    exit_code: int
+    alerts: tuple[Alert, ...]
+    overall: SegmentFigures
+    intents: tuple[SegmentFigures, ...]
+    drift: DriftFigures
+    malformed: MalformedFigures
+    classifier: ClassifierReport
+    windows: MonitorWindows
+    models: Mapping[str, int]  # served model -> calls in the current window
+
+
+def run_monitor(
+    config_path: Path, *, until: datetime | None = None, stdin: TextIO | None = None
+) -> MonitorResult:
+    """Run the monitor a config describes; raises ConfigError / LogError (exit 2) on bad input."""
+    config = load_monitor_config(Path(config_path))
+    call_paths = resolve_paths(config.calls)
+    feedback_paths = resolve_paths(config.feedback)
+    examples = load_examples(config.evalset, config.extra_examples)
+    classifier, base_report = train_intent_classifier(
+        examples, min_confidence=config.min_confidence, seed=config.seed
+    )
+    tagger = IntentTagger(classifier)
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    accumulator = LogAccumulator(
+        window_s=config.window.total_seconds(),
+        reference_s=config.reference.total_seconds(),
+        tag=tagger,
+        until=until.timestamp() if until is not None else None,
+        sample_size=config.sample_size,
+        seed=config.seed,
+    )
+    calls_tally, feedback_tally = Tally("call"), Tally("feedback")
+    accumulator.add_calls(
+        read_calls(call_paths, config.call_fields, config.pricing, calls_tally, stdin)
+    )
+    calls_tally.check(config.max_malformed_share)
+    accumulator.add_feedback(
+        read_feedback(feedback_paths, config.feedback_fields, feedback_tally, stdin)
+    )
+    feedback_tally.check(config.max_malformed_share)
+    data = accumulator.finish(", ".join(config.calls))
+    return _evaluate(
+        config, data, examples, tagger.report(base_report), calls_tally, feedback_tally
+    )
+
+
+def _evaluate(
+    config: MonitorConfig,
+    data: LogData,
+    examples: LabelledExamples,
+    classifier: ClassifierReport,
+    calls_tally: Tally,
+    feedback_tally: Tally,
+) -> MonitorResult:
+    calls, feedback = data.calls, data.feedback
+    current, reference = data.current(calls), data.reference(calls)
+    ops = {
+        "ref": WindowOps(calls, reference, data.task_intent),
+        "cur": WindowOps(calls, current, data.task_intent),
+    }
+    signals = {
+        "ref": WindowSignals(
+            calls["task"][reference], feedback, data.reference(feedback), data.task_intent
+        ),
+        "cur": WindowSignals(
+            calls["task"][current], feedback, data.current(feedback), data.task_intent
+        ),
+    }
+    counts_cur = Counter(
+        dict(zip(*np.unique(calls["intent"][current], return_counts=True), strict=True))
+    )
+    counts_ref = Counter(
+        dict(zip(*np.unique(calls["intent"][reference], return_counts=True), strict=True))
+    )
+    total_cur = sum(counts_cur.values())
+    traffic = {data.intents[int(k)]: v / total_cur for k, v in counts_cur.items()}
+    drift = _drift(config, data, examples, counts_ref, counts_cur)
+    cov = drift.coverage
+    segments = [
+        SegmentFigures(
+            data.intents[code] if code is not None else None,
+            ops["ref"].figures(code),
+            ops["cur"].figures(code),
+            signals["ref"].figures(code),
+            signals["cur"].figures(code),
+            traffic.get(data.intents[code], 0.0) if code is not None else 1.0,
+            (cov.canary_share.get(data.intents[code], 0.0) if code is not None else 1.0)
+            if cov
+            else None,
+            (cov.per_intent.get(data.intents[code]) if code is not None else cov.uncovered_share)
+            if cov
+            else None,
+        )
+        for code in [
+            None,
+            *sorted(set(counts_cur) | set(counts_ref), key=lambda c: data.intents[c]),
+        ]
+    ]
+    pairs_ops = [(s.intent, s.ops_reference, s.ops_current) for s in segments]
+    pairs_signals = [(s.intent, s.signals_reference, s.signals_current) for s in segments]
+    alerts = (
+        *ops_alerts(pairs_ops, config.ops),
+        *signal_alerts(pairs_signals, config.signals),
+        *drift_alerts(drift, traffic, config.drift),
+    )
+    verdict: Verdict = "regression" if any(a.failing for a in alerts) else "pass"
+    bounds = data.bounds
+    models = Counter(data.models[int(m)] for m in calls["model"][current])
+    return MonitorResult(
+        name=config.name,
+        verdict=verdict,
+        exit_code=VERDICT_EXIT_CODES[verdict],
+        alerts=alerts,
+        overall=segments[0],
+        intents=tuple(segments[1:]),
+        drift=drift,
+        malformed=MalformedFigures(
+            calls_tally.total,
+            calls_tally.malformed,
+            feedback_tally.total,
+            feedback_tally.malformed,
+            config.max_malformed_share,
+            tuple(calls_tally.examples + feedback_tally.examples),
+        ),
+        classifier=classifier,
+        windows=MonitorWindows(
+            bounds.iso("reference_start"),
+            bounds.iso("current_start"),
+            bounds.iso("end"),
+            config.window.total_seconds(),
+            config.reference.total_seconds(),
+        ),
+        models=dict(models.most_common()),
+    )
+
+
+def _drift(
+    config: MonitorConfig,
+    data: LogData,
+    examples: LabelledExamples,
+    counts_ref: Mapping[Any, int],
+    counts_cur: Mapping[Any, int],
+) -> DriftFigures:
+    t = config.drift
+    cur, ref = data.current_sample, data.reference_sample
+    lengths = data.calls["length"]
+    return DriftFigures(
+        domain=domain_classifier_test(
+            ref.texts, cur.texts, alpha=t.auc_alpha or 0.05, seed=config.seed
+        ),
+        intent_mix=intent_mix_shift(
+            {data.intents[int(k)]: int(v) for k, v in counts_ref.items()},
+            {data.intents[int(k)]: int(v) for k, v in counts_cur.items()},
+        ),
+        length=length_shift(lengths[data.reference(data.calls)], lengths[data.current(data.calls)]),
+        coverage=coverage(
+            examples.canary_texts,
+            examples.canary_intents,
+            cur.texts,
+            cur.intents,
+            ref.texts,
+            floor=t.coverage_floor,
+        ),
+    )
+
+
+def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
+    """The JSON report: verdict, exit_code, alerts, ops, signals, intents, drift, malformed,
+    classifier, windows and models."""
+    domain = result.drift.domain
+    drift: dict[str, Any] = {
+        "domain_classifier": None
+        if domain is None
+        else {
+            "auc": domain.auc,
+            "null_quantile": domain.null_quantile,
+            "p_value": domain.p_value,
+            "n_reference": domain.n_reference,
+            "n_current": domain.n_current,
+        },
+        "intent_mix": _plain(result.drift.intent_mix),
+        "input_length": _plain(result.drift.length),
+        "coverage": _plain(result.drift.coverage),
+    }
+    return {
+        "name": result.name,
+        "verdict": result.verdict,
+        "exit_code": result.exit_code,
+        "windows": asdict(result.windows),
+        "alerts": [
+            {
+                "layer": a.layer,
+                "metric": a.metric,
+                "intent": a.intent,
+                "severity": a.severity,
+                "failing": a.failing,
+                "observed": a.observed,
+                "allowed": a.allowed,
+                "message": a.message,
+            }
+            for a in result.alerts
+        ],
+        "ops": _ops(result.overall),
+        "signals": _signals(result.overall),
+        "intents": [
+            {
+                "intent": s.intent,
+                "traffic_share": s.traffic_share,
+                "canary_share": s.canary_share,
+                "uncovered_share": s.uncovered_share,
+                "regressed": any(a.failing and a.intent == s.intent for a in result.alerts),
+                "ops": _ops(s),
+                "signals": _signals(s),
+            }
+            for s in result.intents
+        ],
+        "drift": drift,
+        "malformed": {
+            "calls_read": result.malformed.calls_read,
+            "calls_malformed": result.malformed.calls_malformed,
+            "feedback_read": result.malformed.feedback_read,
+            "feedback_malformed": result.malformed.feedback_malformed,
+            "max_share": result.malformed.max_share,
+            "examples": [asdict(m) for m in result.malformed.examples],
+        },
+        "classifier": asdict(result.classifier),
+        "model_versions": dict(result.models),
+    }
+
+
+def _ops(segment: SegmentFigures) -> dict[str, Any]:
+    def one(f: OpsFigures) -> dict[str, Any]:
+        return {
+            **asdict(f),
+            "error_rate": f.error_rate,
+            "rate_limited_rate": f.rate_limited_rate,
+            "fallback_rate": f.fallback_rate,
+        }
+
+    return {"current": one(segment.ops_current), "reference": one(segment.ops_reference)}
+
+
+def _signals(segment: SegmentFigures) -> dict[str, Any]:
+    def one(f: SignalFigures) -> dict[str, Any]:
+        out: dict[str, Any] = {"tasks": f.tasks}
+        for name in ("acceptance", "edit", "escalation", "thumbs_down"):
+            p = getattr(f, name)
+            out[f"{name}_rate"] = {
+                "rate": p.rate,
+                "successes": p.successes,
+                "n": p.n,
+                "low": p.low,
+                "high": p.high,
+            }
+        out["csat"] = {"mean": f.csat_mean, "n": f.csat_n}
+        return out
+
+    return {"current": one(segment.signals_current), "reference": one(segment.signals_reference)}
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    out = asdict(value)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}

@@ -1,0 +1,53 @@
+"""Anthropic's Messages API: `x-api-key`, `anthropic-version`, a top-level system prompt, and
+`stop_reason` instead of `finish_reason`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from canary_eval.models import Completion, Usage
+from canary_eval.providers.base import CallFailure, ChatRequest, HttpProvider, with_headroom
+
+DEFAULT_VERSION = "2023-06-01"
+
+
+class AnthropicProvider(HttpProvider):
+    async def complete(self, request: ChatRequest) -> Completion:
+        config = self.config
+        body: dict[str, Any] = {
+            "model": config.model,
+            "max_tokens": config.max_tokens,
+            "temperature": config.temperature,
+            "messages": [{"role": "user", "content": request.user}],
+            **config.options.get("extra_body", {}),
+        }
+        if request.system:
+            body["system"] = request.system
+        headers = {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
+        headers["anthropic-version"] = str(config.options.get("anthropic_version", DEFAULT_VERSION))
+        key = self.api_key()
+        if key:
+            headers["x-api-key"] = key
+        base = config.base_url or "https://api.anthropic.com/v1"
+        data, reply_headers = await self.post_json(base.rstrip("/") + "/messages", body, headers)
+        return with_headroom(parse_message(data), reply_headers)
+
+
+def parse_message(data: Any) -> Completion:
+    try:
+        blocks = data["content"]
+        text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+    except (KeyError, TypeError, AttributeError):
+        raise CallFailure("malformed_response", "response has no content blocks") from None
+    stop = data.get("stop_reason")
+    if stop == "max_tokens":
+        raise CallFailure("truncated", "output cut at max_tokens (stop_reason: max_tokens)")
+    usage = data.get("usage") or {}
+    return Completion(
+        text=text,
+        model=data.get("model"),
+        fingerprint=None,
+        usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
+        finish_reason=stop,
+        refusal="stop_reason: refusal" if stop == "refusal" else None,
+    )

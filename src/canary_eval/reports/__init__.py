@@ -1,0 +1,1 @@
+"""Reports of a comparison: the terminal, JSON, and the formats CI systems and people read."""

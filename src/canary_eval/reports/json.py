@@ -1,0 +1,86 @@
+"""The JSON report: the contract's keys (verdict, exit_code, suite, quality, intents, alerts,
+model_versions, model_changed, ops, cases) plus everything else a script may want."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from canary_eval.baseline import write_atomic
+from canary_eval.compare import Comparison
+from canary_eval.metrics import BehaviourFigures
+
+
+def report_dict(comparison: Comparison) -> dict[str, Any]:
+    c = comparison
+    baseline_scores = {case.id: case.score for case in c.baseline.cases}
+    report = {
+        "verdict": c.verdict,
+        "exit_code": c.exit_code,
+        "suite": c.suite,
+        "created_at": c.run.info.created_at,
+        "baseline_created_at": c.baseline.info.created_at,
+        "quality": asdict(c.quality),
+        "intents": [asdict(row) for row in c.intents],
+        "alerts": [asdict(alert) for alert in c.alerts],
+        "model_versions": c.model_versions,
+        "served_model": c.served_model,
+        "baseline_model": c.baseline_model,
+        "model_changed": c.model_changed,
+        "ops": asdict(c.ops),
+        "baseline_ops": asdict(c.baseline_ops),
+        "behaviour": _behaviour(c.behaviour),
+        "baseline_behaviour": _behaviour(c.baseline_behaviour),
+        "pairing": {
+            "paired": len(c.pairing.pairs),
+            "added": list(c.pairing.added),
+            "removed": list(c.pairing.removed),
+            "changed": list(c.pairing.changed),
+            "unscored": list(c.pairing.unscored),
+            "quarantined": list(c.pairing.quarantined),
+        },
+        "flaky": list(c.flaky),
+        "notes": list(c.notes),
+        "run": asdict(c.run.info),
+        "cases": [
+            {
+                "id": case.id,
+                "intent": case.intent,
+                "output": case.output,
+                "score": case.score,
+                "baseline_score": baseline_scores.get(case.id),
+                "error": asdict(case.error) if case.error else None,
+                "scores": [asdict(s) for s in case.scores],
+                "latency_ms": case.latency_ms,
+                "model": case.model,
+                "fingerprint": case.fingerprint,
+                "samples": list(case.samples),
+            }
+            for case in c.run.cases
+        ],
+    }
+    return _finite(report)
+
+
+def write_json(comparison: Comparison, path: Path) -> None:
+    text = json.dumps(report_dict(comparison), indent=2, ensure_ascii=False)
+    write_atomic(path, text + "\n")
+
+
+def _behaviour(figures: BehaviourFigures) -> dict[str, Any]:
+    return {**asdict(figures), "refusal_rate": figures.refusal_rate,
+            "hedging_rate": figures.hedging_rate}
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinity are not JSON: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

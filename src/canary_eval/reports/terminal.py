@@ -1,0 +1,146 @@
+"""The terminal report: the verdict first, then the score against the baseline, the alerts,
+a table per intent, the behaviour and operational figures, and the cases that got worse."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from canary_eval.compare import Comparison
+
+VERDICT_STYLE = {"pass": "bold green", "suspect": "bold yellow", "regression": "bold red",
+                 "error": "bold magenta"}
+WORST_CASES = 8
+
+
+def verdict_line(c: Comparison) -> Text:
+    q = c.quality
+    text = Text()
+    text.append(f"{c.verdict.upper()}", style=VERDICT_STYLE[c.verdict])
+    text.append(f"  {c.suite}: score {_num(q.score)} vs baseline {_num(q.baseline_score)}")
+    text.append(f" ({-q.relative_drop:+.1%}), exit {c.exit_code}")
+    failing = [a for a in c.alerts if a.failing]
+    if failing:
+        text.append(f", {len(failing)} gate(s) breached")
+    return text
+
+
+def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
+    if quiet:
+        console.print(verdict_line(c))
+        return
+    console.print(Panel(verdict_line(c), expand=False))
+    console.print(_quality(c))
+    if c.alerts:
+        console.print(_alerts(c))
+    console.print(_intents(c))
+    console.print(_behaviour_and_ops(c))
+    worst = _worst(c)
+    if worst is not None:
+        console.print(worst)
+    for note in c.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    p = c.pairing
+    if p.added or p.removed or p.changed:
+        console.print(
+            f"[dim]not compared: {len(p.added)} added, {len(p.removed)} removed, "
+            f"{len(p.changed)} changed since the baseline[/]"
+        )
+
+
+def _num(value: float, fmt: str = ".3f") -> str:
+    return "-" if value is None or math.isnan(value) else format(value, fmt)
+
+
+def _quality(c: Comparison) -> Table:
+    q = c.quality
+    table = Table(title="Quality", show_header=False, title_justify="left")
+    table.add_row("score", f"{_num(q.score)}  (95 % CI {_num(q.ci[0])}-{_num(q.ci[1])})")
+    table.add_row("baseline", _num(q.baseline_score))
+    table.add_row(
+        "change",
+        f"{_num(q.delta, '+.3f')}  (95 % CI {_num(q.delta_ci[0], '+.3f')} to "
+        f"{_num(q.delta_ci[1], '+.3f')}), relative drop {q.relative_drop:.1%}",
+    )
+    table.add_row("test", f"{q.method}, p = {q.p_value:.3g}  ({q.worse} worse, {q.better} better"
+                          f" of {q.n} paired)")
+    table.add_row("detectable", f"drops of {q.min_detectable_drop:.1%} or more (80 % power)")
+    model = c.served_model or "-"
+    if c.model_changed:
+        model = f"[bold yellow]{escape(c.baseline_model or '-')} -> {escape(model)}[/]"
+    table.add_row("served model", model)
+    return table
+
+
+def _alerts(c: Comparison) -> Table:
+    table = Table(title="Alerts", title_justify="left")
+    for column in ("layer", "metric", "intent", "severity", "message"):
+        table.add_column(column)
+    for a in c.alerts:
+        style = "red" if a.failing else ("yellow" if a.severity == "warning" else "cyan")
+        table.add_row(a.layer, a.metric, a.intent or "", f"[{style}]{a.severity}[/]",
+                      escape(a.message))
+    return table
+
+
+def _intents(c: Comparison) -> Table:
+    table = Table(title="Per intent", title_justify="left")
+    for column in ("intent", "n", "score", "baseline", "change", "p (Holm)", ""):
+        table.add_column(column, justify="right" if column not in ("intent", "") else "left")
+    for row in c.intents:
+        mark = "[bold red]REGRESSED[/]" if row.regressed else ("" if row.tested else "[dim]untested[/]")
+        table.add_row(row.intent, str(row.n), _num(row.score), _num(row.baseline_score),
+                      f"{-row.relative_drop:+.1%}", _num(row.p_adjusted, ".3g") if row.tested
+                      else "-", mark)
+    return table
+
+
+def _behaviour_and_ops(c: Comparison) -> Group:
+    b, bb, o, ob = c.behaviour, c.baseline_behaviour, c.ops, c.baseline_ops
+    behaviour = Table(title="Behaviour", title_justify="left")
+    ops = Table(title="Operations", title_justify="left")
+    for table in (behaviour, ops):
+        for column in ("metric", "now", "baseline"):
+            table.add_column(column, justify="left" if column == "metric" else "right")
+    behaviour.add_row("mean length (chars)", f"{b.mean_chars:.0f}", f"{bb.mean_chars:.0f}")
+    behaviour.add_row("refusal rate", f"{b.refusal_rate:.1%}", f"{bb.refusal_rate:.1%}")
+    behaviour.add_row("hedging rate", f"{b.hedging_rate:.1%}", f"{bb.hedging_rate:.1%}")
+    behaviour.add_row("hedges / 100 words", f"{b.hedges_per_100_words:.2f}",
+                      f"{bb.hedges_per_100_words:.2f}")
+    ops.add_row("latency p50 / p95 (ms)", f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",
+                f"{ob.latency_p50_ms:.0f} / {ob.latency_p95_ms:.0f}")
+    ops.add_row("error rate", f"{o.error_rate:.1%}", f"{ob.error_rate:.1%}")
+    ops.add_row("429 answers / retries", f"{o.rate_limited} / {o.retries}",
+                f"{ob.rate_limited} / {ob.retries}")
+    ops.add_row("cost per case (USD)", f"{o.cost_per_case_usd:.6f}", f"{ob.cost_per_case_usd:.6f}")
+    ops.add_row("tokens in / out", f"{o.input_tokens} / {o.output_tokens}",
+                f"{ob.input_tokens} / {ob.output_tokens}")
+    ops.add_row("fallback share", f"{o.fallback_share:.1%}", f"{ob.fallback_share:.1%}")
+    return Group(behaviour, ops)
+
+
+def _worst(c: Comparison) -> Table | None:
+    worse = sorted(
+        ((cur, base) for cur, base in c.pairing.pairs if (cur.score or 0) < (base.score or 0)),
+        key=lambda pair: (pair[0].score or 0) - (pair[1].score or 0),
+    )[:WORST_CASES]
+    if not worse:
+        return None
+    table = Table(title=f"Cases that got worse (top {len(worse)})", title_justify="left")
+    for column in ("case", "intent", "score", "output now", "why"):
+        table.add_column(column, overflow="fold")
+    for cur, base in worse:
+        why = "; ".join(s.explanation for s in cur.scores if not s.passed and s.explanation)
+        table.add_row(cur.id, cur.intent or "", f"{_num(base.score, '.2f')} -> {_num(cur.score, '.2f')}",
+                      escape(_clip(cur.output or "")), escape(_clip(why, 100)))
+    return table
+
+
+def _clip(text: str, width: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

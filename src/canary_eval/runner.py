@@ -1,0 +1,175 @@
+"""One canary run: render every case's prompt, call the model through the engine, score the
+outputs, and return a `RunResult`. No comparison happens here; that is `compare.py`'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from canary_eval.config import SuiteConfig
+from canary_eval.engine import Engine, ProgressCallback
+from canary_eval.models import (
+    Behaviour,
+    CallOutcome,
+    Case,
+    CaseResult,
+    EvalSet,
+    RunInfo,
+    RunResult,
+    Score,
+    Usage,
+)
+from canary_eval.prompts import check_slots, render
+from canary_eval.providers import ChatRequest, create_provider
+from canary_eval.scorers import (
+    BoundScorer,
+    ScoreInput,
+    ScorerContext,
+    create,
+    measure_behaviour,
+    score_case,
+)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    repeats: int = 1
+    concurrency: int | None = None
+    deadline_s: float | None = None
+    case_ids: frozenset[str] | None = None  # run only these (confirmation re-runs)
+
+
+def build_scorers(config: SuiteConfig, evalset: EvalSet) -> dict[str, list[BoundScorer]]:
+    """Every case's scorers (the suite's defaults plus its own), built and validated up front."""
+    ctx = ScorerContext(config_path=config.path, cache_dir=config.history_path.parent / "cache")
+    defaults = [create(spec, ctx) for spec in config.scorers]
+    return {c.id: defaults + [create(spec, ctx) for spec in c.scorers] for c in evalset.cases}
+
+
+def scorers_hash(config: SuiteConfig) -> str:
+    specs = [(s.type, dict(s.params), s.weight) for s in config.scorers]
+    return hashlib.sha256(json.dumps(specs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def check_suite(config: SuiteConfig, evalset: EvalSet) -> dict[str, list[BoundScorer]]:
+    """Everything `canary validate` checks, without calling a model."""
+    check_slots(config, evalset)
+    return build_scorers(config, evalset)
+
+
+def run_suite(
+    config: SuiteConfig,
+    evalset: EvalSet,
+    options: RunOptions = RunOptions(),
+    on_progress: ProgressCallback | None = None,
+) -> RunResult:
+    scorers = check_suite(config, evalset)
+    cases = [c for c in evalset.cases if options.case_ids is None or c.id in options.case_ids]
+    outcomes = asyncio.run(_call(config, cases, options, on_progress))
+    results = asyncio.run(_score_all(cases, outcomes, scorers, options.repeats))
+    info = RunInfo(
+        suite=config.suite,
+        evalset_hash=evalset.hash,
+        prompt_hash=config.prompt.hash,
+        provider=config.provider.type,
+        model=config.provider.model,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        scorers_hash=scorers_hash(config),
+        repeats=options.repeats,
+        pricing={
+            "input_per_mtok": config.provider.pricing.input_per_mtok,
+            "output_per_mtok": config.provider.pricing.output_per_mtok,
+        },
+    )
+    return RunResult(info, tuple(results))
+
+
+async def _call(
+    config: SuiteConfig,
+    cases: Sequence[Case],
+    options: RunOptions,
+    on_progress: ProgressCallback | None,
+) -> list[CallOutcome]:
+    provider = create_provider(config.provider)
+    fallback = create_provider(config.provider.fallback) if config.provider.fallback else None
+    requests = [
+        ChatRequest(case, *_rendered(config, case)) for case in cases for _ in range(options.repeats)
+    ]
+    engine = Engine(provider, fallback, options.concurrency, on_progress)
+    try:
+        return await engine.run(requests, deadline_s=options.deadline_s)
+    finally:
+        await provider.aclose()
+        if fallback is not None:
+            await fallback.aclose()
+
+
+def _rendered(config: SuiteConfig, case: Case) -> tuple[str | None, str]:
+    prompt = render(config.prompt, case)
+    return prompt.system, prompt.user
+
+
+async def _score_all(
+    cases: Sequence[Case],
+    outcomes: Sequence[CallOutcome],
+    scorers: dict[str, list[BoundScorer]],
+    repeats: int,
+) -> list[CaseResult]:
+    by_case = [outcomes[i * repeats : (i + 1) * repeats] for i in range(len(cases))]
+    return list(
+        await asyncio.gather(
+            *(_score(case, runs, scorers[case.id]) for case, runs in zip(cases, by_case, strict=True))
+        )
+    )
+
+
+async def _score(
+    case: Case, runs: Sequence[CallOutcome], scorers: list[BoundScorer]
+) -> CaseResult:
+    samples: list[float] = []
+    first: CaseResult | None = None
+    for run in runs:
+        if run.completion is None:
+            continue
+        item = ScoreInput(run.completion.text, case, run.completion)
+        value, scores = await score_case(scorers, item)
+        if not math.isnan(value):
+            samples.append(value)
+        if first is None:
+            first = _result(case, run, value, scores)
+    if first is None:
+        return _result(case, runs[0], math.nan, ())
+    score = statistics.fmean(samples) if samples else None
+    return replace(first, score=score, samples=tuple(samples) if len(runs) > 1 else ())
+
+
+def _result(
+    case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...]
+) -> CaseResult:
+    completion = run.completion
+    return CaseResult(
+        id=case.id,
+        intent=case.intent,
+        content_hash=case.content_hash,
+        output=completion.text if completion else None,
+        score=None if math.isnan(value) else value,
+        scores=scores,
+        error=run.error,
+        latency_ms=run.latency_ms,
+        usage=completion.usage if completion else Usage(),
+        model=completion.model if completion else None,
+        fingerprint=completion.fingerprint if completion else None,
+        attempts=run.attempts,
+        rate_limited=run.rate_limited,
+        fallback=run.fallback,
+        behaviour=measure_behaviour(completion.text, completion) if completion else Behaviour(),
+        metadata=case.metadata,
+    )
+

@@ -1,0 +1,305 @@
+"""The scorer registry: scorers declare themselves once under a type name, configs name them.
+
+A scorer is a factory. It is registered with `@scorer("name", params={...})`, where `params` is
+the JSON Schema of its parameters' properties, and it is called once per configured use with the
+validated parameters as keyword arguments (and the `ScorerContext` as `ctx` when it asks for it).
+It returns the function that scores one output: sync or async, taking a `ScoreInput`, returning
+a `Score`.
+
+Custom scorers come from a `module:function` path in the config or from the `canary_eval.scorers`
+entry-point group, and are validated the same way as built-in ones: a registered factory by its
+declared schema, an undecorated one by its signature (parameter names, defaults and simple
+annotations: str, int, float, bool, list, dict, Literal and `X | None`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from canary_eval.errors import CanaryError, ConfigError
+from canary_eval.models import Case, Completion, Score, ScorerSpec
+from canary_eval.scorers.params import describe_schema, json_type, signature_schema
+
+BUILTIN_MODULES = (
+    "text",
+    "numbers",
+    "overlap",
+    "structured",
+    "similarity",
+    "behaviour",
+    "judge",
+    "grounded",
+)
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """What a scorer sees: the output, the case it answers, and the raw completion if any."""
+
+    output: str
+    case: Case
+    completion: Completion | None = None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """Every non-blank reference of the case: `reference`, then a `references` list field."""
+        found: list[str] = []
+        candidates: list[Any] = [self.case.reference]
+        for name in ("reference", "references"):
+            extra = self.case.fields.get(name)
+            candidates.extend(extra if isinstance(extra, list | tuple) else [extra])
+        for ref in candidates:
+            for one in ref if isinstance(ref, list | tuple) else [ref]:
+                if isinstance(one, int | float) and not isinstance(one, bool):
+                    one = str(one)
+                if isinstance(one, str) and one.strip() and one not in found:
+                    found.append(one)
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class ScorerContext:
+    """What a scorer may need beyond its parameters.
+
+    `judge` holds the suite-level judge settings when the suite configures one: a mapping with
+    `base_url`, `model` and optionally `api_key_env` and `timeout_s` (or a `judge.Judge`).
+    """
+
+    config_path: Path = Path("suite.yaml")
+    judge: Any = None
+    cache_dir: Path | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent
+
+
+ScoreFn = Callable[[ScoreInput], Score | Awaitable[Score]]
+ScorerFactory = Callable[..., ScoreFn]
+
+
+class ParamError(ValueError):
+    """A factory's complaint about one of its parameters; `create` names it in the key path."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class ScorerType:
+    name: str
+    factory: ScorerFactory
+    params: Mapping[str, Any]
+    required: tuple[str, ...] = ()
+    open_params: bool = False  # the factory takes **kwargs: unknown parameters are allowed
+
+
+_REGISTRY: dict[str, ScorerType] = {}
+
+
+def scorer(
+    name: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    required: Sequence[str] = (),
+) -> Callable[[ScorerFactory], ScorerFactory]:
+    """Register a scorer factory under `name`; `params` maps parameter names to JSON Schemas."""
+
+    def register(factory: ScorerFactory) -> ScorerFactory:
+        _REGISTRY[name] = ScorerType(name, factory, dict(params or {}), tuple(required))
+        return factory
+
+    return register
+
+
+def registered() -> dict[str, ScorerType]:
+    _load_builtins()
+    return dict(_REGISTRY)
+
+
+@dataclass(frozen=True)
+class BoundScorer:
+    """A configured scorer, ready to score outputs.
+
+    Calling it never raises for a scorer's own failure: an exception, a non-Score result or a
+    NaN value becomes an invalid Score that says why, so one odd output cannot end a run.
+    Canary's own errors (an AuthError from a judge, say) do propagate.
+    """
+
+    spec: ScorerSpec
+    fn: ScoreFn
+
+    async def __call__(self, item: ScoreInput) -> Score:
+        name = self.spec.type
+        try:
+            result = self.fn(item)
+            score = await result if inspect.isawaitable(result) else result
+        except CanaryError:
+            raise
+        except Exception as exc:
+            return Score(0.0, False, f"scorer failed: {type(exc).__name__}: {exc}", name, True)
+        if not isinstance(score, Score):
+            return Score(0.0, False, f"scorer returned {type(score).__name__}", name, True)
+        value = float(score.value)
+        if math.isnan(value):
+            return Score(0.0, False, score.explanation or "NaN", score.scorer or name, True)
+        return Score(
+            value=min(1.0, max(0.0, value)),
+            passed=score.passed and not score.invalid,
+            explanation=score.explanation,
+            scorer=score.scorer or name,
+            invalid=score.invalid,
+        )
+
+
+async def score_case(
+    scorers: Sequence[BoundScorer], item: ScoreInput
+) -> tuple[float, tuple[Score, ...]]:
+    """Score one output with every scorer; return their weighted mean and the scores.
+
+    Invalid scores are left out of the mean. When nothing valid with a positive weight remains
+    (no scorers, all invalid, or only weight-0 "report only" scorers), the case score is NaN:
+    the case could not be scored, which is different from scoring 0.
+    """
+    scores = tuple(await asyncio.gather(*(s(item) for s in scorers)))
+    total = weight = 0.0
+    for bound, score in zip(scorers, scores, strict=True):
+        if not score.invalid and bound.spec.weight > 0:
+            total += bound.spec.weight * score.value
+            weight += bound.spec.weight
+    return (total / weight if weight > 0 else math.nan), scores
+
+
+def create(spec: ScorerSpec, ctx: ScorerContext) -> BoundScorer:
+    """Build one configured scorer; a bad type or parameter is a ConfigError naming the key."""
+    kind = _resolve(spec, ctx)
+    schema = {
+        "type": "object",
+        "properties": dict(kind.params),
+        "required": list(kind.required),
+        "additionalProperties": kind.open_params,
+    }
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(dict(spec.params)),
+        key=lambda e: (len(e.absolute_path), str(e.message)),
+    )
+    if errors:
+        err = errors[0]
+        where = _key_path(err.absolute_path)
+        if err.validator == "additionalProperties":
+            known = ", ".join(sorted(kind.params)) or "none"
+            message = f"unknown parameter for scorer '{spec.type}' (known: {known})"
+            extra = sorted(set(spec.params) - set(kind.params))
+            where = extra[0] if extra else where
+        elif err.validator == "required":
+            missing = next((r for r in kind.required if r not in spec.params), "")
+            message = f"required by scorer '{spec.type}'"
+            where = _join(where, missing)
+        elif err.validator in ("type", "anyOf"):
+            message = f"expected {describe_schema(err.schema)}, got {json_type(err.instance)}"
+        else:
+            message = err.message
+        raise ConfigError(message, path=ctx.config_path, key=_join(spec.key, where))
+    kwargs = dict(spec.params)
+    try:
+        accepts_ctx = "ctx" in inspect.signature(kind.factory).parameters
+    except (TypeError, ValueError):
+        accepts_ctx = False
+    if accepts_ctx:
+        kwargs["ctx"] = ctx
+    try:
+        fn = kind.factory(**kwargs)
+    except ParamError as exc:
+        raise ConfigError(str(exc), path=ctx.config_path, key=_join(spec.key, exc.param)) from exc
+    except (ValueError, OSError, TypeError) as exc:
+        raise ConfigError(str(exc), path=ctx.config_path, key=spec.key or None) from exc
+    if not callable(fn):
+        raise ConfigError(
+            f"scorer '{spec.type}' returned {type(fn).__name__}, not a scoring function",
+            path=ctx.config_path,
+            key=_join(spec.key, "type"),
+        )
+    return BoundScorer(spec, fn)
+
+
+def _join(prefix: str, where: str) -> str:
+    if not where:
+        return prefix
+    if not prefix or where.startswith("["):
+        return prefix + where
+    return f"{prefix}.{where}"
+
+
+def _key_path(parts: Sequence[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _resolve(spec: ScorerSpec, ctx: ScorerContext) -> ScorerType:
+    _load_builtins()
+    if spec.type in _REGISTRY:
+        return _REGISTRY[spec.type]
+    if ":" in spec.type:
+        module_name, _, attr = spec.type.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(
+                f"cannot load custom scorer '{spec.type}': {exc}",
+                path=ctx.config_path,
+                key=_join(spec.key, "type"),
+            ) from exc
+        return _custom_type(spec.type, factory, spec, ctx)
+    for ep in entry_points(group="canary_eval.scorers"):
+        if ep.name == spec.type:
+            try:
+                loaded = ep.load()  # a decorated factory registers itself on import
+            except Exception as exc:
+                raise ConfigError(
+                    f"cannot load scorer '{spec.type}' from entry point {ep.value}: {exc}",
+                    path=ctx.config_path,
+                    key=_join(spec.key, "type"),
+                ) from exc
+            if spec.type in _REGISTRY:
+                return _REGISTRY[spec.type]
+            return _custom_type(spec.type, loaded, spec, ctx)
+    known = ", ".join(sorted(_REGISTRY))
+    raise ConfigError(
+        f"unknown scorer type '{spec.type}' (known: {known})",
+        path=ctx.config_path,
+        key=_join(spec.key, "type"),
+    )
+
+
+def _custom_type(name: str, factory: Any, spec: ScorerSpec, ctx: ScorerContext) -> ScorerType:
+    found = next((t for t in _REGISTRY.values() if t.factory is factory), None)
+    if found is not None:
+        return found
+    if not callable(factory):
+        raise ConfigError(
+            f"custom scorer '{name}' is {type(factory).__name__}, not a scorer factory",
+            path=ctx.config_path,
+            key=_join(spec.key, "type"),
+        )
+    params, required, open_params = signature_schema(factory)
+    return ScorerType(name, factory, params, required, open_params)
+
+
+def _load_builtins() -> None:
+    # Importing the package's modules runs their @scorer decorators.
+    for module in BUILTIN_MODULES:
+        importlib.import_module(f"canary_eval.scorers.{module}")

@@ -1,0 +1,268 @@
+"""Statistics for comparing a canary run with its baseline.
+
+Paired tests decide whether a drop is real (exact McNemar for pass/fail, a sign-flip permutation
+test otherwise), bootstrap intervals say how precise a score is, Holm keeps per-intent testing
+honest, Wilson intervals and two-proportion tests serve the behaviour rates, and the minimum
+detectable drop states what this run's size can and cannot see. Pure functions; every random
+draw comes from ``numpy.random.default_rng(seed)`` so reports are reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+# Resampled matrices are built in chunks of about this many cells to bound memory on big sets.
+_CHUNK_CELLS = 2_000_000
+# Exact sign-flip enumeration up to 2**16 sign patterns; Monte Carlo beyond.
+_EXACT_MAX_NONZERO = 16
+
+# Per-case scores: a plain sequence, or a numpy array for callers that already hold one.
+Scores = Sequence[float] | np.ndarray[Any, Any]
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+
+
+def _as_array(values: Scores) -> Any:
+    return np.asarray(values, dtype=float).reshape(-1)
+
+
+def bootstrap_mean_ci(
+    values: Scores,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 5000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the mean."""
+    _check_confidence(confidence)
+    data = _as_array(values)
+    n = int(data.size)
+    if n == 0:
+        return (math.nan, math.nan)
+    if n == 1:
+        return (float(data[0]), float(data[0]))
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_resamples)
+    rows = max(1, _CHUNK_CELLS // n)
+    for start in range(0, n_resamples, rows):
+        stop = min(n_resamples, start + rows)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        means[start:stop] = data[idx].mean(axis=1)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return (float(low), float(high))
+
+
+def _paired_diffs(current: Scores, baseline: Scores) -> Any:
+    cur, base = _as_array(current), _as_array(baseline)
+    if cur.size != base.size:
+        raise ValueError(f"paired samples differ in length: {cur.size} vs {base.size}")
+    return cur - base
+
+
+def paired_delta_ci(
+    current: Scores,
+    baseline: Scores,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 5000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap interval of mean(current - baseline), resampling whole pairs."""
+    diffs = _paired_diffs(current, baseline)
+    return bootstrap_mean_ci(diffs, confidence=confidence, n_resamples=n_resamples, seed=seed)
+
+
+def mcnemar_exact(worse: int, better: int) -> float:
+    """One-sided exact McNemar p-value for H1 "more pairs got worse than better".
+
+    P(X >= worse) for X ~ Binomial(worse + better, 1/2); 1.0 without discordant pairs.
+    """
+    if worse < 0 or better < 0:
+        raise ValueError("discordant counts must be non-negative")
+    n = worse + better
+    if n == 0:
+        return 1.0
+    # Integer arithmetic keeps the tail exact; int / int division is correctly rounded.
+    tail = sum(math.comb(n, k) for k in range(worse, n + 1))
+    return min(1.0, float(tail / 2**n))
+
+
+def sign_flip_test(diffs: Scores, *, n_resamples: int = 10000, seed: int = 0) -> float:
+    """One-sided paired permutation test of H1: mean(diffs) < 0, with diffs = current - baseline.
+
+    Under H0 each difference is equally likely to carry either sign. Zero differences cannot
+    change the statistic, so only the k non-zero ones are flipped: exactly over all 2**k patterns
+    when k <= 16, otherwise by ``n_resamples`` random patterns with the (hits + 1) / (n + 1)
+    correction that keeps the Monte Carlo p-value valid.
+    """
+    data = _as_array(diffs)
+    nonzero = data[data != 0.0]
+    k = int(nonzero.size)
+    if k == 0:
+        return 1.0
+    observed = float(nonzero.sum())
+    # Sums over flipped signs are accumulated in another order than the observed sum; the slack
+    # makes mathematically tied patterns count as ties.
+    slack = 1e-9 * float(np.abs(nonzero).sum())
+    if k <= _EXACT_MAX_NONZERO:
+        patterns = np.arange(1 << k)[:, None] >> np.arange(k) & 1
+        sums = (1 - 2 * patterns) @ nonzero
+        return float(np.count_nonzero(sums <= observed + slack)) / (1 << k)
+    rng = np.random.default_rng(seed)
+    hits = 0
+    rows = max(1, _CHUNK_CELLS // k)
+    for start in range(0, n_resamples, rows):
+        size = min(rows, n_resamples - start)
+        signs = 1 - 2 * rng.integers(0, 2, size=(size, k))
+        hits += int(np.count_nonzero(signs @ nonzero <= observed + slack))
+    return float((hits + 1) / (n_resamples + 1))
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """Outcome of a one-sided paired test of a drop from baseline to current."""
+
+    method: str  # "mcnemar" | "sign_flip" | "none"
+    p_value: float
+    n: int
+    worse: int
+    better: int
+    mean_delta: float
+
+
+def paired_drop_test(
+    current: Scores,
+    baseline: Scores,
+    *,
+    seed: int = 0,
+    n_resamples: int = 10000,
+) -> PairedTest:
+    """Test whether current scores dropped below their paired baseline scores.
+
+    Exact McNemar when every score is 0 or 1, the sign-flip test otherwise; "none" on no pairs.
+    """
+    diffs = _paired_diffs(current, baseline)
+    n = int(diffs.size)
+    if n == 0:
+        return PairedTest("none", 1.0, 0, 0, 0, 0.0)
+    worse = int(np.count_nonzero(diffs < 0))
+    better = int(np.count_nonzero(diffs > 0))
+    mean_delta = float(diffs.mean())
+    both = np.concatenate([_as_array(current), _as_array(baseline)])
+    if bool(np.all((both == 0.0) | (both == 1.0))):
+        return PairedTest("mcnemar", mcnemar_exact(worse, better), n, worse, better, mean_delta)
+    p = sign_flip_test(diffs, n_resamples=n_resamples, seed=seed)
+    return PairedTest("sign_flip", p, n, worse, better, mean_delta)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in input order, monotone and capped at 1."""
+    m = len(p_values)
+    adjusted = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=lambda j: p_values[j])):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion; (0, 1) when there is no data."""
+    _check_confidence(confidence)
+    if n <= 0:
+        return (0.0, 1.0)
+    z = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1.0 - p) / n + z * z / (4 * n * n))
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def two_proportion_test(
+    x_ref: int, n_ref: int, x_cur: int, n_cur: int, *, alternative: str = "greater"
+) -> float:
+    """Pooled two-proportion z-test p-value that the current proportion is greater / less /
+    different ("greater", "less", "two-sided") than the reference; 1.0 when it cannot be tested.
+    """
+    if alternative not in ("greater", "less", "two-sided"):
+        raise ValueError(f"unknown alternative {alternative!r}")
+    if n_ref <= 0 or n_cur <= 0:
+        return 1.0
+    pooled = (x_ref + x_cur) / (n_ref + n_cur)
+    variance = pooled * (1.0 - pooled) * (1.0 / n_ref + 1.0 / n_cur)
+    if variance <= 0.0:
+        return 1.0
+    z = (x_cur / n_cur - x_ref / n_ref) / math.sqrt(variance)
+    if alternative == "greater":
+        return 0.5 * math.erfc(z / math.sqrt(2.0))
+    if alternative == "less":
+        return 0.5 * math.erfc(-z / math.sqrt(2.0))
+    return min(1.0, math.erfc(abs(z) / math.sqrt(2.0)))
+
+
+def minimum_detectable_drop(
+    n: int,
+    *,
+    discordance: float | None = None,
+    sd_diff: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> float:
+    """Smallest mean drop (score units) a one-sided paired test at ``alpha`` detects with
+    ``power`` on ``n`` pairs.
+
+    Continuous scores (``sd_diff`` given, the standard deviation of per-case differences):
+    ``(z_{1-alpha} + z_{power}) * sd_diff / sqrt(n)``.
+
+    Pass/fail scores: McNemar's normal approximation (Connor, 1987). With discordant share psi
+    and drop d (share of pairs worse minus share better), the test has the requested power when
+    ``d * sqrt(n) = z_{1-alpha} * sqrt(psi) + z_{power} * sqrt(psi - d**2)``; the increasing left
+    side minus the decreasing right side is solved for d by bisection. A missing or zero
+    discordance is floored at 1/n so the answer stays finite. The exact test cannot reject with
+    fewer than m = ceil(log2(1/alpha)) discordant pairs (all worse gives p = 2**-m), so the
+    answer is never below m/n; it is capped at 1. With ``alpha >= 1`` (the plain threshold rule)
+    every drop counts, so the answer is 0.
+    """
+    if n <= 0 or alpha <= 0.0:
+        return math.inf
+    if alpha >= 1.0:
+        return 0.0
+    z_alpha = NormalDist().inv_cdf(1.0 - alpha)
+    z_power = NormalDist().inv_cdf(power)
+    if sd_diff is not None:
+        return (z_alpha + z_power) * sd_diff / math.sqrt(n)
+    psi = min(1.0, max(discordance or 0.0, 1.0 / n))
+
+    def excess(d: float) -> float:
+        rhs = z_alpha * math.sqrt(psi) + z_power * math.sqrt(max(psi - d * d, 0.0))
+        return d * math.sqrt(n) - rhs
+
+    resolution = min(1.0, math.ceil(math.log2(1.0 / alpha)) / n)
+    low, high = 0.0, 1.0
+    if excess(high) <= 0.0:
+        return 1.0
+    for _ in range(100):
+        mid = (low + high) / 2.0
+        if excess(mid) < 0.0:
+            low = mid
+        else:
+            high = mid
+    return max(high, resolution)
+
+
+def relative_drop(current: float, baseline: float) -> float:
+    """(baseline - current) / baseline; 0.0 when the baseline is 0."""
+    if baseline == 0:
+        return 0.0
+    return (baseline - current) / baseline
