@@ -1,7 +1,7 @@
 """YAML documents that remember the line of every key, so errors can point at it.
 
-The data is built by `yaml.safe_load`; the lines come from composing the same text into nodes
-(composition builds no objects, so it is as safe as safe_load).
+The text is composed once into nodes, which carry the lines, and the data is constructed from
+those nodes by the safe loader's constructors: exactly what `yaml.safe_load` would build.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import yaml
 from canary_eval.errors import InputError
 
 KeyPath = tuple[str | int, ...]
+
+# libyaml's safe loader when it is there: the same safe constructors, parsed in C.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,18 @@ def load_document(path: Path, error: type[InputError]) -> Document:
         raise error("file not found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read: {exc}", path=path) from None
+    loader = _SafeLoader(text)
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise error(f"invalid YAML: {exc.problem or exc.context}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", path=path) from None
+    finally:
+        loader.dispose()
     lines: dict[KeyPath, int] = {}
     if node is not None:
         _collect(node, (), lines)

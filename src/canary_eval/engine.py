@@ -18,8 +18,6 @@ from canary_eval.limits import AdaptiveLimit, Pacer
 from canary_eval.models import CallError, CallOutcome, Completion
 from canary_eval.providers import CallFailure, ChatRequest, Provider
 
-BACKOFF_BASE_S = 0.5
-BACKOFF_CAP_S = 30.0
 
 
 @dataclass
@@ -49,7 +47,12 @@ class Engine:
     fallback: Provider | None = None
     concurrency: int | None = None
     on_progress: ProgressCallback | None = None
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
+    limit: AdaptiveLimit = field(init=False)
+    pacer: Pacer = field(init=False)
+    progress: Progress = field(init=False)
 
     async def run(
         self, requests: Sequence[ChatRequest], *, deadline_s: float | None = None
@@ -140,7 +143,7 @@ class Engine:
 
     def _backoff(self, attempt: int, asked_s: float | None) -> float:
         """Full jitter (AWS architecture blog), never less than what the server asked for."""
-        jitter = self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+        jitter = self.rng.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2**attempt))
         return max(jitter, asked_s) if asked_s is not None else jitter
 
     def _report(self, outcome: CallOutcome) -> None:

@@ -15,7 +15,7 @@ import gzip
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ STATUSES = ("ok", "error", "rate_limited")
 EVENTS = ("thumbs_up", "thumbs_down", "accepted", "edited", "escalated", "csat")
 _STATUS_CODES = {"ok": 0, "error": 1, "rate_limited": 2, "rate-limited": 2, "success": 0}
 _EVENT_CODES = {name: i for i, name in enumerate(EVENTS)}
+_CSAT = EVENTS.index("csat")
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 _KEEP_EXAMPLES = 20
@@ -117,36 +118,37 @@ def read_calls(
     tally: Tally,
     stdin: TextIO | None = None,
 ) -> Iterator[CallRecord]:
-    get = {name: _getter(fields.get(name, name)) for name in _CALL_PARSERS}
+    src = {name: fields.get(name, name) for name in _CALL_PARSERS}
+    s_ts, s_task, s_input, s_intent = src["ts"], src["task_id"], src["input"], src["intent"]
+    s_lat, s_in, s_out, s_cost = (
+        src["latency_ms"],
+        src["input_tokens"],
+        src["output_tokens"],
+        src["cost_usd"],
+    )
+    s_status, s_fallback, s_model = src["status"], src["fallback"], src["model"]
     in_rate = pricing.input_per_mtok / 1e6 if pricing else math.nan
     out_rate = pricing.output_per_mtok / 1e6 if pricing else math.nan
-    g_ts, g_task, g_input, g_intent = get["ts"], get["task_id"], get["input"], get["intent"]
-    g_lat, g_in, g_out, g_cost = (
-        get["latency_ms"],
-        get["input_tokens"],
-        get["output_tokens"],
-        get["cost_usd"],
-    )
-    g_status, g_fallback, g_model = get["status"], get["fallback"], get["model"]
-    for path, line, row in _rows(paths, stdin, tally):
+    for path, line, row in _rows(paths, stdin, tally, src.values()):
+        get = row.get
         try:
-            in_tok = _count(g_in(row), "input_tokens")
-            out_tok = _count(g_out(row), "output_tokens")
-            cost = g_cost(row)
+            in_tok = _count(get(s_in), "input_tokens")
+            out_tok = _count(get(s_out), "output_tokens")
+            cost = get(s_cost)
             yield CallRecord(
-                _timestamp(g_ts(row)),
-                _task(g_task(row)),
-                _text(g_input(row), "input"),
-                _optional_text(g_intent(row)),
-                _number(g_lat(row), "latency_ms"),
+                _timestamp(get(s_ts)),
+                _task(get(s_task)),
+                _text(get(s_input), "input"),
+                _optional_text(get(s_intent)),
+                _number(get(s_lat), "latency_ms"),
                 in_tok,
                 out_tok,
                 in_tok * in_rate + out_tok * out_rate
-                if cost is None or cost == ""
+                if cost is None
                 else _number(cost, "cost_usd"),
-                _status(g_status(row)),
-                _flag(g_fallback(row)),
-                _optional_text(g_model(row)) or "",
+                _status(get(s_status)),
+                _flag(get(s_fallback)),
+                _optional_text(get(s_model)) or "",
             )
         except _Bad as bad:
             tally.reject(path, line, str(bad))
@@ -158,27 +160,48 @@ def read_feedback(
     tally: Tally,
     stdin: TextIO | None = None,
 ) -> Iterator[FeedbackRecord]:
-    g_ts, g_task, g_event, g_value = (
-        _getter(fields.get(name, name)) for name in ("ts", "task_id", "event", "value")
+    s_ts, s_task, s_event, s_value = (
+        fields.get(name, name) for name in ("ts", "task_id", "event", "value")
     )
-    for path, line, row in _rows(paths, stdin, tally):
+    codes = _EVENT_CODES
+    for path, line, row in _rows(paths, stdin, tally, (s_ts, s_task, s_event, s_value)):
+        get = row.get
         try:
-            event = _EVENT_CODES.get(str(g_event(row)).strip().lower())
+            raw = get(s_event)
+            event = codes.get(raw) if isinstance(raw, str) else None
             if event is None:
-                raise _Bad(f"event: {g_event(row)!r} is not one of {', '.join(EVENTS)}")
+                event = codes.get(str(raw).strip().lower())
+                if event is None:
+                    raise _Bad(f"event: {raw!r} is not one of {', '.join(EVENTS)}")
             value = math.nan
-            if EVENTS[event] == "csat":
-                value = _number(g_value(row), "value")
+            if event == _CSAT:
+                value = _number(get(s_value), "value")
                 if not 1 <= value <= 5:
                     raise _Bad(f"value: csat {value:g} is outside 1-5")
-            yield FeedbackRecord(_timestamp(g_ts(row)), _task(g_task(row)), event, value)
+            yield FeedbackRecord(_timestamp(get(s_ts)), _task(get(s_task)), event, value)
         except _Bad as bad:
             tally.reject(path, line, str(bad))
 
 
 def _rows(
+    paths: Iterable[str], stdin: TextIO | None, tally: Tally, sources: Iterable[str]
+) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """Rows as dicts in which every source field, dotted ones included, is a top-level key."""
+    dotted = [(source, source.split(".")) for source in sources if "." in source]
+    rows = _raw_rows(paths, stdin, tally)
+    if not dotted:
+        yield from rows
+        return
+    for path, line, row in rows:
+        for source, parts in dotted:
+            if source not in row:  # CSV columns keep dotted names flat
+                row[source] = _dig(row, parts)
+        yield path, line, row
+
+
+def _raw_rows(
     paths: Iterable[str], stdin: TextIO | None, tally: Tally
-) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+) -> Iterator[tuple[str, int, dict[str, Any]]]:
     for path in paths:
         if path == STDIN:
             if stdin is None:
@@ -196,7 +219,7 @@ def _rows(
 
 def _stream_rows(
     name: str, handle: TextIO, is_csv: bool | None, tally: Tally
-) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+) -> Iterator[tuple[str, int, dict[str, Any]]]:
     if is_csv is None:  # stdin: JSONL when the first non-blank line is an object
         head = [line for line in itertools.islice(handle, 1)]
         while head and not head[-1].strip():
@@ -230,22 +253,13 @@ def _stream_rows(
         yield name, number, row
 
 
-def _getter(source: str) -> Callable[[Mapping[str, Any]], Any]:
-    if "." not in source:
-        return lambda row: row.get(source)
-    parts = source.split(".")
-
-    def get(row: Mapping[str, Any]) -> Any:
-        if source in row:  # CSV columns keep dotted names flat
-            return row[source]
-        value: Any = row
-        for part in parts:
-            if not isinstance(value, Mapping):
-                return None
-            value = value.get(part)
-        return value
-
-    return get
+def _dig(row: Mapping[str, Any], parts: list[str]) -> Any:
+    value: Any = row
+    for part in parts:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def _timestamp(value: Any) -> float:

@@ -5,8 +5,8 @@ capitalised names, and looks each up in the sources (the references plus a `cont
 - a date is supported by the same date, written any way ("2024-03-05", "March 5, 2024",
   "5 March 2024"; a date without a year matches any year);
 - a number by the same value ("$1,200" by "1200.00", "3" by "three"), anywhere in the sources;
-- a name by the same words, case-insensitively (a capitalised word that starts a sentence and is
-  a common English word, such as "The" or "Please", is not a name).
+- a name (a run of capitalised words) by the same words, case-insensitively; common words
+  ("The", "Please", "I") and a lone capitalised word that starts a sentence are not names.
 The score is the share of supported facts; it passes when all are (`threshold`, default 1).
 An output with no checkable facts scores 1. With a judge (its own `base_url`/`model` or the
 suite's judge) and `method: auto` or `judge`, the judge lists and checks the claims instead.
@@ -93,15 +93,22 @@ def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def find_names(text: str) -> list[str]:
-    """Runs of capitalised words, minus common words that merely start a sentence."""
+    """Runs of capitalised words, minus common words and lone sentence-initial words.
+
+    A single capitalised word that starts a sentence is skipped: without a dictionary it cannot be
+    told apart from an ordinary word ("Happy to help"). Mid-sentence mentions are still checked.
+    """
     names = []
     for m in _NAME.finditer(text):
         words = m[0].replace("\u2019", "'").split()
-        at_start = _SENTENCE_START.search(text[: m.start()]) is not None
-        while words and (at_start or len(words) == 1) and words[0].lower() in COMMON_WORDS:
+        if _SENTENCE_START.search(text[: m.start()]) is not None:
+            if len(words) == 1:
+                continue
+            if words[0].lower() in COMMON_WORDS:
+                words.pop(0)
+        while words and words[0].lower() in COMMON_WORDS and len(words) == 1:
             words.pop(0)
-            at_start = False
-        if words and not (len(words) == 1 and words[0].lower() in COMMON_WORDS):
+        if words:
             names.append(" ".join(words))
     return list(dict.fromkeys(names))
 

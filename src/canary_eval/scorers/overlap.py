@@ -23,11 +23,9 @@ THRESHOLD = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def f1(prediction: str, reference: str, *, numbers: bool = True) -> float:
-    """SQuAD F1 between two strings."""
+    """SQuAD v1.1 F1 between two strings (0 when either has no tokens, as in v1.1)."""
     pred = normalise(prediction, numbers=numbers).split()
     gold = normalise(reference, numbers=numbers).split()
-    if not pred or not gold:
-        return float(pred == gold)
     common = sum((Counter(pred) & Counter(gold)).values())
     if common == 0:
         return 0.0

@@ -1,0 +1,138 @@
+"""The Markdown report, for pull-request comments and the GitHub Actions step summary.
+
+GitHub-flavoured tables: the verdict, quality against the baseline, the alerts, per intent,
+behaviour and operations, the score trend from history, and the cases that changed most.
+Model output and config strings are escaped so they show as text: HTML is entity-escaped,
+Markdown punctuation backslash-escaped, `|` cannot end a cell and a newline cannot end a row.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from canary_eval.baseline import write_atomic
+from canary_eval.compare import Comparison
+from canary_eval.history import HistoryRow, sparkline
+from canary_eval.reports.changes import changed_cases, num, percent_change
+
+TOP_CHANGED = 10
+CELL_CHARS = 200
+VERDICT_MARK = {"pass": "✅", "suspect": "⚠️", "regression": "❌", "error": "🛑"}
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~|])")
+
+
+def cell(text: str | None, limit: int = CELL_CHARS) -> str:
+    """Any text made safe for one Markdown table cell."""
+    if text is None:
+        return ""
+    flat = text.strip()
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", flat)
+    escaped = html.escape(escaped, quote=False)
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
+    """A GFM table; `align` has one letter per column, "r" for right-aligned."""
+    marks = ["---:" if align[i : i + 1] == "r" else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(marks) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) -> str:
+    c, q = comparison, comparison.quality
+    failing = [a for a in c.alerts if a.failing]
+    lines = [
+        f"## {VERDICT_MARK[c.verdict]} canary {cell(c.suite)}: {c.verdict.upper()} "
+        f"(exit {c.exit_code})",
+        "",
+        f"{len(failing)} gate(s) breached. Run {cell(c.run.info.created_at)} against the baseline "
+        f"of {cell(c.baseline.info.created_at)}.",
+        "",
+    ]
+    model = cell(c.served_model or "-")
+    if c.model_changed:
+        model = f"**changed**: {cell(c.baseline_model or '-')} → {model}"
+    lines += table(
+        ["", "now", "baseline", "change"],
+        [
+            ["quality score", f"{num(q.score)} (95 % CI {num(q.ci[0])}–{num(q.ci[1])})",
+             num(q.baseline_score),
+             f"{percent_change(q.relative_drop)} (p = {num(q.p_value, '.3g')}, {q.method}, "
+             f"n = {q.n})"],
+            ["served model", model, cell(c.baseline_model or "-"), ""],
+        ],
+        "lrrr",
+    )
+    if c.alerts:
+        lines += ["### Alerts", ""]
+        lines += table(
+            ["", "layer", "metric", "intent", "message"],
+            [
+                ["❌" if a.failing else ("⚠️" if a.severity == "warning" else "ℹ️"), a.layer,
+                 cell(a.metric), cell(a.intent or ""), cell(a.message)]
+                for a in c.alerts
+            ],
+        )
+    if c.intents:
+        lines += ["### Per intent", ""]
+        lines += table(
+            ["intent", "n", "score", "baseline", "change", "p (Holm)", ""],
+            [
+                [cell(r.intent), str(r.n), num(r.score), num(r.baseline_score),
+                 percent_change(r.relative_drop), num(r.p_adjusted, ".3g") if r.tested else "-",
+                 "❌ regressed" if r.regressed else ("" if r.tested else "untested")]
+                for r in c.intents
+            ],
+            "lrrrrrl",
+        )
+    lines += ["### Behaviour and operations", ""]
+    lines += table(["metric", "now", "baseline"], _figures(c), "lrr")
+    if history:
+        scores = [r.score for r in history]
+        lines += [
+            f"**Trend** ({len(history)} runs, oldest first): score `{sparkline(scores)}`, "
+            f"p95 latency `{sparkline([r.latency_p95_ms for r in history])}`",
+            "",
+        ]
+    changed = changed_cases(c)
+    if changed:
+        shown = sorted(changed, key=lambda ch: -abs(ch.delta))[:TOP_CHANGED]
+        lines += [f"### Cases that changed (top {len(shown)} of {len(changed)})", ""]
+        lines += table(
+            ["case", "intent", "score", "output now", "baseline output"],
+            [
+                [cell(ch.current.id), cell(ch.current.intent or ""),
+                 f"{num(ch.baseline.score, '.2f')} → {num(ch.current.score, '.2f')}",
+                 cell(ch.current.output), cell(ch.baseline.output)]
+                for ch in shown
+            ],
+        )
+    for note in c.notes:
+        lines += [f"> {cell(note, 1000)}", ""]
+    return "\n".join(lines)
+
+
+def _figures(c: Comparison) -> list[list[str]]:
+    b, bb, o, ob = c.behaviour, c.baseline_behaviour, c.ops, c.baseline_ops
+    return [
+        ["mean length (chars)", f"{b.mean_chars:.0f}", f"{bb.mean_chars:.0f}"],
+        ["refusal rate", f"{b.refusal_rate:.1%}", f"{bb.refusal_rate:.1%}"],
+        ["hedging rate", f"{b.hedging_rate:.1%}", f"{bb.hedging_rate:.1%}"],
+        ["latency p50 / p95 (ms)", f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",
+         f"{ob.latency_p50_ms:.0f} / {ob.latency_p95_ms:.0f}"],
+        ["error rate", f"{o.error_rate:.1%}", f"{ob.error_rate:.1%}"],
+        ["429 answers / retries", f"{o.rate_limited} / {o.retries}",
+         f"{ob.rate_limited} / {ob.retries}"],
+        ["cost per case (USD)", f"{o.cost_per_case_usd:.6f}", f"{ob.cost_per_case_usd:.6f}"],
+    ]
+
+
+def write_markdown(comparison: Comparison, path: Path, history: Sequence[HistoryRow] = ()) -> None:
+    """Write the report atomically."""
+    write_atomic(path, render_markdown(comparison, history))

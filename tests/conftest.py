@@ -1,0 +1,112 @@
+"""Fixtures that make CLI tests short: a real model server on 127.0.0.1, suites written to real
+files, and the `canary` command run in-process as a user runs it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from model_server import ModelServer, serving  # noqa: E402
+
+from canary_eval.cli import app  # noqa: E402
+
+API_KEY = "sk-test-SECRET-0123456789"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def canary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., CliResult]:
+    """Run `canary ARGS...` in-process, in an isolated working directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CANARY_TEST_KEY", API_KEY)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+
+    def invoke(*args: str) -> CliResult:
+        result = CliRunner().invoke(app, [str(a) for a in args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+@pytest.fixture
+def model_server() -> Iterator[ModelServer]:
+    with serving(ModelServer()) as server:
+        yield server
+
+
+def make_cases(n: int, intents: tuple[str, ...] = ("faq", "billing")) -> list[dict[str, Any]]:
+    """n cases whose correct answer is `answer-<i>`."""
+    return [
+        {"id": f"case-{i:03d}", "intent": intents[i % len(intents)],
+         "input": f"question {i}", "reference": f"answer-{i}"}
+        for i in range(n)
+    ]
+
+
+def right_answer(user: str) -> str:
+    return "answer-" + user.split()[-1]
+
+
+@pytest.fixture
+def write_suite(tmp_path: Path) -> Callable[..., Path]:
+    """Write an eval set and a suite config pointing at `base_url`; returns the config path."""
+
+    def write(
+        base_url: str,
+        cases: list[dict[str, Any]] | None = None,
+        *,
+        name: str = "suite.yaml",
+        **overrides: Any,
+    ) -> Path:
+        (tmp_path / "evalset.yaml").write_text(
+            yaml.safe_dump({"cases": cases if cases is not None else make_cases(60)})
+        )
+        config: dict[str, Any] = {
+            "suite": "test-suite",
+            "evalset": "evalset.yaml",
+            "provider": {
+                "type": "openai",
+                "base_url": base_url,
+                "model": "test-model",
+                "api_key_env": "CANARY_TEST_KEY",
+                "concurrency": 8,
+                "timeout_s": 5,
+                "max_retries": 1,
+                "pricing": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
+            },
+            "prompt": {"system": "Answer briefly.", "template": "{{input}}"},
+            "scorers": [{"type": "exact"}],
+            "thresholds": {"max_relative_drop": 0.03, "alpha": 0.05},
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key] = {**config[key], **value}
+            else:
+                config[key] = value
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        return path
+
+    return write
