@@ -1,4 +1,6 @@
-"""Builders of runs and comparisons for the report, alert and history tests.
+"""Builders of runs and comparisons for the report, alert and history tests, and a recording
+HTTP server on 127.0.0.1 that stands in for Slack, PagerDuty, webhooks, Pushgateway and a model
+endpoint.
 
 `comparison(kind)` returns a real `Comparison` made by `canary_eval.compare.compare` from
 hand-built runs, so the reports are tested on the same values the CLI hands them.
@@ -6,9 +8,12 @@ hand-built runs, so the reports are tested on the same values the CLI hands them
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Literal
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
 
 from canary_eval.compare import Comparison, compare
 from canary_eval.config import IntentThresholds, Thresholds
@@ -90,7 +95,9 @@ def current_cases(kind: Kind) -> list[CaseResult]:
         return cases
     if kind == "suspect":
         # Two worse cases of forty: past the 3 % limit but far from significant.
-        return [replace(c, score=0.0) if c.id in ("billing-00", "shipping-00") else c for c in cases]
+        return [
+            replace(c, score=0.0) if c.id in ("billing-00", "shipping-00") else c for c in cases
+        ]
     if kind == "error":
         failure = CallError("server_error", "HTTP 500", status=500)
         return [
@@ -122,9 +129,116 @@ def comparison(
     *,
     thresholds: Thresholds = THRESHOLDS,
     created_at: str = "2024-05-07T14:00:00+00:00",
+    outputs: dict[str, str] | None = None,
+    intent_names: dict[str, str] | None = None,
 ) -> Comparison:
-    """A real comparison whose verdict is `kind`."""
-    base = run(baseline_cases(), created_at="2024-05-01T09:00:00+00:00")
-    result = compare(run(current_cases(kind), created_at), base, thresholds)
+    """A real comparison whose verdict is `kind`; `outputs` replaces current outputs by case id,
+    `intent_names` renames intents on both sides."""
+    outputs, names = outputs or {}, intent_names or {}
+
+    def adjust(cases: list[CaseResult], current: bool) -> list[CaseResult]:
+        return [
+            replace(
+                c,
+                intent=names.get(c.intent or "", c.intent),
+                output=outputs.get(c.id, c.output) if current else c.output,
+            )
+            for c in cases
+        ]
+
+    base = run(adjust(baseline_cases(), False), created_at="2024-05-01T09:00:00+00:00")
+    result = compare(run(adjust(current_cases(kind), True), created_at), base, thresholds)
     assert result.verdict == kind, (result.verdict, [a.message for a in result.alerts])
     return result
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request the recording server got."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 202
+    body: Any = None  # dict/list -> JSON, str -> text
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class RecordingServer:
+    """A real HTTP server on 127.0.0.1 that records every request and answers from a script:
+    `script("/path", 429, 500, Reply(202, {...}))` queues answers for that path; once a path's
+    queue is empty it answers 202 `{"status": "success"}`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self._script: dict[str, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def script(self, path: str, *replies: int | Reply) -> None:
+        with self._lock:
+            queue = self._script.setdefault(path, [])
+            queue += [r if isinstance(r, Reply) else Reply(r) for r in replies]
+
+    def to(self, path: str) -> list[Received]:
+        return [r for r in self.requests if r.path == path]
+
+    def _next(self, path: str) -> Reply:
+        with self._lock:
+            queue = self._script.get(path) or []
+            return queue.pop(0) if queue else Reply(202, {"status": "success"})
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?", 1)[0]
+                with server._lock:
+                    server.requests.append(
+                        Received(self.command, path, dict(self.headers.items()), body)
+                    )
+                reply = server._next(path)
+                if isinstance(reply.body, str):
+                    data, kind = reply.body.encode(), "text/plain"
+                else:
+                    data, kind = json.dumps(reply.body or {}).encode(), "application/json"
+                self.send_response(reply.status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def __enter__(self) -> RecordingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

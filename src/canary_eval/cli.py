@@ -113,6 +113,23 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Progress], None] 
         yield update
 
 
+@contextmanager
+def _saving_partial(config: Any, path: Path | None) -> Iterator[None]:
+    """On Ctrl-C, save the cases that finished (never as the baseline), then exit 130."""
+    from canary_eval.baseline import save_run
+    from canary_eval.errors import Interrupted
+    from canary_eval.models import RunResult
+
+    try:
+        yield
+    except Interrupted as stop:
+        if isinstance(stop.partial, RunResult) and stop.partial.cases:
+            target = path or config.baseline_path.with_name(f"{config.suite}.interrupted.json")
+            save_run(target, stop.partial)
+            stop.message += f"; saved to {target}"
+        raise
+
+
 def _options(repeat: int, concurrency: int | None, deadline: float | None) -> RunOptions:
     from canary_eval.runner import RunOptions
 
@@ -158,7 +175,7 @@ def baseline(
 
     config, evalset = _load(suite)
     check_suite(config, evalset)
-    with _progress(not quiet, "baseline") as progress:
+    with _progress(not quiet, "baseline") as progress, _saving_partial(config, None):
         run = record_baseline(config, evalset, _options(repeat, concurrency, deadline), progress)
     path = output or config.baseline_path
     save_run(path, run)
@@ -194,7 +211,7 @@ def run(
     check_suite(config, evalset)
     # The baseline is checked before any model is called: a missing one costs nothing.
     reference = load_run(baseline or config.baseline_path, suite=config.suite)
-    with _progress(not quiet, "canary") as progress:
+    with _progress(not quiet, "canary") as progress, _saving_partial(config, save_run):
         comparison = evaluate(
             config, evalset, reference, _options(repeat, concurrency, deadline), progress
         )
@@ -224,6 +241,36 @@ def compare(
     thresholds = config.thresholds if config else Thresholds()
     quarantine = config.quarantine if config else frozenset()
     _report(compare_runs(current, reference, thresholds, quarantine), json_path, quiet)
+
+
+@command
+def rescore(
+    run_file: Annotated[Path, typer.Argument(help="A saved run (--save-run) or baseline.")],
+    suite: SuiteArg,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")
+    ] = None,
+    json_path: JsonOpt = None,
+    save_run: Annotated[
+        Path | None, typer.Option("--save-run", help="Save the re-scored run here.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Re-score a saved run with the suite's current scorers and compare it; no model calls."""
+    from canary_eval.baseline import load_run
+    from canary_eval.baseline import save_run as save
+    from canary_eval.compare import compare as compare_runs
+    from canary_eval.runner import rescore as rescore_run
+
+    config, evalset = _load(suite)
+    reference = load_run(baseline or config.baseline_path, suite=config.suite)
+    current = rescore_run(config, evalset, load_run(run_file, suite=config.suite, what="run"))
+    if reference.info.scorers_hash != current.info.scorers_hash:
+        # Scores from different scorers do not compare: the baseline is re-scored the same way.
+        reference = rescore_run(config, evalset, reference)
+    if save_run:
+        save(save_run, current)
+    _report(compare_runs(current, reference, config.thresholds, config.quarantine), json_path, quiet)
 
 
 def _report(comparison: Comparison, json_path: Path | None, quiet: bool) -> None:

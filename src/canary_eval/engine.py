@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from canary_eval.errors import Interrupted
 from canary_eval.limits import AdaptiveLimit, Pacer
 from canary_eval.models import CallError, CallOutcome, Completion
 from canary_eval.providers import CallFailure, ChatRequest, Provider
@@ -65,12 +66,16 @@ class Engine:
         self.progress = Progress(total=len(requests), concurrency=self.limit.limit)
         tasks = [asyncio.ensure_future(self._one(r)) for r in requests]
         try:
-            done, pending = await asyncio.wait(
+            done, _ = await asyncio.wait(
                 tasks, timeout=deadline_s, return_when=asyncio.FIRST_EXCEPTION
             )
             for task in done:
-                if task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                if (error := task.exception()) is not None:
+                    raise error
+        except asyncio.CancelledError:
+            finished = [t.result() for t in tasks if t.done() and not t.cancelled()
+                        and t.exception() is None]
+            raise Interrupted(f"{len(finished)} of {len(tasks)} calls finished", finished) from None
         finally:
             for task in tasks:
                 task.cancel()

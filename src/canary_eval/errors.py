@@ -7,7 +7,8 @@
     │   ├── BaselineError            baseline or saved run: missing, corrupt, incompatible
     │   └── LogError                 production logs: missing files, too many malformed lines
     ├── AuthError               (2)  the provider refused the credentials (401/403)
-    └── EvaluationError         (3)  the run could not be evaluated: outage, deadline
+    ├── EvaluationError         (3)  the run could not be evaluated: outage, deadline
+    └── Interrupted           (130)  Ctrl-C; carries what finished, so it can be saved
 
 Only `cli.py` turns these into a message and an exit code. The core raises them and never prints.
 A message is one line: `file:line: key.path: what is wrong`, the parts that are known.
@@ -77,3 +78,13 @@ class EvaluationError(CanaryError):
     """The run could not be evaluated: the provider failed beyond the budget, or time ran out."""
 
     exit_code = 3
+
+
+class Interrupted(CanaryError):
+    """The person pressed Ctrl-C. `partial` holds the run's finished cases, when there are any."""
+
+    exit_code = 130
+
+    def __init__(self, message: str, partial: object = None) -> None:
+        super().__init__(message)
+        self.partial = partial

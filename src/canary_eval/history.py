@@ -62,9 +62,25 @@ CREATE INDEX IF NOT EXISTS model_checks_by_suite ON model_checks (suite, id);
 """
 
 _COLUMNS = (
-    "suite", "time", "verdict", "exit_code", "score", "baseline_score", "relative_drop",
-    "p_value", "intents", "latency_p50_ms", "latency_p95_ms", "error_rate", "cost_per_case_usd",
-    "rate_limited", "mean_chars", "refusal_rate", "hedging_rate", "served_model", "breached",
+    "suite",
+    "time",
+    "verdict",
+    "exit_code",
+    "score",
+    "baseline_score",
+    "relative_drop",
+    "p_value",
+    "intents",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "error_rate",
+    "cost_per_case_usd",
+    "rate_limited",
+    "mean_chars",
+    "refusal_rate",
+    "hedging_rate",
+    "served_model",
+    "breached",
 )
 
 
@@ -93,17 +109,45 @@ class HistoryRow:
     breached: int = 0  # failing alerts in that run
 
 
+def summary_row(comparison: Comparison) -> HistoryRow:
+    """The history row of a run."""
+    c, q = comparison, comparison.quality
+    return HistoryRow(
+        suite=c.suite,
+        time=c.run.info.created_at,
+        verdict=c.verdict,
+        exit_code=c.exit_code,
+        score=_real(q.score),
+        baseline_score=_real(q.baseline_score),
+        relative_drop=_real(q.relative_drop),
+        p_value=_real(q.p_value),
+        intents={row.intent: _real(row.score) for row in c.intents},
+        latency_p50_ms=c.ops.latency_p50_ms,
+        latency_p95_ms=c.ops.latency_p95_ms,
+        error_rate=c.ops.error_rate,
+        cost_per_case_usd=c.ops.cost_per_case_usd,
+        rate_limited=c.ops.rate_limited,
+        mean_chars=c.behaviour.mean_chars,
+        refusal_rate=c.behaviour.refusal_rate,
+        hedging_rate=c.behaviour.hedging_rate,
+        served_model=c.served_model,
+        breached=sum(a.failing for a in c.alerts),
+    )
+
+
+def with_current(rows: Sequence[HistoryRow], comparison: Comparison) -> list[HistoryRow]:
+    """The suite's rows, plus this run at the end unless it is already recorded there."""
+    mine = [r for r in rows if r.suite == comparison.suite]
+    if mine and mine[-1].time == comparison.run.info.created_at:
+        return mine
+    return [*mine, summary_row(comparison)]
+
+
 def record(db_path: Path, comparison: Comparison) -> None:
     """Append the run's summary to the history."""
-    c, q = comparison, comparison.quality
-    values = (
-        c.suite, c.run.info.created_at, c.verdict, c.exit_code, _real(q.score),
-        _real(q.baseline_score), _real(q.relative_drop), _real(q.p_value),
-        json.dumps({row.intent: _real(row.score) for row in c.intents}),
-        c.ops.latency_p50_ms, c.ops.latency_p95_ms, c.ops.error_rate, c.ops.cost_per_case_usd,
-        c.ops.rate_limited, c.behaviour.mean_chars, c.behaviour.refusal_rate,
-        c.behaviour.hedging_rate, c.served_model, sum(a.failing for a in c.alerts),
-    )
+    row = summary_row(comparison)
+    values = [getattr(row, name) for name in _COLUMNS]
+    values[_COLUMNS.index("intents")] = json.dumps(row.intents)
     marks = ", ".join("?" * len(_COLUMNS))
     with _writing(db_path) as db:
         db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({marks})", values)
@@ -123,7 +167,9 @@ def recent(db_path: Path, suite: str, limit: int = 50) -> list[HistoryRow]:
 
 def last_verdict(db_path: Path, suite: str) -> str | None:
     """The verdict of the suite's last recorded run; None before the first."""
-    return _last(db_path, "SELECT verdict FROM runs WHERE suite = ? ORDER BY id DESC LIMIT 1", suite)
+    return _last(
+        db_path, "SELECT verdict FROM runs WHERE suite = ? ORDER BY id DESC LIMIT 1", suite
+    )
 
 
 def last_served_model(db_path: Path, suite: str) -> str | None:
@@ -174,13 +220,25 @@ def render_history(rows: Sequence[HistoryRow], console: Console) -> None:
         return
     scores = [r.score for r in rows]
     p95 = [r.latency_p95_ms for r in rows]
-    console.print(f"{escape(rows[-1].suite)}: {len(rows)} run(s)  "
-                  f"score {sparkline(scores)}  p95 {sparkline(p95)}")
+    console.print(
+        f"{escape(rows[-1].suite)}: {len(rows)} run(s)  "
+        f"score {sparkline(scores)}  p95 {sparkline(p95)}"
+    )
     table = Table(title_justify="left")
-    for column in ("time", "verdict", "score", "", "vs baseline", "p95 ms", "", "errors",
-                   "served model"):
-        table.add_column(column, justify="left" if column in ("time", "verdict", "", "served model")
-                         else "right")
+    for column in (
+        "time",
+        "verdict",
+        "score",
+        "",
+        "vs baseline",
+        "p95 ms",
+        "",
+        "errors",
+        "served model",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("time", "verdict", "", "served model") else "right"
+        )
     score_blocks, p95_blocks = sparkline(scores), sparkline(p95)
     previous: str | None = None
     for i, row in enumerate(rows):
@@ -188,13 +246,20 @@ def render_history(rows: Sequence[HistoryRow], console: Console) -> None:
         if i and row.served_model != previous:
             model = f"[bold yellow]▲ {model} (changed)[/]"
         previous = row.served_model
-        style = {"pass": "green", "suspect": "yellow", "regression": "red"}.get(row.verdict,
-                                                                                 "magenta")
+        style = {"pass": "green", "suspect": "yellow", "regression": "red"}.get(
+            row.verdict, "magenta"
+        )
         drop = "-" if row.relative_drop is None else f"{-row.relative_drop:+.1%}"
         table.add_row(
-            escape(row.time), f"[{style}]{escape(row.verdict)}[/]", _fmt(row.score, ".3f"),
-            score_blocks[i], drop, _fmt(row.latency_p95_ms, ".0f"), p95_blocks[i],
-            _fmt(row.error_rate, ".1%"), model,
+            escape(row.time),
+            f"[{style}]{escape(row.verdict)}[/]",
+            _fmt(row.score, ".3f"),
+            score_blocks[i],
+            drop,
+            _fmt(row.latency_p95_ms, ".0f"),
+            p95_blocks[i],
+            _fmt(row.error_rate, ".1%"),
+            model,
         )
     console.print(table)
 
@@ -247,7 +312,7 @@ def _reading(db_path: Path) -> Iterator[sqlite3.Connection | None]:
         db.close()
 
 
-def _last(db_path: Path, query: str, suite: str) -> Any:
+def _last(db_path: Path, query: str, suite: str) -> str | None:
     with _reading(db_path) as db:
         if db is None:
             return None
@@ -255,7 +320,7 @@ def _last(db_path: Path, query: str, suite: str) -> Any:
             row = db.execute(query, (suite,)).fetchone()
         except sqlite3.OperationalError:  # an older database without that table
             return None
-    return row[0] if row else None
+    return str(row[0]) if row and row[0] is not None else None
 
 
 def _row(values: Sequence[Any]) -> HistoryRow:

@@ -35,7 +35,7 @@ class AdaptiveLimit:
     async def release(self) -> None:
         async with self._changed:
             self.in_flight -= 1
-            self._changed.notify_all()
+            self._changed.notify()  # one slot freed wakes one waiter, not the whole queue
 
     async def on_success(self) -> None:
         if not self.adaptive or self.limit >= self.ceiling:
@@ -45,7 +45,7 @@ class AdaptiveLimit:
             self._successes = 0
             async with self._changed:
                 self.limit += 1
-                self._changed.notify_all()
+                self._changed.notify()
 
     def on_throttled(self) -> None:
         # One cut per burst: 429s that were already in flight report the same congestion.

@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 
 from canary_eval.config import SuiteConfig
 from canary_eval.engine import Engine, ProgressCallback
+from canary_eval.errors import Interrupted
 from canary_eval.models import (
     Behaviour,
     CallOutcome,
+    Completion,
     Case,
     CaseResult,
     EvalSet,
@@ -72,9 +74,22 @@ def run_suite(
 ) -> RunResult:
     scorers = check_suite(config, evalset)
     cases = [c for c in evalset.cases if options.case_ids is None or c.id in options.case_ids]
-    outcomes = asyncio.run(_call(config, cases, options, on_progress))
+    try:
+        outcomes = asyncio.run(_call(config, cases, options, on_progress))
+    except Interrupted as stop:
+        finished = {o.case_id: o for o in stop.partial or ()} if options.repeats == 1 else {}
+        done = [c for c in cases if c.id in finished]
+        partial = asyncio.run(_score_all(done, [finished[c.id] for c in done], scorers, 1))
+        raise Interrupted(
+            f"interrupted: {len(done)} of {len(cases)} cases finished",
+            RunResult(_info(config, evalset, options), tuple(partial)),
+        ) from None
     results = asyncio.run(_score_all(cases, outcomes, scorers, options.repeats))
-    info = RunInfo(
+    return RunResult(_info(config, evalset, options), tuple(results))
+
+
+def _info(config: SuiteConfig, evalset: EvalSet, options: RunOptions) -> RunInfo:
+    return RunInfo(
         suite=config.suite,
         evalset_hash=evalset.hash,
         prompt_hash=config.prompt.hash,
@@ -88,7 +103,6 @@ def run_suite(
             "output_per_mtok": config.provider.pricing.output_per_mtok,
         },
     )
-    return RunResult(info, tuple(results))
 
 
 async def _call(
@@ -173,3 +187,34 @@ def _result(
         metadata=case.metadata,
     )
 
+
+
+def rescore(config: SuiteConfig, evalset: EvalSet, saved: RunResult) -> RunResult:
+    """Score a saved run's outputs again with the suite's current scorers; no model calls.
+
+    Cases the eval set no longer has are dropped; errored cases stay errored.
+    """
+    scorers = check_suite(config, evalset)
+    by_id = {case.id: case for case in evalset.cases}
+    kept = [c for c in saved.cases if c.id in by_id]
+
+    async def score_all() -> list[CaseResult]:
+        return list(await asyncio.gather(*(_rescore(by_id[c.id], c, scorers[c.id]) for c in kept)))
+
+    info = replace(saved.info, scorers_hash=scorers_hash(config), evalset_hash=evalset.hash)
+    return RunResult(info, tuple(asyncio.run(score_all())))
+
+
+async def _rescore(case: Case, saved: CaseResult, scorers: list[BoundScorer]) -> CaseResult:
+    if saved.output is None:
+        return replace(saved, content_hash=case.content_hash)
+    completion = Completion(saved.output, saved.model, saved.fingerprint, saved.usage)
+    value, scores = await score_case(scorers, ScoreInput(saved.output, case, completion))
+    return replace(
+        saved,
+        content_hash=case.content_hash,
+        score=None if math.isnan(value) else value,
+        scores=scores,
+        behaviour=measure_behaviour(saved.output, completion),
+        samples=(),
+    )

@@ -81,7 +81,13 @@ SLOTS = {
     "browser": ["Firefox", "Safari", "Chrome"],
 }
 INTENTS = list(TEMPLATES)
-THUMBS_DOWN = {"billing": 0.10, "shipping": 0.10, "account": 0.08, "disputes": 0.15, "technical": 0.12}
+THUMBS_DOWN = {
+    "billing": 0.10,
+    "shipping": 0.10,
+    "account": 0.08,
+    "disputes": 0.15,
+    "technical": 0.12,
+}
 LATENCY_MS = {"billing": 900, "shipping": 700, "account": 600, "disputes": 1200, "technical": 1000}
 
 
@@ -109,8 +115,13 @@ def write_evalset(directory: Path, *, seed: int = 0) -> Path:
 
 
 def generate(
-    *, days: int = 8, calls_per_day: int = 1500, drift: bool = False, seed: int = 0,
-    with_intent: bool = False, end: datetime = END,
+    *,
+    days: int = 8,
+    calls_per_day: int = 1500,
+    drift: bool = False,
+    seed: int = 0,
+    with_intent: bool = False,
+    end: datetime = END,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(calls, feedback) in canonical shape, both sorted by time."""
     rng = random.Random(seed)
@@ -230,8 +241,9 @@ Scenario = Callable[..., Path]
 def scenario(tmp_path: Path) -> Scenario:
     """Write an eval set, logs and a config under tmp_path; returns the config's path."""
 
-    def make(*, drift: bool = False, seed: int = 0, calls_per_day: int = 1500,
-             **config: Any) -> Path:
+    def make(
+        *, drift: bool = False, seed: int = 0, calls_per_day: int = 1500, **config: Any
+    ) -> Path:
         write_evalset(tmp_path)
         calls, feedback = generate(drift=drift, seed=seed, calls_per_day=calls_per_day)
         (tmp_path / "logs").mkdir(exist_ok=True)

@@ -84,7 +84,8 @@ def test_measure_behaviour_on_empty_output() -> None:
 def test_measure_behaviour_on_refusals() -> None:
     assert measure_behaviour(FULL_REFUSALS[0], None).refused
     partial = measure_behaviour(PARTIAL, None)
-    assert partial.partial_refusal and not partial.refused
+    assert partial.partial_refusal
+    assert not partial.refused
 
 
 def test_format_is_checked_only_when_the_case_asks_for_json() -> None:

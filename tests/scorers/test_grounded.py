@@ -1,4 +1,4 @@
-"""`grounded`: the output's dates, numbers, amounts and names must be in the reference or context."""
+"""`grounded`: the facts an output states must be in the reference or the context."""
 
 from __future__ import annotations
 

@@ -75,7 +75,9 @@ def test_missing_required_parameter_names_it() -> None:
 
 def test_unreadable_schema_file_names_the_schema_key(tmp_path: Path) -> None:
     ctx = ScorerContext(config_path=tmp_path / "suite.yaml")
-    message = config_error(ScorerSpec("json_schema", {"schema": "nope.json"}, key="scorers[0]"), ctx)
+    message = config_error(
+        ScorerSpec("json_schema", {"schema": "nope.json"}, key="scorers[0]"), ctx
+    )
     assert "scorers[0].schema: cannot read schema file" in message
     assert "nope.json" in message
 
@@ -100,7 +102,7 @@ def test_parameters_reach_the_factory_and_the_context_when_asked_for() -> None:
 
 # Custom scorers by `module:function`, validated by their signature.
 
-CUSTOM = '''
+CUSTOM = """
 from canary_eval.models import Score
 
 def length_at_most(limit: int, unit: str = "chars", ctx=None):
@@ -127,7 +129,7 @@ def not_a_score():
     return lambda item: 0.7
 
 NOT_CALLABLE = 3
-'''
+"""
 
 
 @pytest.fixture
@@ -186,10 +188,12 @@ def test_custom_scorer_that_cannot_be_loaded_names_the_type_key(custom_module: s
 
 def test_a_failing_scorer_gives_an_invalid_score_not_a_crash(custom_module: str) -> None:
     broken = run(build(f"{custom_module}:broken"), "x")
-    assert broken.invalid and not broken.passed
+    assert broken.invalid
+    assert not broken.passed
     assert "RuntimeError: boom" in broken.explanation
     wrong = run(build(f"{custom_module}:not_a_score"), "x")
-    assert wrong.invalid and "returned float" in wrong.explanation
+    assert wrong.invalid
+    assert "returned float" in wrong.explanation
 
 
 def test_a_canary_error_from_a_scorer_ends_the_run() -> None:
@@ -206,7 +210,8 @@ def test_scores_are_clamped_to_the_unit_interval_and_nan_is_invalid() -> None:
     nan = asyncio.run(BoundScorer(ScorerSpec("x"), lambda i: Score(math.nan, True))(item))
     assert high.value == 1.0
     assert high.scorer == "x"
-    assert nan.invalid and not nan.passed
+    assert nan.invalid
+    assert not nan.passed
 
 
 # Entry points.

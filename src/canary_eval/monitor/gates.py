@@ -2,7 +2,8 @@
 
 A rate gate breaches when the absolute change of a share exceeds its threshold and a one-sided
 two-proportion test says the change is real (Holm-corrected across intents; the overall figure
-is its own family). Past the threshold but not significant is a non-failing warning. A relative
+is its own family). Past the threshold but not significant is noise at this sample size: the
+figure is in the report, but it raises no alert (nobody should be paged for it). A relative
 gate compares current / reference - 1 with its threshold once both windows have enough data.
 """
 
@@ -74,23 +75,20 @@ def rate_alerts(
     alerts = []
     for change, p in zip(tested, adjusted, strict=True):
         delta = change.reference - change.current if drop else change.current - change.reference
-        if delta <= max_change:
+        if delta <= max_change or p >= alpha:
             continue
-        significant = p < alpha
         verb = "fell" if drop else "rose"
         points = (change.current - change.reference) * 100
         message = (
             f"{where(change.intent)}{label} {verb} from {change.reference:.1%} to "
             f"{change.current:.1%} ({points:+.1f} points, allowed {max_change * 100:.1f}; "
-            f"p={p:.3g}{'' if significant else ', not significant'})"
+            f"p={p:.3g})"
         )
         alerts.append(
             Alert(
                 layer=layer,
                 metric=metric,
                 message=message,
-                severity="critical" if significant else "warning",
-                failing=significant,
                 intent=change.intent,
                 observed=round(delta, 6),
                 allowed=max_change,

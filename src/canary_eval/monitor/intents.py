@@ -118,7 +118,8 @@ class IntentTagger:
         self.tagged = 0
         self.other = 0
 
-    def __call__(self, texts: Sequence[str]) -> list[str]:
+    def __call__(self, texts: Sequence[str], *, count: bool = True) -> list[str]:
+        """Intents for `texts`; `count` adds them to the tagged / other tallies."""
         keys = [normalise(t) for t in texts]
         cache = self._cache
         missing = list({k: None for k in keys if k not in cache})
@@ -130,8 +131,9 @@ class IntentTagger:
             )
             cache.update(zip(missing, predicted, strict=True))
         out = [cache[k] for k in keys]
-        self.tagged += len(out)
-        self.other += sum(1 for intent in out if intent == OTHER)
+        if count:
+            self.tagged += len(out)
+            self.other += out.count(OTHER)
         return out
 
     def report(self, base: ClassifierReport) -> ClassifierReport:

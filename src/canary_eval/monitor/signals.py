@@ -4,7 +4,8 @@ Feedback joins calls by task_id and takes the task's intent. Acceptance, edit an
 rates are shares of the window's tasks (tasks with a call or a feedback event in it) that had the
 event at least once; the thumbs-down rate is the share of thumbs ratings that are down; CSAT is
 the mean score. Each share carries a Wilson interval; gates use two-proportion tests (CSAT a
-one-sided Welch test) against the reference window.
+one-sided Welch test) against the reference window; a change past its threshold alerts only
+when it is significant.
 """
 
 from __future__ import annotations
@@ -159,20 +160,16 @@ def _csat_alerts(pairs: Sequence[Pair], limit: float, alpha: float, min_n: int) 
     alerts = []
     for (intent, ref, cur, _), p in zip(tested, adjusted, strict=True):
         drop = (ref.csat_mean or 0.0) - (cur.csat_mean or 0.0)
-        if drop <= limit:
+        if drop <= limit or p >= alpha:
             continue
-        significant = p < alpha
         alerts.append(
             Alert(
                 layer="signals",
                 metric="csat",
                 message=(
                     f"{where(intent)}mean CSAT fell from {ref.csat_mean:.2f} to "
-                    f"{cur.csat_mean:.2f} (-{drop:.2f}, allowed -{limit:.2f}; p={p:.3g}"
-                    f"{'' if significant else ', not significant'})"
+                    f"{cur.csat_mean:.2f} (-{drop:.2f}, allowed -{limit:.2f}; p={p:.3g})"
                 ),
-                severity="critical" if significant else "warning",
-                failing=significant,
                 intent=intent,
                 observed=round(drop, 6),
                 allowed=limit,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,6 +40,12 @@ _CALL_COLUMNS = {
 _FEEDBACK_COLUMNS = {"ts": np.float64, "task": np.int64, "event": np.int8, "value": np.float32}
 
 Columns = dict[str, Any]  # column name -> 1-d numpy array, all of one length
+
+
+class Tagger(Protocol):
+    """Intents for inputs that came without one; `count` False for re-tagging samples."""
+
+    def __call__(self, texts: Sequence[str], *, count: bool = True) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ class LogAccumulator:
         *,
         window_s: float,
         reference_s: float,
-        tag: Callable[[Sequence[str]], list[str]],
+        tag: Tagger,
         until: float | None = None,
         sample_size: int = 5000,
         seed: int = 0,
@@ -338,7 +344,7 @@ class LogAccumulator:
                 picked.append(pool[int(index)])
         picked.sort(key=lambda item: item[0])
         untagged = [text for _, text, intent in picked if intent is None]
-        tags = iter(self._tag(untagged))
+        tags = iter(self._tag(untagged, count=False))
         intents = tuple(intent if intent is not None else next(tags) for _, _, intent in picked)
         return TextSample(tuple(text for _, text, _ in picked), intents, population)
 

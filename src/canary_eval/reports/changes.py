@@ -22,7 +22,9 @@ class ChangedCase:
     @property
     def why(self) -> str:
         """The explanations of the scorers that failed this output now."""
-        return "; ".join(s.explanation for s in self.current.scores if not s.passed and s.explanation)
+        return "; ".join(
+            s.explanation for s in self.current.scores if not s.passed and s.explanation
+        )
 
 
 def changed_cases(comparison: Comparison) -> list[ChangedCase]:

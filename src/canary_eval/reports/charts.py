@@ -51,16 +51,23 @@ def trend_chart(
     def y(v: float) -> float:
         return top + plot_h * (high - v) / (high - low)
 
-    body = [f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
-            f'stroke="#e0e0e0"/>']
+    body = [
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" '
+        f'stroke="#e0e0e0"/>'
+    ]
     for tick in (low + pad, (low + high) / 2, high - pad):
-        body.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" {FONT}>'
-                    f"{tick:.3f}</text>")
+        body.append(
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" {FONT}>{tick:.3f}</text>'
+        )
     if baseline is not None and math.isfinite(baseline):
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(baseline):.1f}" '
-                    f'y2="{y(baseline):.1f}" stroke="{GREY}" stroke-dasharray="5 4"/>')
-        body.append(f'<text x="{left + plot_w - 4}" y="{y(baseline) - 4:.1f}" text-anchor="end" '
-                    f'fill="#616161" {FONT}>baseline {baseline:.3f}</text>')
+        body.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(baseline):.1f}" '
+            f'y2="{y(baseline):.1f}" stroke="{GREY}" stroke-dasharray="5 4"/>'
+        )
+        body.append(
+            f'<text x="{left + plot_w - 4}" y="{y(baseline) - 4:.1f}" text-anchor="end" '
+            f'fill="#616161" {FONT}>baseline {baseline:.3f}</text>'
+        )
     segments: list[list[str]] = [[]]
     dots = []
     for i, v in enumerate(values):
@@ -68,8 +75,10 @@ def trend_chart(
             segments.append([])
             continue
         segments[-1].append(f"{x(i):.1f},{y(v):.1f}")
-        dots.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{BLUE}">'
-                    f"<title>{escape(labels[i])}: {v:.3f}</title></circle>")
+        dots.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{BLUE}">'
+            f"<title>{escape(labels[i])}: {v:.3f}</title></circle>"
+        )
     body += [
         f'<polyline points="{" ".join(points)}" fill="none" stroke="{BLUE}" stroke-width="2"/>'
         for points in segments
@@ -79,8 +88,10 @@ def trend_chart(
     if labels:
         body.append(f'<text x="{left}" y="{height - 14}" {FONT}>{escape(labels[0])}</text>')
         if len(labels) > 1:
-            body.append(f'<text x="{left + plot_w}" y="{height - 14}" text-anchor="end" {FONT}>'
-                        f"{escape(labels[-1])}</text>")
+            body.append(
+                f'<text x="{left + plot_w}" y="{height - 14}" text-anchor="end" {FONT}>'
+                f"{escape(labels[-1])}</text>"
+            )
     return _svg(height, title, body)
 
 
@@ -98,16 +109,19 @@ def delta_chart(items: Sequence[tuple[str, float]], *, title: str = "per-intent 
     for i, (name, delta) in enumerate(items):
         y = top + i * row_h
         label = name if len(name) <= 24 else name[:23] + "…"
-        body.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" {FONT}>'
-                    f"{escape(label)}</text>")
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" {FONT}>{escape(label)}</text>'
+        )
         if not math.isfinite(delta):
             continue
         span = (plot_w / 2 - 4) * abs(delta) / scale
         start = zero - span if delta < 0 else zero
         colour = RED if delta < 0 else GREEN
-        body.append(f'<rect x="{start:.1f}" y="{y + 4}" width="{max(span, 1):.1f}" '
-                    f'height="{row_h - 8}" fill="{colour}"><title>{escape(name)}: '
-                    f"{delta:+.3f}</title></rect>")
+        body.append(
+            f'<rect x="{start:.1f}" y="{y + 4}" width="{max(span, 1):.1f}" '
+            f'height="{row_h - 8}" fill="{colour}"><title>{escape(name)}: '
+            f"{delta:+.3f}</title></rect>"
+        )
         body.append(f'<text x="{WIDTH - value_w + 6}" y="{y + 15}" {FONT}>{delta:+.3f}</text>')
     return _svg(height, title, body)
 
@@ -122,22 +136,32 @@ def interval_chart(
     def x(v: float) -> float:
         return left + plot_w * min(max(v, 0.0), 1.0)
 
-    body = [f'<line x1="{left}" x2="{left + plot_w}" y1="28" y2="28" stroke="#e0e0e0" '
-            f'stroke-width="6"/>',
-            f'<text x="{left}" y="52" {FONT}>0</text>',
-            f'<text x="{left + plot_w}" y="52" text-anchor="end" {FONT}>1</text>']
+    body = [
+        f'<line x1="{left}" x2="{left + plot_w}" y1="28" y2="28" stroke="#e0e0e0" '
+        f'stroke-width="6"/>',
+        f'<text x="{left}" y="52" {FONT}>0</text>',
+        f'<text x="{left + plot_w}" y="52" text-anchor="end" {FONT}>1</text>',
+    ]
     if all(math.isfinite(v) for v in ci):
-        body.append(f'<line x1="{x(ci[0]):.1f}" x2="{x(ci[1]):.1f}" y1="28" y2="28" '
-                    f'stroke="{BLUE}" stroke-width="6"><title>95 % CI {ci[0]:.3f}-{ci[1]:.3f}'
-                    "</title></line>")
+        body.append(
+            f'<line x1="{x(ci[0]):.1f}" x2="{x(ci[1]):.1f}" y1="28" y2="28" '
+            f'stroke="{BLUE}" stroke-width="6"><title>95 % CI {ci[0]:.3f}-{ci[1]:.3f}'
+            "</title></line>"
+        )
     if math.isfinite(score):
-        body.append(f'<circle cx="{x(score):.1f}" cy="28" r="6" fill="{BLUE}">'
-                    f"<title>score {score:.3f}</title></circle>")
+        body.append(
+            f'<circle cx="{x(score):.1f}" cy="28" r="6" fill="{BLUE}">'
+            f"<title>score {score:.3f}</title></circle>"
+        )
     if math.isfinite(baseline):
-        body.append(f'<line x1="{x(baseline):.1f}" x2="{x(baseline):.1f}" y1="14" y2="42" '
-                    f'stroke="#212121" stroke-width="2"><title>baseline {baseline:.3f}</title>'
-                    "</line>")
+        body.append(
+            f'<line x1="{x(baseline):.1f}" x2="{x(baseline):.1f}" y1="14" y2="42" '
+            f'stroke="#212121" stroke-width="2"><title>baseline {baseline:.3f}</title>'
+            "</line>"
+        )
         anchor = "end" if baseline > 0.9 else ("start" if baseline < 0.1 else "middle")
-        body.append(f'<text x="{x(baseline):.1f}" y="10" text-anchor="{anchor}" {FONT}>'
-                    f"baseline {baseline:.3f}</text>")
+        body.append(
+            f'<text x="{x(baseline):.1f}" y="10" text-anchor="{anchor}" {FONT}>'
+            f"baseline {baseline:.3f}</text>"
+        )
     return _svg(height, title, body)

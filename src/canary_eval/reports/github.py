@@ -1,7 +1,7 @@
 """GitHub Actions: breached gates as `::error::` workflow commands, and the Markdown report
 appended to the job's step summary (`$GITHUB_STEP_SUMMARY`).
 
-The core never prints: `annotations` returns the command lines and the CLI writes them to
+The core never prints: `annotation_lines` returns the command lines and the CLI writes them to
 standard output, where the runner picks them up.
 """
 
@@ -19,14 +19,19 @@ def in_github_actions(env: Mapping[str, str] | None = None) -> bool:
     return (os.environ if env is None else env).get("GITHUB_ACTIONS") == "true"
 
 
-def annotations(comparison: Comparison) -> list[str]:
+def annotation_lines(comparison: Comparison) -> list[str]:
     """One `::error::` line per breached gate (and for a blown error budget), one `::warning::`
     per warning that does not fail the run (a suspect drop). Informational alerts stay out."""
     c = comparison
     lines = []
     if c.verdict == "error":
-        lines.append(_command("error", f"canary {c.suite}: could not evaluate",
-                              f"{c.ops.error_rate:.1%} of calls failed, past the error budget"))
+        lines.append(
+            _command(
+                "error",
+                f"canary {c.suite}: could not evaluate",
+                f"{c.ops.error_rate:.1%} of calls failed, past the error budget",
+            )
+        )
     for alert in c.alerts:
         if alert.failing:
             level = "error"

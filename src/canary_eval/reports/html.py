@@ -17,7 +17,7 @@ from pathlib import Path
 
 from canary_eval.baseline import write_atomic
 from canary_eval.compare import Comparison
-from canary_eval.history import HistoryRow
+from canary_eval.history import HistoryRow, with_current
 from canary_eval.reports.changes import ChangedCase, changed_cases, num, percent_change
 from canary_eval.reports.charts import delta_chart, interval_chart, trend_chart
 
@@ -90,13 +90,23 @@ def _quality(c: Comparison) -> str:
     if c.model_changed:
         model = f"{c.baseline_model or '-'} → {model} (changed)"
     rows = [
-        [_td("score"), _td(f"{num(q.score)}  (95 % CI {num(q.ci[0])} – {num(q.ci[1])})", True)],
+        [_td("score"), _td(f"{num(q.score)}  (95 % CI {num(q.ci[0])} to {num(q.ci[1])})", True)],
         [_td("baseline"), _td(num(q.baseline_score), True)],
-        [_td("change"), _td(f"{num(q.delta, '+.3f')} (95 % CI {num(q.delta_ci[0], '+.3f')} to "
-                            f"{num(q.delta_ci[1], '+.3f')}), {percent_change(q.relative_drop)}",
-                            True)],
-        [_td("test"), _td(f"{q.method}, p = {num(q.p_value, '.3g')}; {q.worse} worse, "
-                          f"{q.better} better of {q.n} paired")],
+        [
+            _td("change"),
+            _td(
+                f"{num(q.delta, '+.3f')} (95 % CI {num(q.delta_ci[0], '+.3f')} to "
+                f"{num(q.delta_ci[1], '+.3f')}), {percent_change(q.relative_drop)}",
+                True,
+            ),
+        ],
+        [
+            _td("test"),
+            _td(
+                f"{q.method}, p = {num(q.p_value, '.3g')}; {q.worse} worse, "
+                f"{q.better} better of {q.n} paired"
+            ),
+        ],
         [_td("detectable"), _td(f"drops of {q.min_detectable_drop:.1%} or more (80 % power)")],
         [_td("served model"), _td(model, css="warn" if c.model_changed else "")],
     ]
@@ -111,22 +121,31 @@ def _alerts(c: Comparison) -> str:
     for a in c.alerts:
         css = "bad" if a.failing else ("warn" if a.severity == "warning" else "info")
         status = "breached" if a.failing else a.severity
-        rows.append([_td(status, css=css), _td(a.layer), _td(a.metric), _td(a.intent or ""),
-                     _td(num(a.observed, ".4g"), True), _td(num(a.allowed, ".4g"), True),
-                     _td(a.message)])
+        rows.append(
+            [
+                _td(status, css=css),
+                _td(a.layer),
+                _td(a.metric),
+                _td(a.intent or ""),
+                _td(num(a.observed, ".4g"), True),
+                _td(num(a.allowed, ".4g"), True),
+                _td(a.message),
+            ]
+        )
     table = _table(["", "layer", "metric", "intent", "observed", "allowed", "message"], rows)
     return f"<section><h2>Alerts</h2>{table}</section>"
 
 
 def _trend(c: Comparison, history: Sequence[HistoryRow]) -> str:
-    rows = [r for r in history if r.suite == c.suite]
+    rows = with_current(history, c)
     labels = [r.time[:16].replace("T", " ") for r in rows]
     scores = [r.score for r in rows]
-    if not rows or rows[-1].time != c.run.info.created_at:  # this run is not recorded yet
-        labels.append(c.run.info.created_at[:16].replace("T", " "))
-        scores.append(c.quality.score)
-    chart = trend_chart(labels, scores, baseline=c.quality.baseline_score,
-                        title=f"score trend over {len(scores)} run(s)")
+    chart = trend_chart(
+        labels,
+        scores,
+        baseline=c.quality.baseline_score,
+        title=f"score trend over {len(scores)} run(s)",
+    )
     return f"<section><h2>Score trend</h2>{chart}</section>"
 
 
@@ -134,13 +153,19 @@ def _intents(c: Comparison) -> str:
     rows = []
     for r in c.intents:
         mark = "regressed" if r.regressed else ("" if r.tested else "untested")
-        rows.append([_td(r.intent), _td(str(r.n), True), _td(num(r.score), True),
-                     _td(num(r.baseline_score), True), _td(percent_change(r.relative_drop), True),
-                     _td(num(r.p_adjusted, ".3g") if r.tested else "-", True),
-                     _td(mark, css="bad" if r.regressed else "")])
+        rows.append(
+            [
+                _td(r.intent),
+                _td(str(r.n), True),
+                _td(num(r.score), True),
+                _td(num(r.baseline_score), True),
+                _td(percent_change(r.relative_drop), True),
+                _td(num(r.p_adjusted, ".3g") if r.tested else "-", True),
+                _td(mark, css="bad" if r.regressed else ""),
+            ]
+        )
     table = _table(["intent", "n", "score", "baseline", "change", "p (Holm)", ""], rows)
-    chart = delta_chart([(r.intent, r.delta) for r in c.intents],
-                        title="score change per intent")
+    chart = delta_chart([(r.intent, r.delta) for r in c.intents], title="score change per intent")
     return f"<section><h2>Per intent</h2>{table}{chart}</section>"
 
 
@@ -158,20 +183,27 @@ def _figures(c: Comparison) -> str:
         ("429 answers", str(o.rate_limited), str(ob.rate_limited)),
         ("retries", str(o.retries), str(ob.retries)),
         ("cost per case (USD)", f"{o.cost_per_case_usd:.6f}", f"{ob.cost_per_case_usd:.6f}"),
-        ("tokens in / out", f"{o.input_tokens} / {o.output_tokens}",
-         f"{ob.input_tokens} / {ob.output_tokens}"),
+        (
+            "tokens in / out",
+            f"{o.input_tokens} / {o.output_tokens}",
+            f"{ob.input_tokens} / {ob.output_tokens}",
+        ),
         ("fallback share", f"{o.fallback_share:.1%}", f"{ob.fallback_share:.1%}"),
     ]
     versions = ", ".join(f"{name}: {count}" for name, count in c.model_versions.items())
     rows = [[_td(name), _td(now, True), _td(base, True)] for name, now, base in figures]
     rows.append([_td("served models"), _td(versions or "-"), _td(c.baseline_model or "-")])
-    return (f"<section><h2>Behaviour and operations</h2>"
-            f"{_table(['metric', 'now', 'baseline'], rows)}</section>")
+    return (
+        f"<section><h2>Behaviour and operations</h2>"
+        f"{_table(['metric', 'now', 'baseline'], rows)}</section>"
+    )
 
 
 def _changed(changed: Sequence[ChangedCase]) -> str:
     if not changed:
-        return "<section><h2>Cases that changed</h2><p>No paired case changed its score.</p></section>"
+        return (
+            "<section><h2>Cases that changed</h2><p>No paired case changed its score.</p></section>"
+        )
     articles = []
     for ch in changed:
         cur, base = ch.current, ch.baseline
@@ -181,35 +213,50 @@ def _changed(changed: Sequence[ChangedCase]) -> str:
             f'<article class="case"><h3>{escape(cur.id)} · {escape(cur.intent or "no intent")} · '
             f'<span class="{css}">{num(base.score, ".2f")} → {num(cur.score, ".2f")}</span></h3>'
             f'<div class="side"><div><h4>baseline</h4><pre>{escape(base.output or "")}</pre></div>'
-            f'<div><h4>now</h4><pre>{escape(cur.output or "")}</pre></div></div>{why}</article>'
+            f"<div><h4>now</h4><pre>{escape(cur.output or '')}</pre></div></div>{why}</article>"
         )
-    return (f"<section><h2>Cases that changed ({len(changed)})</h2>"
-            + "".join(articles) + "</section>")
+    return (
+        f"<section><h2>Cases that changed ({len(changed)})</h2>" + "".join(articles) + "</section>"
+    )
 
 
 def _unscored(c: Comparison) -> str:
     errored = [case for case in c.run.cases if case.error is not None]
     if not errored:
         return ""
-    rows = [[_td(case.id), _td(case.intent or ""), _td(case.error.kind if case.error else ""),
-             _td(case.error.message if case.error else "")] for case in errored]
-    return (f"<section><h2>Cases without an answer ({len(errored)})</h2>"
-            f"{_table(['case', 'intent', 'error', 'message'], rows)}</section>")
+    rows = [
+        [
+            _td(case.id),
+            _td(case.intent or ""),
+            _td(case.error.kind if case.error else ""),
+            _td(case.error.message if case.error else ""),
+        ]
+        for case in errored
+    ]
+    return (
+        f"<section><h2>Cases without an answer ({len(errored)})</h2>"
+        f"{_table(['case', 'intent', 'error', 'message'], rows)}</section>"
+    )
 
 
 def _notes(c: Comparison) -> str:
     p = c.pairing
     notes = list(c.notes)
     if p.added or p.removed or p.changed or p.quarantined:
-        notes.append(f"not compared: {len(p.added)} added, {len(p.removed)} removed, "
-                     f"{len(p.changed)} changed since the baseline, {len(p.quarantined)} "
-                     "quarantined")
+        notes.append(
+            f"not compared: {len(p.added)} added, {len(p.removed)} removed, "
+            f"{len(p.changed)} changed since the baseline, {len(p.quarantined)} "
+            "quarantined"
+        )
     if c.flaky:
         notes.append(f"flaky in the baseline: {', '.join(c.flaky)}")
     if not notes:
         return ""
-    return "<section><h2>Notes</h2>" + "".join(
-        f'<p class="note">{escape(n)}</p>' for n in notes) + "</section>"
+    return (
+        "<section><h2>Notes</h2>"
+        + "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+        + "</section>"
+    )
 
 
 def write_html(comparison: Comparison, path: Path, history: Sequence[HistoryRow] = ()) -> None:

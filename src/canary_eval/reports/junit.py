@@ -45,8 +45,9 @@ def write_junit(comparison: Comparison, path: Path, thresholds: Thresholds | Non
 def junit_xml(comparison: Comparison, thresholds: Thresholds | None = None) -> str:
     c = comparison
     limits = thresholds or Thresholds()
-    suite = ET.Element("testsuite", name=f"canary.{_clean(c.suite)}",
-                       timestamp=_clean(c.run.info.created_at))
+    suite = ET.Element(
+        "testsuite", name=f"canary.{_clean(c.suite)}", timestamp=_clean(c.run.info.created_at)
+    )
     claimed: set[int] = set()
     failures = 0
     for gate in _gates(c, limits):
@@ -56,16 +57,22 @@ def junit_xml(comparison: Comparison, thresholds: Thresholds | None = None) -> s
     for alert in c.alerts:
         if id(alert) not in claimed:  # a layer this report has no gate row for (drift, ...)
             name = " ".join(p for p in (alert.layer, alert.intent, alert.metric) if p)
-            gate = _Gate(alert.layer, alert.metric, name, alert.observed, alert.allowed,
-                         alert.intent)
+            gate = _Gate(
+                alert.layer, alert.metric, name, alert.observed, alert.allowed, alert.intent
+            )
             failures += _testcase(suite, c.suite, gate, [alert])
     failures += _error_budget(suite, c, limits)
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
     suite.set("skipped", "0")
-    root = ET.Element("testsuites", name="canary", tests=suite.get("tests", "0"),
-                      failures=str(failures), errors="0")
+    root = ET.Element(
+        "testsuites",
+        name="canary",
+        tests=suite.get("tests", "0"),
+        failures=str(failures),
+        errors="0",
+    )
     root.append(suite)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
@@ -80,37 +87,80 @@ def _gates(c: Comparison, t: Thresholds) -> list[_Gate]:
             _Gate("intent", "score", f"intent {row.intent}", row.relative_drop, allowed, row.intent)
         )
     optional = (
-        ("behaviour", "output_length", "output length increase",
-         _relative(b.mean_chars, bb.mean_chars), t.max_length_increase),
-        ("behaviour", "refusal_rate", "refusal rate increase",
-         b.refusal_rate - bb.refusal_rate, t.max_refusal_rate_increase),
-        ("behaviour", "hedging_rate", "hedging rate increase",
-         b.hedging_rate - bb.hedging_rate, t.max_hedging_rate_increase),
-        ("ops", "latency_p95_ms", "p95 latency increase",
-         _relative(o.latency_p95_ms, ob.latency_p95_ms), t.max_p95_latency_increase),
-        ("ops", "cost_per_case_usd", "cost per case increase",
-         _relative(o.cost_per_case_usd, ob.cost_per_case_usd), t.max_cost_per_case_increase),
-        ("ops", "error_rate", "error rate increase",
-         o.error_rate - ob.error_rate, t.max_error_rate_increase),
+        (
+            "behaviour",
+            "output_length",
+            "output length increase",
+            _relative(b.mean_chars, bb.mean_chars),
+            t.max_length_increase,
+        ),
+        (
+            "behaviour",
+            "refusal_rate",
+            "refusal rate increase",
+            b.refusal_rate - bb.refusal_rate,
+            t.max_refusal_rate_increase,
+        ),
+        (
+            "behaviour",
+            "hedging_rate",
+            "hedging rate increase",
+            b.hedging_rate - bb.hedging_rate,
+            t.max_hedging_rate_increase,
+        ),
+        (
+            "ops",
+            "latency_p95_ms",
+            "p95 latency increase",
+            _relative(o.latency_p95_ms, ob.latency_p95_ms),
+            t.max_p95_latency_increase,
+        ),
+        (
+            "ops",
+            "cost_per_case_usd",
+            "cost per case increase",
+            _relative(o.cost_per_case_usd, ob.cost_per_case_usd),
+            t.max_cost_per_case_increase,
+        ),
+        (
+            "ops",
+            "error_rate",
+            "error rate increase",
+            o.error_rate - ob.error_rate,
+            t.max_error_rate_increase,
+        ),
     )
     for layer, metric, name, observed, allowed in optional:
         if allowed is not None or any((a.layer, a.metric) == (layer, metric) for a in c.alerts):
             gates.append(_Gate(layer, metric, name, observed, allowed))
-    gates.append(_Gate("model", "served_model", "served model unchanged",
-                       c.served_model or "unknown", c.baseline_model or "unknown"))
+    gates.append(
+        _Gate(
+            "model",
+            "served_model",
+            "served model unchanged",
+            c.served_model or "unknown",
+            c.baseline_model or "unknown",
+        )
+    )
     return gates
 
 
 def _testcase(parent: ET.Element, suite: str, gate: _Gate, alerts: list[Alert]) -> int:
-    case = ET.SubElement(parent, "testcase", classname=f"canary.{_clean(suite)}.{gate.layer}",
-                         name=_clean(gate.name), time="0")
+    case = ET.SubElement(
+        parent,
+        "testcase",
+        classname=f"canary.{_clean(suite)}.{gate.layer}",
+        name=_clean(gate.name),
+        time="0",
+    )
     _properties(case, gate.observed, gate.allowed)
     failing = [a for a in alerts if a.failing]
     for alert in failing:
         observed = alert.observed if alert.observed is not None else gate.observed
         allowed = alert.allowed if alert.allowed is not None else gate.allowed
-        failure = ET.SubElement(case, "failure", type=f"{alert.layer}.{alert.metric}",
-                                message=_clean(alert.message))
+        failure = ET.SubElement(
+            case, "failure", type=f"{alert.layer}.{alert.metric}", message=_clean(alert.message)
+        )
         failure.text = _clean(
             f"{alert.message}\nobserved: {_fmt(observed)}\nallowed: {_fmt(allowed, _OFF)}\n"
             f"severity: {alert.severity}"
@@ -124,8 +174,9 @@ def _testcase(parent: ET.Element, suite: str, gate: _Gate, alerts: list[Alert]) 
 
 def _error_budget(parent: ET.Element, c: Comparison, t: Thresholds) -> int:
     gate = _Gate("ops", "error_budget", "error budget", c.ops.error_rate, t.max_error_rate)
-    case = ET.SubElement(parent, "testcase", classname=f"canary.{_clean(c.suite)}.ops",
-                         name=gate.name, time="0")
+    case = ET.SubElement(
+        parent, "testcase", classname=f"canary.{_clean(c.suite)}.ops", name=gate.name, time="0"
+    )
     _properties(case, gate.observed, gate.allowed)
     if c.verdict != "error":
         return 0
@@ -134,11 +185,15 @@ def _error_budget(parent: ET.Element, c: Comparison, t: Thresholds) -> int:
         f"above the {t.max_error_rate:.1%} error budget"
     )
     failure = ET.SubElement(case, "failure", type="ops.error_budget", message=message)
-    failure.text = f"{message}\nobserved: {_fmt(gate.observed)}\nallowed: {_fmt(gate.allowed, _OFF)}"
+    failure.text = (
+        f"{message}\nobserved: {_fmt(gate.observed)}\nallowed: {_fmt(gate.allowed, _OFF)}"
+    )
     return 1
 
 
-def _properties(case: ET.Element, observed: float | str | None, allowed: float | str | None) -> None:
+def _properties(
+    case: ET.Element, observed: float | str | None, allowed: float | str | None
+) -> None:
     props = ET.SubElement(case, "properties")
     ET.SubElement(props, "property", name="observed", value=_clean(_fmt(observed)))
     ET.SubElement(props, "property", name="allowed", value=_clean(_fmt(allowed, _OFF)))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from canary_eval.baseline import write_atomic
 from canary_eval.compare import Comparison
-from canary_eval.history import HistoryRow, sparkline
+from canary_eval.history import HistoryRow, sparkline, with_current
 from canary_eval.reports.changes import changed_cases, num, percent_change
 
 TOP_CHANGED = 10
@@ -61,10 +61,13 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
     lines += table(
         ["", "now", "baseline", "change"],
         [
-            ["quality score", f"{num(q.score)} (95 % CI {num(q.ci[0])}–{num(q.ci[1])})",
-             num(q.baseline_score),
-             f"{percent_change(q.relative_drop)} (p = {num(q.p_value, '.3g')}, {q.method}, "
-             f"n = {q.n})"],
+            [
+                "quality score",
+                f"{num(q.score)} (95 % CI {num(q.ci[0])} to {num(q.ci[1])})",
+                num(q.baseline_score),
+                f"{percent_change(q.relative_drop)} (p = {num(q.p_value, '.3g')}, {q.method}, "
+                f"n = {q.n})",
+            ],
             ["served model", model, cell(c.baseline_model or "-"), ""],
         ],
         "lrrr",
@@ -74,8 +77,13 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
         lines += table(
             ["", "layer", "metric", "intent", "message"],
             [
-                ["❌" if a.failing else ("⚠️" if a.severity == "warning" else "ℹ️"), a.layer,
-                 cell(a.metric), cell(a.intent or ""), cell(a.message)]
+                [
+                    "❌" if a.failing else ("⚠️" if a.severity == "warning" else "ℹ️"),  # noqa: RUF001
+                    a.layer,
+                    cell(a.metric),
+                    cell(a.intent or ""),
+                    cell(a.message),
+                ]
                 for a in c.alerts
             ],
         )
@@ -84,9 +92,15 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
         lines += table(
             ["intent", "n", "score", "baseline", "change", "p (Holm)", ""],
             [
-                [cell(r.intent), str(r.n), num(r.score), num(r.baseline_score),
-                 percent_change(r.relative_drop), num(r.p_adjusted, ".3g") if r.tested else "-",
-                 "❌ regressed" if r.regressed else ("" if r.tested else "untested")]
+                [
+                    cell(r.intent),
+                    str(r.n),
+                    num(r.score),
+                    num(r.baseline_score),
+                    percent_change(r.relative_drop),
+                    num(r.p_adjusted, ".3g") if r.tested else "-",
+                    "❌ regressed" if r.regressed else ("" if r.tested else "untested"),
+                ]
                 for r in c.intents
             ],
             "lrrrrrl",
@@ -94,10 +108,11 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
     lines += ["### Behaviour and operations", ""]
     lines += table(["metric", "now", "baseline"], _figures(c), "lrr")
     if history:
-        scores = [r.score for r in history]
+        rows = with_current(history, c)
         lines += [
-            f"**Trend** ({len(history)} runs, oldest first): score `{sparkline(scores)}`, "
-            f"p95 latency `{sparkline([r.latency_p95_ms for r in history])}`",
+            f"**Trend** ({len(rows)} runs, oldest first): score "
+            f"`{sparkline([r.score for r in rows])}`, p95 latency "
+            f"`{sparkline([r.latency_p95_ms for r in rows])}`",
             "",
         ]
     changed = changed_cases(c)
@@ -107,9 +122,13 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
         lines += table(
             ["case", "intent", "score", "output now", "baseline output"],
             [
-                [cell(ch.current.id), cell(ch.current.intent or ""),
-                 f"{num(ch.baseline.score, '.2f')} → {num(ch.current.score, '.2f')}",
-                 cell(ch.current.output), cell(ch.baseline.output)]
+                [
+                    cell(ch.current.id),
+                    cell(ch.current.intent or ""),
+                    f"{num(ch.baseline.score, '.2f')} → {num(ch.current.score, '.2f')}",
+                    cell(ch.current.output),
+                    cell(ch.baseline.output),
+                ]
                 for ch in shown
             ],
         )
@@ -124,11 +143,17 @@ def _figures(c: Comparison) -> list[list[str]]:
         ["mean length (chars)", f"{b.mean_chars:.0f}", f"{bb.mean_chars:.0f}"],
         ["refusal rate", f"{b.refusal_rate:.1%}", f"{bb.refusal_rate:.1%}"],
         ["hedging rate", f"{b.hedging_rate:.1%}", f"{bb.hedging_rate:.1%}"],
-        ["latency p50 / p95 (ms)", f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",
-         f"{ob.latency_p50_ms:.0f} / {ob.latency_p95_ms:.0f}"],
+        [
+            "latency p50 / p95 (ms)",
+            f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",
+            f"{ob.latency_p50_ms:.0f} / {ob.latency_p95_ms:.0f}",
+        ],
         ["error rate", f"{o.error_rate:.1%}", f"{ob.error_rate:.1%}"],
-        ["429 answers / retries", f"{o.rate_limited} / {o.retries}",
-         f"{ob.rate_limited} / {ob.retries}"],
+        [
+            "429 answers / retries",
+            f"{o.rate_limited} / {o.retries}",
+            f"{ob.rate_limited} / {ob.retries}",
+        ],
         ["cost per case (USD)", f"{o.cost_per_case_usd:.6f}", f"{ob.cost_per_case_usd:.6f}"],
     ]
 

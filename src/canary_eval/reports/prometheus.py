@@ -44,41 +44,65 @@ def build_registry(comparison: Comparison, registry: Any = None) -> Any:
         metric = Gauge(name, doc, ["suite", *labels], registry=registry)
         metric.labels(suite=suite, **labels).set(value)
 
-    score = Gauge("canary_score", "Mean canary score of the run (0-1).", ["suite", "intent"],
-                  registry=registry)
-    base = Gauge("canary_baseline_score", "Mean baseline score on the same paired cases (0-1).",
-                 ["suite", "intent"], registry=registry)
+    score = Gauge(
+        "canary_score",
+        "Mean canary score of the run (0-1).",
+        ["suite", "intent"],
+        registry=registry,
+    )
+    base = Gauge(
+        "canary_baseline_score",
+        "Mean baseline score on the same paired cases (0-1).",
+        ["suite", "intent"],
+        registry=registry,
+    )
     score.labels(suite, "all").set(q.score)
     base.labels(suite, "all").set(q.baseline_score)
     for row in c.intents:
         score.labels(suite, row.intent).set(row.score)
         base.labels(suite, row.intent).set(row.baseline_score)
-    gauge("canary_relative_drop", "Relative drop of the score against the baseline.",
-          q.relative_drop)
+    gauge(
+        "canary_relative_drop", "Relative drop of the score against the baseline.", q.relative_drop
+    )
     gauge("canary_p_value", "p-value of the paired test for a drop.", q.p_value)
-    latency = Gauge("canary_latency_seconds", "Latency of successful calls.",
-                    ["suite", "quantile"], registry=registry)
+    latency = Gauge(
+        "canary_latency_seconds",
+        "Latency of successful calls.",
+        ["suite", "quantile"],
+        registry=registry,
+    )
     for quantile, field in QUANTILES:
         latency.labels(suite, quantile).set(getattr(c.ops, field) / 1000)
-    gauge("canary_cost_per_case_usd", "Cost per answered case in US dollars.",
-          c.ops.cost_per_case_usd)
+    gauge(
+        "canary_cost_per_case_usd", "Cost per answered case in US dollars.", c.ops.cost_per_case_usd
+    )
     gauge("canary_error_rate", "Share of cases whose call failed.", c.ops.error_rate)
-    gauge("canary_rate_limited_responses", "HTTP 429 answers seen during the run.",
-          c.ops.rate_limited)
-    gauge("canary_output_chars_mean", "Mean output length in characters.",
-          c.behaviour.mean_chars)
+    gauge(
+        "canary_rate_limited_responses", "HTTP 429 answers seen during the run.", c.ops.rate_limited
+    )
+    gauge("canary_output_chars_mean", "Mean output length in characters.", c.behaviour.mean_chars)
     gauge("canary_refusal_rate", "Share of answers that refused.", c.behaviour.refusal_rate)
     gauge("canary_hedging_rate", "Share of answers that hedged.", c.behaviour.hedging_rate)
     gauge("canary_breached_gates", "Gates the run breached.", sum(a.failing for a in c.alerts))
-    verdict = Gauge("canary_verdict", "1 for the run's verdict, 0 for the others.",
-                    ["suite", "verdict"], registry=registry)
+    verdict = Gauge(
+        "canary_verdict",
+        "1 for the run's verdict, 0 for the others.",
+        ["suite", "verdict"],
+        registry=registry,
+    )
     for name in VERDICTS:
         verdict.labels(suite, name).set(1 if c.verdict == name else 0)
     gauge("canary_exit_code", "Exit code of the run.", c.exit_code)
-    gauge("canary_model_changed", "1 when the served model differs from the baseline's.",
-          int(c.model_changed))
-    gauge("canary_last_run_timestamp_seconds", "When the run started, in Unix time.",
-          _timestamp(c.run.info.created_at))
+    gauge(
+        "canary_model_changed",
+        "1 when the served model differs from the baseline's.",
+        int(c.model_changed),
+    )
+    gauge(
+        "canary_last_run_timestamp_seconds",
+        "When the run started, in Unix time.",
+        _timestamp(c.run.info.created_at),
+    )
     return registry
 
 
@@ -91,13 +115,28 @@ def write_prometheus(comparison: Comparison, path: Path, *, registry: Any = None
     write_to_textfile(str(path), build_registry(comparison, registry))
 
 
-def push_metrics(comparison: Comparison, gateway_url: str, job: str, *, timeout: float = 10.0) -> None:
+def push_metrics(
+    comparison: Comparison,
+    gateway_url: str,
+    job: str,
+    *,
+    timeout: float = 10.0,
+    handler: Any = None,
+) -> None:
     """Replace this suite's group on the Pushgateway (grouping key `suite`). Raises what
-    prometheus-client raises (OSError and friends); alert delivery catches and reports it."""
+    prometheus-client raises (OSError and friends); alert delivery passes its own `handler`
+    (prometheus-client's handler interface) to retry, and catches and reports failures."""
     from prometheus_client import push_to_gateway
+    from prometheus_client.exposition import default_handler
 
-    push_to_gateway(gateway_url, job=job, registry=build_registry(comparison),
-                    grouping_key={"suite": comparison.suite}, timeout=timeout)
+    push_to_gateway(
+        gateway_url,
+        job=job,
+        registry=build_registry(comparison),
+        grouping_key={"suite": comparison.suite},
+        timeout=timeout,
+        handler=handler or default_handler,
+    )
 
 
 def _timestamp(created_at: str) -> float:

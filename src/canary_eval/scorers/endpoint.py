@@ -9,11 +9,14 @@ later call would fail the same way, so the run stops. The API key never appears 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import certifi
 import httpx
 
 from canary_eval.errors import AuthError
@@ -62,7 +65,7 @@ class Endpoint:
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         headers = self._headers()
         last = "no attempt"
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with httpx.AsyncClient(timeout=self.timeout_s, verify=_ssl_context()) as client:
             for attempt in range(self.max_retries + 1):
                 wait = RETRY_BASE_S * 2**attempt
                 try:
@@ -94,6 +97,13 @@ class Endpoint:
         raise EndpointError(f"{self.base_url} failed: {last}")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building a context costs ~50 ms; a client per call must not pay that every time.
+    cafile = os.environ.get("SSL_CERT_FILE") or certifi.where()
+    return ssl.create_default_context(cafile=cafile)
+
+
 def _retry_after(response: httpx.Response) -> float:
     try:
         return min(MAX_RETRY_AFTER_S, max(0.0, float(response.headers.get("Retry-After", 0))))
@@ -102,6 +112,13 @@ def _retry_after(response: httpx.Response) -> float:
 
 
 _FIELDS = ("base_url", "model", "api_key_env", "timeout_s", "max_retries")
+ENDPOINT_PARAMS: dict[str, Any] = {
+    "base_url": {"type": "string"},
+    "model": {"type": "string"},
+    "api_key_env": {"type": "string"},
+    "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+    "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
+}
 
 
 def endpoint_from(params: Mapping[str, Any], fallback: Any) -> Endpoint:
@@ -114,7 +131,8 @@ def endpoint_from(params: Mapping[str, Any], fallback: Any) -> Endpoint:
         base = {k: fallback[k] for k in _FIELDS if k in fallback}
     else:
         base = {k: getattr(fallback, k) for k in _FIELDS if hasattr(fallback, k)}
-    merged = {k: v for k, v in {**base, **params}.items() if v is not None and k in _FIELDS}
+    given = {k: v for k, v in params.items() if v is not None}
+    merged = {k: v for k, v in {**base, **given}.items() if v is not None and k in _FIELDS}
     for name in ("base_url", "model"):
         if not merged.get(name):
             raise ParamError(name, f"needs '{name}' (or a suite-level judge)")

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from canary_eval.models import Score
-from canary_eval.scorers.endpoint import endpoint_from
-from canary_eval.scorers.judge import ENDPOINT_PARAMS, Judge
+from canary_eval.scorers.endpoint import ENDPOINT_PARAMS, endpoint_from
+from canary_eval.scorers.judge import Judge
 from canary_eval.scorers.numbers import canonicalise_numbers, find_numbers
 from canary_eval.scorers.registry import ParamError, ScoreFn, ScoreInput, ScorerContext, scorer
 
@@ -106,9 +106,7 @@ def find_names(text: str) -> list[str]:
                 continue
             if words[0].lower() in COMMON_WORDS:
                 words.pop(0)
-        while words and words[0].lower() in COMMON_WORDS and len(words) == 1:
-            words.pop(0)
-        if words:
+        if not (len(words) == 1 and words[0].lower() in COMMON_WORDS):
             names.append(" ".join(words))
     return list(dict.fromkeys(names))
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_eval.models import Score
-from canary_eval.scorers.endpoint import Endpoint, EndpointError, endpoint_from
+from canary_eval.scorers.endpoint import ENDPOINT_PARAMS, Endpoint, EndpointError, endpoint_from
 from canary_eval.scorers.registry import (
     BoundScorer,
     ParamError,
@@ -177,15 +177,6 @@ class Judge:
             os.replace(tmp, self.cache_dir / f"{key}.json")
         except OSError:
             pass  # a cache that cannot be written only costs a repeated call later
-
-
-ENDPOINT_PARAMS: dict[str, Any] = {
-    "base_url": {"type": "string"},
-    "model": {"type": "string"},
-    "api_key_env": {"type": "string"},
-    "timeout_s": {"type": "number", "exclusiveMinimum": 0},
-    "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
-}
 
 
 @scorer(

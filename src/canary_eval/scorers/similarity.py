@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from canary_eval.models import Score
-from canary_eval.scorers.endpoint import Endpoint, EndpointError, endpoint_from
+from canary_eval.scorers.endpoint import ENDPOINT_PARAMS, Endpoint, EndpointError, endpoint_from
 from canary_eval.scorers.registry import ScoreFn, ScoreInput, ScorerContext, scorer
 from canary_eval.scorers.text import TEXT_OR_LIST, no_reference, targets
 
@@ -35,10 +35,10 @@ def tfidf_similarities(output: str, references: Sequence[str], analyzer: str) ->
 
     if not _WORD.search(output):
         return [0.0 for _ in references]
-    ngrams = (3, 5) if analyzer == "char_wb" else (1, 1)
-    vectoriser = TfidfVectorizer(
-        analyzer=analyzer, ngram_range=ngrams, token_pattern=r"(?u)\b\w+\b", sublinear_tf=True
-    )
+    if analyzer == "char_wb":
+        vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    else:
+        vectoriser = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True)
     try:
         matrix = vectoriser.fit_transform([output, *references])
     except ValueError:  # empty vocabulary: nothing comparable in any text
@@ -115,10 +115,7 @@ def _parse_embeddings(body: Any, count: int) -> list[Vector]:
 @scorer(
     "embedding",
     params={
-        "base_url": {"type": "string"},
-        "model": {"type": "string"},
-        "api_key_env": {"type": "string"},
-        "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+        **ENDPOINT_PARAMS,
         "floor": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
         "threshold": THRESHOLD,
         "value": TEXT_OR_LIST,
@@ -126,22 +123,16 @@ def _parse_embeddings(body: Any, count: int) -> list[Vector]:
 )
 def embedding(
     ctx: ScorerContext,
-    base_url: str | None = None,
-    model: str | None = None,
-    api_key_env: str | None = None,
-    timeout_s: float | None = None,
     floor: float = 0.2,
     threshold: float = 0.5,
     value: str | list[str] | None = None,
+    **endpoint_params: Any,
 ) -> ScoreFn:
     """Rescaled embedding cosine with the best reference.
 
     Without `base_url` and `model`, the suite-level judge endpoint is used.
     """
-    endpoint = endpoint_from(
-        {"base_url": base_url, "model": model, "api_key_env": api_key_env, "timeout_s": timeout_s},
-        ctx.judge,
-    )
+    endpoint = endpoint_from(endpoint_params, ctx.judge)
 
     async def score(item: ScoreInput) -> Score:
         refs = targets(value, item)

@@ -1,0 +1,203 @@
+"""Delivering a run's alerts to every configured channel.
+
+A run whose verdict is in `alerts.on` triggers Slack, PagerDuty and the webhook; the first run
+after such a run that is not in `on` any more resolves them (PagerDuty `resolve` under the same
+dedup key, a recovery message on Slack, a `resolve` event on the webhook). The Pushgateway gets
+every run's metrics whatever the verdict. Each channel's secret is read from its environment
+variable here and redacted from every result; nothing here raises or changes the verdict.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from canary_eval.compare import Comparison
+from canary_eval.notify.config import AlertsConfig
+from canary_eval.notify.delivery import DeliveryResult, Redactor, Sleep, send
+from canary_eval.notify.pagerduty import resolve_event, trigger_event
+from canary_eval.notify.slack import slack_message, slack_recovery
+from canary_eval.notify.webhook import webhook_payload
+
+
+def deliver_all(
+    comparison: Comparison,
+    config: AlertsConfig,
+    *,
+    previous_verdict: str | None,
+    report_link: str | None = None,
+    env: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+    sleep: Sleep = time.sleep,
+) -> list[DeliveryResult]:
+    """Deliver to every configured channel that this run concerns; one result per delivery.
+
+    `previous_verdict` is the suite's last recorded verdict (history.last_verdict), read before
+    this run is recorded. `report_link` overrides `alerts.report_url`.
+    """
+    run = _Delivery(
+        comparison=comparison,
+        config=config,
+        previous_verdict=previous_verdict,
+        link=report_link or config.report_url,
+        env=os.environ if env is None else env,
+        http=client or httpx.Client(follow_redirects=False),
+        sleep=sleep,
+    )
+    notify = comparison.verdict in config.on
+    recovered = not notify and previous_verdict in config.on
+    event = "trigger" if notify else "resolve"
+    channels: list[tuple[str, Callable[[str], DeliveryResult]]] = []
+    if notify or recovered:
+        if config.slack:
+            channels.append(("slack", run.slack))
+        if config.pagerduty:
+            channels.append(("pagerduty", run.pagerduty))
+        if config.webhook:
+            channels.append(("webhook", run.webhook))
+    try:
+        results = [run.guarded(name, deliver, event) for name, deliver in channels]
+        if config.pushgateway:
+            results.append(run.guarded("pushgateway", run.push, "push"))
+    finally:
+        if client is None:
+            run.http.close()
+    return results
+
+
+@dataclass
+class _Delivery:
+    comparison: Comparison
+    config: AlertsConfig
+    previous_verdict: str | None
+    link: str | None
+    env: Mapping[str, str]
+    http: httpx.Client
+    sleep: Sleep
+    secrets: list[str | None] = field(default_factory=list)
+
+    def guarded(
+        self, channel: str, deliver: Callable[[str], DeliveryResult], event: str
+    ) -> DeliveryResult:
+        """A bug in building a payload is a failed delivery too, never a failed run."""
+        try:
+            return deliver(event)
+        except Exception as exc:
+            message = Redactor(self.secrets)(f"{type(exc).__name__}: {exc}")
+            return DeliveryResult(channel, False, None, 0, message, event)
+
+    def secret(self, variable: str | None) -> str | None:
+        value = self.env.get(variable) if variable else None
+        self.secrets.append(value)
+        return value or None
+
+    def post(
+        self,
+        channel: str,
+        url: str,
+        payload: Any,
+        event: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> DeliveryResult:
+        return send(
+            self.http,
+            channel,
+            url,
+            json=payload,
+            headers=headers,
+            redact=Redactor(self.secrets),
+            policy=self.config.retry,
+            action=event,
+            sleep=self.sleep,
+        )
+
+    def slack(self, event: str) -> DeliveryResult:
+        assert self.config.slack is not None
+        variable = self.config.slack.webhook_url_env
+        url = self.secret(variable)
+        if url is None:
+            return _missing("slack", variable, event)
+        if event == "trigger":
+            message = slack_message(self.comparison, self.link)
+        else:
+            message = slack_recovery(self.comparison, self.previous_verdict, self.link)
+        return self.post("slack", url, message, event)
+
+    def pagerduty(self, event: str) -> DeliveryResult:
+        pd = self.config.pagerduty
+        assert pd is not None
+        key = self.secret(pd.routing_key_env)
+        if key is None:
+            return _missing("pagerduty", pd.routing_key_env, event)
+        if event == "trigger":
+            body = trigger_event(self.comparison, key, source=pd.source, report_link=self.link)
+        else:
+            body = resolve_event(self.comparison.suite, key)
+        return self.post("pagerduty", pd.url, body, event)
+
+    def webhook(self, event: str) -> DeliveryResult:
+        hook = self.config.webhook
+        assert hook is not None
+        url = hook.url or self.secret(hook.url_env)
+        if url is None:
+            return _missing("webhook", hook.url_env or "url", event)
+        for value in hook.headers.values():  # an Authorization header is a secret too
+            self.secrets.append(value)
+        payload = webhook_payload(
+            self.comparison, event, previous_verdict=self.previous_verdict, report_link=self.link
+        )
+        return self.post("webhook", url, payload, event, hook.headers)
+
+    def push(self, event: str) -> DeliveryResult:
+        from canary_eval.reports.prometheus import push_metrics
+
+        gateway = self.config.pushgateway
+        assert gateway is not None
+        url = gateway.url or self.secret(gateway.url_env)
+        if url is None:
+            return _missing("pushgateway", gateway.url_env or "url", event)
+        outcome: list[DeliveryResult] = []
+
+        def handler(
+            url: str,
+            method: str,
+            timeout: float | None,
+            headers: list[tuple[str, str]],
+            data: bytes,
+        ) -> Callable[[], None]:
+            def put() -> None:
+                result = send(
+                    self.http,
+                    "pushgateway",
+                    url,
+                    content=data,
+                    method=method,
+                    headers=dict(headers),
+                    redact=Redactor(self.secrets),
+                    policy=self.config.retry,
+                    action=event,
+                    sleep=self.sleep,
+                )
+                outcome.append(result)
+                if not result.ok:
+                    raise OSError(result.error)
+
+            return put
+
+        try:
+            push_metrics(self.comparison, url, gateway.job, handler=handler)
+        except OSError:
+            if not outcome:
+                raise
+        return outcome[-1]
+
+
+def _missing(channel: str, variable: str, action: str) -> DeliveryResult:
+    return DeliveryResult(
+        channel, False, None, 0, f"environment variable {variable} is not set", action
+    )

@@ -1,0 +1,138 @@
+"""Which model does the endpoint serve right now? For `canary run --if-model-changed` and
+`canary watch`: run the suite only when the answer changes.
+
+First `GET {base_url}/models`: when the list names a single model, that is the answer. When it
+does not tell (many models, an error, no such route), one chat completion of one token answers
+with the `model` and `system_fingerprint` the vendor stamps on every response, formatted like
+`canary_eval.metrics.served_label`: "model (fingerprint)". None when the endpoint cannot say.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+import httpx
+
+from canary_eval.config import ProviderConfig
+from canary_eval.errors import AuthError
+from canary_eval.providers.openai import DEFAULT_BASE_URL
+
+ProbeMethod = Literal["auto", "models", "chat"]
+ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1"
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+def served_model_probe(
+    provider_config: ProviderConfig,
+    *,
+    method: ProbeMethod = "auto",
+    timeout_s: float = 10.0,
+    transport: httpx.BaseTransport | None = None,
+) -> str | None:
+    """The served model's label, or None when the endpoint does not say (or cannot be reached:
+    the run that follows reports that properly). A missing API key raises AuthError."""
+    config = provider_config
+    if config.type not in ("openai", "anthropic"):
+        return None
+    headers = _headers(config)
+    default = ANTHROPIC_BASE_URL if config.type == "anthropic" else DEFAULT_BASE_URL
+    base = (config.base_url or default).rstrip("/")
+    with httpx.Client(timeout=timeout_s, transport=transport) as client:
+        if method in ("auto", "models"):
+            label = _from_models(client, base, headers)
+            if label is not None or method == "models":
+                return label
+        if config.type == "anthropic":
+            return _from_anthropic_message(client, base, headers, config.model)
+        return _from_chat(client, base, headers, config)
+
+
+def _headers(config: ProviderConfig) -> dict[str, str]:
+    headers = {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
+    name = config.api_key_env
+    if not name:
+        return headers
+    key = os.environ.get(name)
+    if not key:
+        raise AuthError(
+            f"environment variable {name} is not set; it must hold the API key",
+            key=f"{config.key}.api_key_env",
+        )
+    if config.type == "anthropic":
+        headers["x-api-key"] = key
+        headers["anthropic-version"] = str(
+            config.options.get("anthropic_version", ANTHROPIC_VERSION)
+        )
+    elif config.options.get("api_version"):
+        headers["api-key"] = key
+    else:
+        headers["Authorization"] = f"Bearer {key}"
+    return headers
+
+
+def _get_json(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: Any = None,
+    *,
+    key: str = "provider",
+) -> Any:
+    try:
+        response = client.request(method, url, headers=headers, json=body)
+    except httpx.HTTPError:
+        return None
+    if response.status_code in (401, 403):
+        raise AuthError(
+            f"the provider refused the credentials: HTTP {response.status_code}",
+            key=f"{key}.api_key_env",
+        )
+    if response.status_code >= 300:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _from_models(client: httpx.Client, base: str, headers: dict[str, str]) -> str | None:
+    data = _get_json(client, "GET", f"{base}/models", headers)
+    models = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(models, list) or len(models) != 1 or not isinstance(models[0], dict):
+        return None
+    entry = models[0]
+    return _label(entry.get("id"), entry.get("system_fingerprint") or entry.get("fingerprint"))
+
+
+def _from_chat(
+    client: httpx.Client, base: str, headers: dict[str, str], config: ProviderConfig
+) -> str | None:
+    body = {
+        "model": config.model,
+        "messages": [{"role": "user", "content": "ping"}],
+        "max_tokens": 1,
+        "temperature": 0,
+    }
+    url = f"{base}/chat/completions"
+    if config.options.get("api_version"):
+        url += f"?api-version={config.options['api_version']}"
+    data = _get_json(client, "POST", url, headers, body, key=config.key)
+    if not isinstance(data, dict):
+        return None
+    return _label(data.get("model"), data.get("system_fingerprint"))
+
+
+def _from_anthropic_message(
+    client: httpx.Client, base: str, headers: dict[str, str], model: str
+) -> str | None:
+    body = {"model": model, "max_tokens": 1, "messages": [{"role": "user", "content": "ping"}]}
+    data = _get_json(client, "POST", f"{base}/messages", headers, body)
+    return _label(data.get("model"), None) if isinstance(data, dict) else None
+
+
+def _label(model: Any, fingerprint: Any) -> str | None:
+    if not isinstance(model, str) or not model:
+        return None
+    return f"{model} ({fingerprint})" if isinstance(fingerprint, str) and fingerprint else model

@@ -1,0 +1,136 @@
+"""The simulated model versions, and which cases each one gets right.
+
+Every case has a difficulty: its rank within its intent in an order drawn from the seed. A
+version gets the hardest `wrong_rate[intent]` share of each intent wrong, so a later version
+that is worse on an intent keeps the mistakes of the earlier one and adds more, as vendor
+updates do. What a version adds on top (refusing risky questions, hedging, verbosity) is
+decided per case from a hash of (seed, version, case id). Everything is deterministic for a seed;
+`noise` flips a case per request, keyed by how many times that case was asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+from canary_eval.simulator.bank import load_bank
+
+AnswerKind = Literal["right", "wrong", "refuse"]
+MODEL_ALIAS = "ledger-chat"  # what a config asks for; the server answers with a dated model
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    model: str  # the dated model name the server reports
+    fingerprint: str
+    description: str
+    wrong_rate: Mapping[str, float] = field(default_factory=dict)  # per intent; "*" otherwise
+    over_refusal: float = 0.0  # share of risky (answerable) questions refused
+    hedge_rate: float = 0.0  # share of prose answers given a hedged, softened closing
+    summary_growth: float = 0.0  # summaries grow by this share, hedged and softened
+    verbosity: float = 1.0  # outputs grow to this multiple of their length
+    error_rate: float = 0.0  # share of requests answered 503
+
+    def wrong_share(self, intent: str) -> float:
+        return self.wrong_rate.get(intent, self.wrong_rate.get("*", 0.0))
+
+
+_STABLE_RATES = {"*": 0.10, "disputes": 0.12}
+
+MODEL_VERSIONS: Mapping[str, ModelVersion] = {
+    v.name: v
+    for v in (
+        ModelVersion(
+            "stable",
+            "ledger-chat-2024-06",
+            "fp_stable01",
+            "the quality a baseline records: about 89 % of cases right, with realistic mistakes",
+            _STABLE_RATES,
+        ),
+        ModelVersion(
+            "drifted",
+            "ledger-chat-2024-09",
+            "a silent update: hedged, ~30 % longer summaries, a few over-refusals, "
+            "disputes much worse; the average drops only a few points",
+            {**_STABLE_RATES, "disputes": 0.50},
+            over_refusal=0.75,
+            hedge_rate=0.4,
+            summary_growth=0.35,
+        ),
+        ModelVersion(
+            "degraded",
+            "ledger-chat-2024-08",
+            "plainly worse everywhere: about 12 points more cases wrong in every intent",
+            {"*": 0.22, "disputes": 0.24},
+        ),
+        ModelVersion(
+            "outage",
+            "ledger-chat-2024-06",
+            "the stable model behind a failing gateway: half the requests answered 503",
+            _STABLE_RATES,
+            error_rate=0.5,
+        ),
+        ModelVersion(
+            "verbose",
+            "ledger-chat-2024-11",
+            "same answers, three times longer: the cost-per-case blow-up",
+            _STABLE_RATES,
+            verbosity=3.0,
+        ),
+    )
+}
+
+VERSIONS: Mapping[str, str] = {name: v.description for name, v in MODEL_VERSIONS.items()}
+
+
+def unit(*parts: object) -> float:
+    """A number in [0, 1) from a hash of the parts: the simulator's only source of chance."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+@cache
+def _ranks(seed: int) -> Mapping[str, tuple[int, int]]:
+    """Per case id: its difficulty rank within its intent (0 = hardest) and the intent's size."""
+    ranks: dict[str, tuple[int, int]] = {}
+    for ids in load_bank().by_intent.values():
+        ordered = sorted(ids, key=lambda case_id: unit(seed, "difficulty", case_id))
+        for rank, case_id in enumerate(ordered):
+            ranks[case_id] = (rank, len(ordered))
+    return ranks
+
+
+def decide(
+    case_id: str, version: str = "stable", seed: int = 0, *, occurrence: int = 0, noise: float = 0.0
+) -> AnswerKind:
+    """Whether `version` answers the case right, wrong, or refuses it (on its n-th asking)."""
+    v = MODEL_VERSIONS[version]
+    entry = load_bank().entries[case_id]
+    rank, size = _ranks(seed)[case_id]
+    right = rank >= round(v.wrong_share(entry.intent) * size)
+    if noise > 0 and unit(seed, v.name, case_id, occurrence, "noise") < noise:
+        right = not right
+    if right and entry.risky and unit(seed, v.name, case_id, "refuse") < v.over_refusal:
+        return "refuse"
+    return "right" if right else "wrong"
+
+
+def answers_correctly(case_id: str, version: str = "stable", seed: int = 0) -> bool:
+    """Whether the version's answer to the case is its bank's right answer (no noise).
+
+    A right answer may still be phrased worse (hedged, longer) by a drifted version.
+    """
+    return decide(case_id, version, seed) == "right"
+
+
+def version_for_model(requested: str | None, current: str) -> str:
+    """The version that serves a request: a pinned dated model name, else the current one."""
+    if requested and requested != MODEL_VERSIONS[current].model:
+        for v in MODEL_VERSIONS.values():
+            if v.model == requested:
+                return v.name
+    return current

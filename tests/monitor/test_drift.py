@@ -1,0 +1,141 @@
+"""Drift tests: the domain classifier's calibration and AUC, intent mix, lengths and coverage."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from canary_eval.monitor.config import DriftThresholds
+from canary_eval.monitor.drift import (
+    DriftFigures,
+    auc_from_scores,
+    coverage,
+    domain_classifier_test,
+    drift_alerts,
+    intent_mix_shift,
+    length_shift,
+)
+
+from .conftest import NEW_TOPIC, TEMPLATES, fill
+
+
+def _labelled(n: int, rng: random.Random, new_topic: float) -> list[tuple[str, bool]]:
+    out = []
+    for _ in range(n):
+        new = rng.random() < new_topic
+        pool = NEW_TOPIC if new else TEMPLATES[rng.choice(list(TEMPLATES))]
+        out.append((fill(rng.choice(pool), rng), new))
+    return out
+
+
+def _inputs(n: int, rng: random.Random, *, new_topic: float = 0.0) -> list[str]:
+    return [text for text, _ in _labelled(n, rng, new_topic)]
+
+
+def test_domain_test_false_alarm_rate_on_same_distribution_samples_stays_near_alpha() -> None:
+    rng = random.Random(7)
+    trials = 60
+    alarms = 0
+    p_values = []
+    for trial in range(trials):
+        test = domain_classifier_test(
+            _inputs(150, rng), _inputs(150, rng), alpha=0.05, permutations=400, seed=trial
+        )
+        assert test is not None
+        p_values.append(test.p_value)
+        alarms += test.p_value < 0.05
+    assert alarms / trials <= 0.15
+    # Calibrated, not merely conservative: p-values spread over (0, 1).
+    assert 0.3 < float(np.median(p_values)) < 0.7
+
+
+def test_domain_test_detects_a_new_topic() -> None:
+    rng = random.Random(8)
+    test = domain_classifier_test(_inputs(400, rng), _inputs(400, rng, new_topic=0.2), seed=1)
+    assert test is not None
+    assert test.auc > test.null_quantile
+    assert test.p_value < 0.01
+
+
+def test_domain_auc_matches_scikit_learn_on_the_same_predictions() -> None:
+    rng = random.Random(9)
+    test = domain_classifier_test(_inputs(300, rng), _inputs(300, rng, new_topic=0.1), seed=2)
+    assert test is not None
+    assert len(test.labels) == len(test.scores) == 300
+    assert test.auc == pytest.approx(roc_auc_score(test.labels, test.scores), abs=1e-12)
+
+
+def test_auc_from_scores_counts_ties_as_half() -> None:
+    labels = [0, 0, 1, 1, 1, 0]
+    scores = [0.1, 0.5, 0.5, 0.9, 0.2, 0.3]
+    assert auc_from_scores(labels, scores) == pytest.approx(roc_auc_score(labels, scores))
+
+
+def test_domain_test_needs_enough_inputs_on_both_sides() -> None:
+    assert domain_classifier_test(["a b"] * 10, ["c d"] * 300) is None
+
+
+def test_intent_mix_shift_is_zero_for_equal_shares_and_large_for_a_new_intent() -> None:
+    same = intent_mix_shift({"a": 500, "b": 500}, {"a": 250, "b": 250})
+    assert same is not None
+    assert same.psi == pytest.approx(0.0)
+    assert same.p_value == pytest.approx(1.0)
+    moved = intent_mix_shift({"a": 500, "b": 500}, {"a": 200, "b": 200, "other": 100})
+    assert moved is not None
+    assert moved.psi > 0.2
+    assert moved.p_value < 1e-6
+    assert moved.current["other"] == pytest.approx(0.2)
+
+
+def test_length_shift_uses_every_length() -> None:
+    gen = np.random.default_rng(0)
+    same = length_shift(gen.integers(20, 80, 5000), gen.integers(20, 80, 5000))
+    longer = length_shift(gen.integers(20, 80, 5000), gen.integers(40, 100, 5000))
+    assert same is not None
+    assert longer is not None
+    assert same.ks < 0.05
+    assert longer.ks > 0.25
+    assert longer.current_mean - longer.reference_mean == pytest.approx(20, abs=2)
+
+
+def test_coverage_measures_inputs_far_from_every_canary_case_and_names_their_terms() -> None:
+    rng = random.Random(10)
+    canary = [fill(t, rng) for ts in TEMPLATES.values() for t in ts]
+    intents = [name for name, ts in TEMPLATES.items() for _ in ts]
+    labelled = _labelled(800, rng, 0.25)
+    current = [text for text, _ in labelled]
+    labels = ["other" if new else "billing" for _, new in labelled]
+    cov = coverage(canary, intents, current, labels, _inputs(400, rng), floor=0.25)
+    assert cov is not None
+    assert cov.uncovered_share == pytest.approx(labels.count("other") / len(labels))
+    assert cov.reference_uncovered_share == pytest.approx(0.0, abs=0.01)
+    assert {"crypto", "wallet"} <= set(cov.top_terms)
+    assert cov.per_intent == {"billing": 0.0, "other": 1.0}
+    assert cov.canary_share == {name: pytest.approx(0.2) for name in TEMPLATES}
+
+
+def test_drift_gates_are_off_until_configured() -> None:
+    rng = random.Random(11)
+    canary = [fill(t, rng) for ts in TEMPLATES.values() for t in ts]
+    intents = [name for name, ts in TEMPLATES.items() for _ in ts]
+    current = _inputs(300, rng, new_topic=0.5)
+    figures = DriftFigures(
+        domain=domain_classifier_test(_inputs(300, rng), current),
+        intent_mix=intent_mix_shift({"a": 100, "b": 100}, {"a": 100, "b": 10}),
+        length=None,
+        coverage=coverage(canary, intents, current, ["a"] * len(current)),
+    )
+    traffic = {"a": 0.9, "billing": 0.1}
+    assert drift_alerts(figures, traffic, DriftThresholds()) == []
+    on = DriftThresholds(
+        auc_alpha=0.05, max_psi=0.1, max_uncovered_share=0.1, overrepresented_ratio=3.0
+    )
+    metrics = {a.metric for a in drift_alerts(figures, traffic, on)}
+    assert metrics == {"domain_auc", "intent_mix_psi", "uncovered_share", "intent_overrepresented"}
+    overrepresented = [
+        a for a in drift_alerts(figures, traffic, on) if a.metric == "intent_overrepresented"
+    ]
+    assert [a.intent for a in overrepresented] == ["a"]
