@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from model_server import ModelServer, serving  # noqa: E402
+from canary_eval.cli import app
 
-from canary_eval.cli import app  # noqa: E402
+from model_server import ModelServer, serving
 
 API_KEY = "sk-test-SECRET-0123456789"
 
@@ -59,8 +59,12 @@ def model_server() -> Iterator[ModelServer]:
 def make_cases(n: int, intents: tuple[str, ...] = ("faq", "billing")) -> list[dict[str, Any]]:
     """n cases whose correct answer is `answer-<i>`."""
     return [
-        {"id": f"case-{i:03d}", "intent": intents[i % len(intents)],
-         "input": f"question {i}", "reference": f"answer-{i}"}
+        {
+            "id": f"case-{i:03d}",
+            "intent": intents[i % len(intents)],
+            "input": f"question {i}",
+            "reference": f"answer-{i}",
+        }
         for i in range(n)
     ]
 

@@ -56,11 +56,17 @@ class ModelServer:
             "model": self.model,
             "system_fingerprint": self.fingerprint,
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text},
-                 "finish_reason": finish or "stop"}
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": finish or "stop",
+                }
             ],
-            "usage": {"prompt_tokens": len(user.split()), "completion_tokens": len(text.split()),
-                      "total_tokens": len(user.split()) + len(text.split())},
+            "usage": {
+                "prompt_tokens": len(user.split()),
+                "completion_tokens": len(text.split()),
+                "total_tokens": len(user.split()) + len(text.split()),
+            },
         }
 
 
@@ -88,14 +94,17 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(2)
                 return
             if fault and fault.status != 200:
-                self._send(fault.status, fault.body or json.dumps({"error": "fault"}), fault.headers)
+                self._send(
+                    fault.status, fault.body or json.dumps({"error": "fault"}), fault.headers
+                )
                 return
             if fault and fault.body is not None:
                 self._send(200, fault.body, fault.headers)
                 return
             finish = fault.finish_reason if fault else None
-            self._send(200, json.dumps(server.completion(body, finish)),
-                       fault.headers if fault else {})
+            self._send(
+                200, json.dumps(server.completion(body, finish)), fault.headers if fault else {}
+            )
 
         def _send(self, status: int, text: str, headers: dict[str, str]) -> None:
             with server.lock:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import CliResult
 from model_server import ModelServer
 
@@ -61,7 +62,9 @@ def test_unknown_scorer_type(
     canary: Callable[..., CliResult], write_suite: Callable[..., Path]
 ) -> None:
     suite = write_suite("http://127.0.0.1:9/v1", scorers=[{"type": "exact"}, {"type": "vibes"}])
-    assert_one_line_error(canary("validate", suite), "scorers[1].type", "unknown scorer type 'vibes'")
+    assert_one_line_error(
+        canary("validate", suite), "scorers[1].type", "unknown scorer type 'vibes'"
+    )
 
 
 def test_scorer_parameter_of_the_wrong_type(

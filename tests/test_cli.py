@@ -35,7 +35,9 @@ def test_ten_percent_more_wrong_answers_is_a_regression(
     suite = write_suite(model_server.base_url)
     canary("baseline", suite)
 
-    model_server.answer = lambda user: "no idea" if int(user.split()[-1]) % 10 == 0 else right_answer(user)
+    model_server.answer = lambda user: (
+        "no idea" if int(user.split()[-1]) % 10 == 0 else right_answer(user)
+    )
     result = canary("run", suite, "--json", "report.json")
 
     assert result.exit_code == 1, result.output

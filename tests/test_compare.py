@@ -16,13 +16,21 @@ INTENTS = ("faq", "billing", "account", "technical")
 def cases_with_disputes() -> list[dict[str, object]]:
     """185 cases over four intents plus a 15-case disputes intent."""
     cases: list[dict[str, object]] = [
-        {"id": f"case-{i:03d}", "intent": INTENTS[i % 4], "input": f"question {i}",
-         "reference": f"answer-{i}"}
+        {
+            "id": f"case-{i:03d}",
+            "intent": INTENTS[i % 4],
+            "input": f"question {i}",
+            "reference": f"answer-{i}",
+        }
         for i in range(185)
     ]
     cases += [
-        {"id": f"dispute-{i:02d}", "intent": "disputes", "input": f"dispute {1000 + i}",
-         "reference": f"answer-{1000 + i}"}
+        {
+            "id": f"dispute-{i:02d}",
+            "intent": "disputes",
+            "input": f"dispute {1000 + i}",
+            "reference": f"answer-{1000 + i}",
+        }
         for i in range(15)
     ]
     return cases
@@ -40,8 +48,10 @@ def test_a_regression_in_one_intent_is_caught_while_the_average_hides_it(
     suite = write_suite(
         model_server.base_url,
         cases_with_disputes(),
-        thresholds={"max_relative_drop": 0.05, "per_intent": {"max_relative_drop": 0.10,
-                                                               "min_cases": 10}},
+        thresholds={
+            "max_relative_drop": 0.05,
+            "per_intent": {"max_relative_drop": 0.10, "min_cases": 10},
+        },
     )
     canary("baseline", suite)
     broken = {f"dispute {1000 + i}" for i in range(8)}
@@ -135,8 +145,9 @@ def test_compare_two_saved_runs_without_a_model(
     canary("run", suite, "--baseline", "before.json", "--save-run", "after.json", "--quiet")
     requests = len(model_server.requests)
 
-    result = canary("compare", "after.json", "before.json", "--config", suite, "--json",
-                    "report.json")
+    result = canary(
+        "compare", "after.json", "before.json", "--config", suite, "--json", "report.json"
+    )
 
     assert result.exit_code == 1
     assert report(result)["quality"]["relative_drop"] > 0.19
@@ -153,8 +164,9 @@ def test_rescore_applies_the_current_scorers_to_a_saved_run(
     requests = len(model_server.requests)
     write_suite(model_server.base_url, scorers=[{"type": "contains"}])
 
-    result = canary("rescore", "after.json", suite, "--baseline", "before.json", "--json",
-                    "report.json")
+    result = canary(
+        "rescore", "after.json", suite, "--baseline", "before.json", "--json", "report.json"
+    )
 
     data = report(result)
     assert data["quality"]["score"] == data["quality"]["baseline_score"] == 1.0

@@ -7,14 +7,15 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from model_server import Fault, ModelServer, serving
 
 from canary_eval.config import ProviderConfig
 from canary_eval.engine import Engine
 from canary_eval.errors import AuthError
 from canary_eval.limits import AdaptiveLimit
-from canary_eval.models import Case, CallOutcome
+from canary_eval.models import CallOutcome, Case
 from canary_eval.providers import ChatRequest, create_provider
+
+from model_server import Fault, ModelServer, serving
 
 
 @pytest.fixture
@@ -26,7 +27,10 @@ def server() -> Iterator[ModelServer]:
 def run(server: ModelServer, n: int = 20, **config: object) -> list[CallOutcome]:
     settings = {"concurrency": 4, "timeout_s": 2.0, "max_retries": 3, **config}
     provider_config = ProviderConfig(
-        type="openai", base_url=server.base_url, model="m", **settings  # type: ignore[arg-type]
+        type="openai",
+        base_url=server.base_url,
+        model="m",
+        **settings,  # type: ignore[arg-type]
     )
 
     async def go() -> list[CallOutcome]:
@@ -114,8 +118,9 @@ def test_a_401_stops_the_run_at_once(server: ModelServer) -> None:
 
 def test_the_deadline_marks_unfinished_cases_and_still_returns(server: ModelServer) -> None:
     server.latency_s = 0.3
-    provider_config = ProviderConfig(type="openai", base_url=server.base_url, model="m",
-                                     concurrency=2)
+    provider_config = ProviderConfig(
+        type="openai", base_url=server.base_url, model="m", concurrency=2
+    )
 
     async def go() -> list[CallOutcome]:
         provider = create_provider(provider_config)

@@ -22,8 +22,9 @@ def test_ctrl_c_saves_the_finished_cases_and_exits_130(
         suite = write_suite(server.base_url, provider={"concurrency": 2})
         env = {**os.environ, "CANARY_TEST_KEY": API_KEY}
         command = [sys.executable, "-m", "canary_eval", "baseline", str(suite), "--quiet"]
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE,
-                                   text=True)
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+        )
         deadline = time.monotonic() + 20
         while len(server.statuses) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -59,7 +59,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def load_run(path: Path, *, suite: str | None = None, what: str = "baseline") -> RunResult:
     """Read a saved run; missing, corrupt or another suite's file is a BaselineError."""
-    hint = f"create one with `canary baseline SUITE.yaml`" if what == "baseline" else ""
+    hint = "create one with `canary baseline SUITE.yaml`" if what == "baseline" else ""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -68,7 +68,9 @@ def load_run(path: Path, *, suite: str | None = None, what: str = "baseline") ->
         raise BaselineError(f"cannot read {what}: {exc}", path=path) from None
     except json.JSONDecodeError as exc:
         raise BaselineError(
-            f"corrupt {what} (invalid JSON: {exc.msg}); {hint}".rstrip("; "), path=path, line=exc.lineno
+            f"corrupt {what} (invalid JSON: {exc.msg}); {hint}".rstrip("; "),
+            path=path,
+            line=exc.lineno,
         ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BaselineError(f"not a canary {what} file; {hint}".rstrip("; "), path=path)

@@ -97,18 +97,28 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[Progress], None] 
     if not enabled or not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-        TimeElapsedColumn(), console=console, transient=True,
+    with Bar(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("", total=None)
 
         def update(p: Progress) -> None:
-            bar.update(task, total=p.total, completed=p.done,
-                       description=f"errors {p.errors}  retries {p.retries}  "
-                                   f"429s {p.rate_limited}  concurrency {p.concurrency}")
+            bar.update(
+                task,
+                total=p.total,
+                completed=p.done,
+                description=f"errors {p.errors}  retries {p.retries}  "
+                f"429s {p.rate_limited}  concurrency {p.concurrency}",
+            )
 
         yield update
 
@@ -152,8 +162,10 @@ def validate(suite: SuiteArg) -> None:
     config, evalset = _load(suite)
     check_suite(config, evalset)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
-    print(f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
-          f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)")
+    print(
+        f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
+        f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)"
+    )
 
 
 @command
@@ -163,7 +175,8 @@ def baseline(
     concurrency: ConcurrencyOpt = None,
     deadline: DeadlineOpt = None,
     output: Annotated[
-        Path | None, typer.Option("--baseline", "--output", help="Where to save (overrides the config).")
+        Path | None,
+        typer.Option("--baseline", "--output", help="Where to save (overrides the config)."),
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -182,8 +195,10 @@ def baseline(
     scored = [c.score for c in run.cases if c.score is not None]
     mean = sum(scored) / len(scored) if scored else float("nan")
     ops = ops_figures(run)
-    print(f"baseline saved: {path} ({len(run.cases)} cases x {repeat}, mean score {mean:.3f}, "
-          f"served model {served_model(run)}, error rate {ops.error_rate:.1%})")
+    print(
+        f"baseline saved: {path} ({len(run.cases)} cases x {repeat}, mean score {mean:.3f}, "
+        f"served model {served_model(run)}, error rate {ops.error_rate:.1%})"
+    )
 
 
 @command
@@ -270,7 +285,9 @@ def rescore(
         reference = rescore_run(config, evalset, reference)
     if save_run:
         save(save_run, current)
-    _report(compare_runs(current, reference, config.thresholds, config.quarantine), json_path, quiet)
+    _report(
+        compare_runs(current, reference, config.thresholds, config.quarantine), json_path, quiet
+    )
 
 
 def _report(comparison: Comparison, json_path: Path | None, quiet: bool) -> None:

@@ -211,7 +211,9 @@ def _quality(
     test = stats.paired_drop_test(now, base, seed=seed)
     diffs = [a - b for a, b in zip(now, base, strict=True)]
     if test.method == "mcnemar":
-        mde = stats.minimum_detectable_drop(n, discordance=(test.worse + test.better) / n, alpha=alpha)
+        mde = stats.minimum_detectable_drop(
+            n, discordance=(test.worse + test.better) / n, alpha=alpha
+        )
     else:
         sd = statistics.stdev(diffs) if n > 1 else 0.0
         mde = stats.minimum_detectable_drop(n, sd_diff=sd or 1 / n, alpha=alpha)
@@ -232,27 +234,45 @@ def _quality(
 
 
 def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[IntentResult, ...]:
+    """Every intent's paired test; those with enough cases are Holm-corrected together."""
     groups: dict[str, list[tuple[CaseResult, CaseResult]]] = defaultdict(list)
-    for current, base in pairing.pairs:
-        groups[current.intent or "(none)"].append((current, base))
-    per_intent = thresholds.per_intent
-    rows = []
-    for intent, pairs in sorted(groups.items()):
-        now = _scores([c for c, _ in pairs])
-        base = _scores([b for _, b in pairs])
-        tested = per_intent.max_relative_drop is not None and len(pairs) >= per_intent.min_cases
-        p = stats.paired_drop_test(now, base, seed=seed).p_value if tested else 1.0
-        rows.append((intent, len(pairs), statistics.fmean(now), statistics.fmean(base), p, tested))
-    adjusted = iter(stats.holm([r[4] for r in rows if r[5]]))
-    alpha = per_intent.alpha or thresholds.alpha
+    for pair_ in pairing.pairs:
+        groups[pair_[0].intent or "(none)"].append(pair_)
+    gate = thresholds.per_intent
+    alpha = gate.alpha or thresholds.alpha
+    tested = {
+        intent
+        for intent, pairs in groups.items()
+        if gate.max_relative_drop is not None and len(pairs) >= gate.min_cases
+    }
+    scores = {
+        intent: (_scores([c for c, _ in pairs]), _scores([b for _, b in pairs]))
+        for intent, pairs in sorted(groups.items())
+    }
+    p_values = {
+        intent: stats.paired_drop_test(now, before, seed=seed).p_value if intent in tested else 1.0
+        for intent, (now, before) in scores.items()
+    }
+    order = sorted(tested)
+    adjusted = dict(zip(order, stats.holm([p_values[i] for i in order]), strict=True))
     results = []
-    for intent, n, score, base_score, p, tested in rows:
-        p_adj = next(adjusted) if tested else 1.0
+    for intent, (now, before) in scores.items():
+        score, base_score = statistics.fmean(now), statistics.fmean(before)
         drop = stats.relative_drop(score, base_score)
-        limit = per_intent.max_relative_drop
-        regressed = tested and limit is not None and drop > limit and p_adj < alpha
+        p_adj = adjusted.get(intent, 1.0)
+        limit = gate.max_relative_drop
         results.append(
-            IntentResult(intent, n, score, base_score, score - base_score, drop, p, p_adj, tested,
-                         regressed)
+            IntentResult(
+                intent=intent,
+                n=len(now),
+                score=score,
+                baseline_score=base_score,
+                delta=score - base_score,
+                relative_drop=drop,
+                p_value=p_values[intent],
+                p_adjusted=p_adj,
+                tested=intent in tested,
+                regressed=intent in tested and limit is not None and drop > limit and p_adj < alpha,
+            )
         )
     return tuple(results)

@@ -20,7 +20,6 @@ from canary_eval.models import CallError, CallOutcome, Completion
 from canary_eval.providers import CallFailure, ChatRequest, Provider
 
 
-
 @dataclass
 class Progress:
     """Live counters for a progress display."""
@@ -73,8 +72,11 @@ class Engine:
                 if (error := task.exception()) is not None:
                     raise error
         except asyncio.CancelledError:
-            finished = [t.result() for t in tasks if t.done() and not t.cancelled()
-                        and t.exception() is None]
+            finished = [
+                t.result()
+                for t in tasks
+                if t.done() and not t.cancelled() and t.exception() is None
+            ]
             raise Interrupted(f"{len(finished)} of {len(tasks)} calls finished", finished) from None
         finally:
             for task in tasks:

@@ -45,7 +45,10 @@ def load_evalset(path: str | Path) -> EvalSet:
         if case.id in seen:
             first = f" (first at line {seen[case.id]})" if seen[case.id] else ""
             raise EvalSetError(
-                f"duplicate case id '{case.id}'{first}", path=path, line=line, key=f"cases[{index}].id"
+                f"duplicate case id '{case.id}'{first}",
+                path=path,
+                line=line,
+                key=f"cases[{index}].id",
             )
         seen[case.id] = line
         cases.append(case)
@@ -59,7 +62,9 @@ def _case(path: Path, index: int, line: int | None, raw: Any) -> Case:
     key = f"cases[{index}]"
     doc = Document(path, raw, {(): line} if line else {})
     if not isinstance(raw, dict):
-        raise EvalSetError("a case must be a mapping with id and input", path=path, line=line, key=key)
+        raise EvalSetError(
+            "a case must be a mapping with id and input", path=path, line=line, key=key
+        )
     try:
         validate(doc, "evalset", EvalSetError)
     except EvalSetError as exc:
@@ -100,7 +105,9 @@ def _yaml_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
     if data is None:
         return
     if not isinstance(data, list):
-        raise EvalSetError("'cases' must be a list", path=path, line=doc.line_of(prefix), key="cases")
+        raise EvalSetError(
+            "'cases' must be a list", path=path, line=doc.line_of(prefix), key="cases"
+        )
     for i, raw in enumerate(data):
         yield doc.line_of((*prefix, i)), raw
 

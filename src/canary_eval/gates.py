@@ -84,10 +84,20 @@ def behaviour_alerts(
                 )
             )
     rates = (
-        ("refusal_rate", "refusals", thresholds.max_refusal_rate_increase, now.refusals,
-         before.refusals),
-        ("hedging_rate", "hedged answers", thresholds.max_hedging_rate_increase, now.hedged,
-         before.hedged),
+        (
+            "refusal_rate",
+            "refusals",
+            thresholds.max_refusal_rate_increase,
+            now.refusals,
+            before.refusals,
+        ),
+        (
+            "hedging_rate",
+            "hedged answers",
+            thresholds.max_hedging_rate_increase,
+            now.hedged,
+            before.hedged,
+        ),
     )
     for metric, label, allowed, x_now, x_before in rates:
         if allowed is None or not now.answered or not before.answered:
@@ -114,10 +124,22 @@ def behaviour_alerts(
 def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> list[Alert]:
     alerts = []
     relative = (
-        ("latency_p95_ms", "p95 latency", thresholds.max_p95_latency_increase,
-         now.latency_p95_ms, before.latency_p95_ms, "{:.0f} ms"),
-        ("cost_per_case_usd", "cost per case", thresholds.max_cost_per_case_increase,
-         now.cost_per_case_usd, before.cost_per_case_usd, "${:.6f}"),
+        (
+            "latency_p95_ms",
+            "p95 latency",
+            thresholds.max_p95_latency_increase,
+            now.latency_p95_ms,
+            before.latency_p95_ms,
+            "{:.0f} ms",
+        ),
+        (
+            "cost_per_case_usd",
+            "cost per case",
+            thresholds.max_cost_per_case_increase,
+            now.cost_per_case_usd,
+            before.cost_per_case_usd,
+            "${:.6f}",
+        ),
     )
     for metric, label, allowed, value, base, unit in relative:
         if allowed is None or not base:

@@ -95,7 +95,9 @@ def behaviour_figures(cases: Iterable[CaseResult]) -> BehaviourFigures:
         mean_words=statistics.fmean(c.behaviour.words for c in answered) if answered else 0.0,
         refusals=sum(c.behaviour.refused for c in answered),
         hedged=sum(c.behaviour.hedged for c in answered),
-        hedges_per_100_words=100 * sum(c.behaviour.hedges for c in answered) / words if words else 0.0,
+        hedges_per_100_words=100 * sum(c.behaviour.hedges for c in answered) / words
+        if words
+        else 0.0,
     )
 
 

@@ -30,12 +30,15 @@ def evaluate(
     discordant = frozenset(
         current.id for current, base in result.pairing.pairs if current.score != base.score
     )
-    rerun = run_suite(config, evalset, replace(options, repeats=repeats, case_ids=discordant),
-                      on_progress)
+    rerun = run_suite(
+        config, evalset, replace(options, repeats=repeats, case_ids=discordant), on_progress
+    )
     pooled = pool(run, rerun)
     confirmed = compare(pooled, baseline, config.thresholds, config.quarantine)
-    note = (f"confirmation: {len(discordant)} discordant case(s) re-run {repeats} more time(s); "
-            f"verdict on the pooled evidence: {confirmed.verdict}")
+    note = (
+        f"confirmation: {len(discordant)} discordant case(s) re-run {repeats} more time(s); "
+        f"verdict on the pooled evidence: {confirmed.verdict}"
+    )
     return replace(confirmed, notes=(*confirmed.notes, note))
 
 
@@ -48,7 +51,10 @@ def pool(run: RunResult, rerun: RunResult) -> RunResult:
         if again is None or case.score is None:
             cases.append(case)
             continue
-        samples = (case.score, *(again.samples or ([again.score] if again.score is not None else [])))
+        samples = (
+            case.score,
+            *(again.samples or ([again.score] if again.score is not None else [])),
+        )
         cases.append(replace(case, score=statistics.fmean(samples), samples=samples))
     return replace(run, cases=tuple(cases))
 

@@ -42,7 +42,8 @@ def check_slots(config: SuiteConfig, evalset: EvalSet) -> None:
                 continue
             who = "no case" if len(missing) == len(evalset.cases) else f"case '{missing[0].id}'"
             raise ConfigError(
-                f"slot {{{{{slot}}}}} cannot be filled: {who} in {evalset.path} has a field '{slot}'",
+                f"slot {{{{{slot}}}}} cannot be filled: {who} in {evalset.path} "
+                f"has a field '{slot}'",
                 path=config.path,
                 line=config.line_of(("prompt", key)),
                 key=f"prompt.{key}",

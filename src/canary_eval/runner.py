@@ -11,6 +11,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 from datetime import UTC, datetime
 
 from canary_eval.config import SuiteConfig
@@ -19,9 +20,9 @@ from canary_eval.errors import Interrupted
 from canary_eval.models import (
     Behaviour,
     CallOutcome,
-    Completion,
     Case,
     CaseResult,
+    Completion,
     EvalSet,
     RunInfo,
     RunResult,
@@ -77,7 +78,8 @@ def run_suite(
     try:
         outcomes = asyncio.run(_call(config, cases, options, on_progress))
     except Interrupted as stop:
-        finished = {o.case_id: o for o in stop.partial or ()} if options.repeats == 1 else {}
+        outcomes = cast(list[CallOutcome], stop.partial or [])
+        finished = {o.case_id: o for o in outcomes} if options.repeats == 1 else {}
         done = [c for c in cases if c.id in finished]
         partial = asyncio.run(_score_all(done, [finished[c.id] for c in done], scorers, 1))
         raise Interrupted(
@@ -114,7 +116,9 @@ async def _call(
     provider = create_provider(config.provider)
     fallback = create_provider(config.provider.fallback) if config.provider.fallback else None
     requests = [
-        ChatRequest(case, *_rendered(config, case)) for case in cases for _ in range(options.repeats)
+        ChatRequest(case, *_rendered(config, case))
+        for case in cases
+        for _ in range(options.repeats)
     ]
     engine = Engine(provider, fallback, options.concurrency, on_progress)
     try:
@@ -139,14 +143,15 @@ async def _score_all(
     by_case = [outcomes[i * repeats : (i + 1) * repeats] for i in range(len(cases))]
     return list(
         await asyncio.gather(
-            *(_score(case, runs, scorers[case.id]) for case, runs in zip(cases, by_case, strict=True))
+            *(
+                _score(case, runs, scorers[case.id])
+                for case, runs in zip(cases, by_case, strict=True)
+            )
         )
     )
 
 
-async def _score(
-    case: Case, runs: Sequence[CallOutcome], scorers: list[BoundScorer]
-) -> CaseResult:
+async def _score(case: Case, runs: Sequence[CallOutcome], scorers: list[BoundScorer]) -> CaseResult:
     samples: list[float] = []
     first: CaseResult | None = None
     for run in runs:
@@ -164,9 +169,7 @@ async def _score(
     return replace(first, score=score, samples=tuple(samples) if len(runs) > 1 else ())
 
 
-def _result(
-    case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...]
-) -> CaseResult:
+def _result(case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...]) -> CaseResult:
     completion = run.completion
     return CaseResult(
         id=case.id,
@@ -186,7 +189,6 @@ def _result(
         behaviour=measure_behaviour(completion.text, completion) if completion else Behaviour(),
         metadata=case.metadata,
     )
-
 
 
 def rescore(config: SuiteConfig, evalset: EvalSet, saved: RunResult) -> RunResult:

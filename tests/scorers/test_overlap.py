@@ -4,7 +4,7 @@ normalised edit similarity."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 
@@ -41,6 +41,7 @@ def test_token_f1_without_numbers_is_squad_f1(output: str, reference: str) -> No
     assert f1(output, reference, numbers=False) == pytest.approx(f1_score(output, reference))
 
 
+@settings(max_examples=50)
 @given(st.text(max_size=60), st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=3))
 def test_token_f1_agrees_with_squad_on_any_text_and_several_references(
     output: str, refs: list[str]
@@ -88,6 +89,7 @@ def test_rouge_l_takes_the_best_reference_like_score_multi() -> None:
     assert score("rouge_l", output, value=refs).value == pytest.approx(expected, abs=1e-6)
 
 
+@settings(max_examples=50)
 @given(ASCII_TEXT, ASCII_TEXT)
 def test_rouge_l_agrees_with_rouge_score_on_any_ascii_text(output: str, reference: str) -> None:
     expected = rouge_scorer.RougeScorer(["rougeL"]).score(reference, output)["rougeL"].fmeasure

@@ -7,6 +7,7 @@ number-laden text, JSON and empty strings, with and without references.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import math
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canary_eval.models import Case, Completion, Score
-from canary_eval.scorers import ScoreInput, registered
+from canary_eval.scorers import BoundScorer, ScoreInput, registered
 from canary_eval.scorers.similarity import cosine, rescale
 from canary_eval.scorers.verdicts import InvalidVerdict, parse_verdict
 
@@ -57,6 +58,11 @@ TEXT = st.one_of(
 )
 
 
+@functools.cache
+def built(name: str) -> BoundScorer:
+    return build(name, PARAMS[name])
+
+
 def test_every_builtin_scorer_is_covered() -> None:
     builtins = {
         name for name, kind in registered().items() if kind.factory.__module__.startswith("canary_eval")
@@ -65,12 +71,12 @@ def test_every_builtin_scorer_is_covered() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(output=TEXT, reference=st.none() | TEXT, refusal=st.none() | st.text(max_size=5))
 def test_every_scorer_value_is_within_zero_and_one(
     name: str, output: str, reference: str | None, refusal: str | None
 ) -> None:
-    bound = build(name, PARAMS[name])
+    bound = built(name)
     item = ScoreInput(output, Case("c", "q", reference), Completion(output, refusal=refusal))
     result = bound.fn(item)
     got = asyncio.run(result) if inspect.isawaitable(result) else result
@@ -80,6 +86,7 @@ def test_every_scorer_value_is_within_zero_and_one(
     assert not (got.invalid and got.passed)
 
 
+@settings(max_examples=50)
 @given(
     st.lists(st.floats(-1e6, 1e6), min_size=3, max_size=3),
     st.lists(st.floats(-1e6, 1e6), min_size=3, max_size=3),
@@ -90,6 +97,7 @@ def test_embedding_value_is_within_zero_and_one(a: list[float], b: list[float], 
     assert 0.0 <= value <= 1.0
 
 
+@settings(max_examples=50)
 @given(
     st.sampled_from(["closedqa", "factuality", "rubric", "grounded"]),
     st.dictionaries(

@@ -4,7 +4,7 @@ and `regex`."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canary_eval.scorers.text import normalise
@@ -39,12 +39,14 @@ def test_exact_without_numbers_is_squad_exact_match(output: str, reference: str)
         assert got.invalid  # a blank reference is no reference
 
 
+@settings(max_examples=50)
 @given(st.text(max_size=60), st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=3))
 def test_exact_without_numbers_agrees_with_squad_on_any_text(output: str, refs: list[str]) -> None:
     got = score("exact", output, value=refs, numbers=False)
     assert got.value == float(metric_max_over_ground_truths(exact_match_score, output, refs))
 
 
+@settings(max_examples=50)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Nd",)), max_size=60))
 def test_number_normalisation_changes_nothing_without_numbers(text: str) -> None:
     words = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}

@@ -81,6 +81,9 @@ class HttpProvider:
             transport=self.transport,
         )
 
+    async def complete(self, request: ChatRequest) -> Completion:
+        raise NotImplementedError
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
@@ -152,8 +155,10 @@ def with_headroom(completion: Completion, headers: Mapping[str, str]) -> Complet
     return replace(completion, requests_remaining=int(remaining), reset_s=reset)
 
 
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
-                       r"(?:(\d+(?:\.\d+)?)ms)?$")
+_DURATION = re.compile(
+    r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
+    r"(?:(\d+(?:\.\d+)?)ms)?$"
+)
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -62,7 +62,8 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
             for case in c.run.cases
         ],
     }
-    return _finite(report)
+    finite: dict[str, Any] = _finite(report)
+    return finite
 
 
 def write_json(comparison: Comparison, path: Path) -> None:
@@ -71,8 +72,11 @@ def write_json(comparison: Comparison, path: Path) -> None:
 
 
 def _behaviour(figures: BehaviourFigures) -> dict[str, Any]:
-    return {**asdict(figures), "refusal_rate": figures.refusal_rate,
-            "hedging_rate": figures.hedging_rate}
+    return {
+        **asdict(figures),
+        "refusal_rate": figures.refusal_rate,
+        "hedging_rate": figures.hedging_rate,
+    }
 
 
 def _finite(value: Any) -> Any:

@@ -13,8 +13,12 @@ from rich.text import Text
 
 from canary_eval.compare import Comparison
 
-VERDICT_STYLE = {"pass": "bold green", "suspect": "bold yellow", "regression": "bold red",
-                 "error": "bold magenta"}
+VERDICT_STYLE = {
+    "pass": "bold green",
+    "suspect": "bold yellow",
+    "regression": "bold red",
+    "error": "bold magenta",
+}
 WORST_CASES = 8
 
 
@@ -53,7 +57,7 @@ def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
         )
 
 
-def _num(value: float, fmt: str = ".3f") -> str:
+def _num(value: float | None, fmt: str = ".3f") -> str:
     return "-" if value is None or math.isnan(value) else format(value, fmt)
 
 
@@ -67,8 +71,10 @@ def _quality(c: Comparison) -> Table:
         f"{_num(q.delta, '+.3f')}  (95 % CI {_num(q.delta_ci[0], '+.3f')} to "
         f"{_num(q.delta_ci[1], '+.3f')}), relative drop {q.relative_drop:.1%}",
     )
-    table.add_row("test", f"{q.method}, p = {q.p_value:.3g}  ({q.worse} worse, {q.better} better"
-                          f" of {q.n} paired)")
+    table.add_row(
+        "test",
+        f"{q.method}, p = {q.p_value:.3g}  ({q.worse} worse, {q.better} better of {q.n} paired)",
+    )
     table.add_row("detectable", f"drops of {q.min_detectable_drop:.1%} or more (80 % power)")
     model = c.served_model or "-"
     if c.model_changed:
@@ -83,8 +89,9 @@ def _alerts(c: Comparison) -> Table:
         table.add_column(column)
     for a in c.alerts:
         style = "red" if a.failing else ("yellow" if a.severity == "warning" else "cyan")
-        table.add_row(a.layer, a.metric, a.intent or "", f"[{style}]{a.severity}[/]",
-                      escape(a.message))
+        table.add_row(
+            a.layer, a.metric, a.intent or "", f"[{style}]{a.severity}[/]", escape(a.message)
+        )
     return table
 
 
@@ -93,10 +100,20 @@ def _intents(c: Comparison) -> Table:
     for column in ("intent", "n", "score", "baseline", "change", "p (Holm)", ""):
         table.add_column(column, justify="right" if column not in ("intent", "") else "left")
     for row in c.intents:
-        mark = "[bold red]REGRESSED[/]" if row.regressed else ("" if row.tested else "[dim]untested[/]")
-        table.add_row(row.intent, str(row.n), _num(row.score), _num(row.baseline_score),
-                      f"{-row.relative_drop:+.1%}", _num(row.p_adjusted, ".3g") if row.tested
-                      else "-", mark)
+        mark = (
+            "[bold red]REGRESSED[/]"
+            if row.regressed
+            else ("" if row.tested else "[dim]untested[/]")
+        )
+        table.add_row(
+            row.intent,
+            str(row.n),
+            _num(row.score),
+            _num(row.baseline_score),
+            f"{-row.relative_drop:+.1%}",
+            _num(row.p_adjusted, ".3g") if row.tested else "-",
+            mark,
+        )
     return table
 
 
@@ -110,16 +127,26 @@ def _behaviour_and_ops(c: Comparison) -> Group:
     behaviour.add_row("mean length (chars)", f"{b.mean_chars:.0f}", f"{bb.mean_chars:.0f}")
     behaviour.add_row("refusal rate", f"{b.refusal_rate:.1%}", f"{bb.refusal_rate:.1%}")
     behaviour.add_row("hedging rate", f"{b.hedging_rate:.1%}", f"{bb.hedging_rate:.1%}")
-    behaviour.add_row("hedges / 100 words", f"{b.hedges_per_100_words:.2f}",
-                      f"{bb.hedges_per_100_words:.2f}")
-    ops.add_row("latency p50 / p95 (ms)", f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",
-                f"{ob.latency_p50_ms:.0f} / {ob.latency_p95_ms:.0f}")
+    behaviour.add_row(
+        "hedges / 100 words", f"{b.hedges_per_100_words:.2f}", f"{bb.hedges_per_100_words:.2f}"
+    )
+    ops.add_row(
+        "latency p50 / p95 (ms)",
+        f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",
+        f"{ob.latency_p50_ms:.0f} / {ob.latency_p95_ms:.0f}",
+    )
     ops.add_row("error rate", f"{o.error_rate:.1%}", f"{ob.error_rate:.1%}")
-    ops.add_row("429 answers / retries", f"{o.rate_limited} / {o.retries}",
-                f"{ob.rate_limited} / {ob.retries}")
+    ops.add_row(
+        "429 answers / retries",
+        f"{o.rate_limited} / {o.retries}",
+        f"{ob.rate_limited} / {ob.retries}",
+    )
     ops.add_row("cost per case (USD)", f"{o.cost_per_case_usd:.6f}", f"{ob.cost_per_case_usd:.6f}")
-    ops.add_row("tokens in / out", f"{o.input_tokens} / {o.output_tokens}",
-                f"{ob.input_tokens} / {ob.output_tokens}")
+    ops.add_row(
+        "tokens in / out",
+        f"{o.input_tokens} / {o.output_tokens}",
+        f"{ob.input_tokens} / {ob.output_tokens}",
+    )
     ops.add_row("fallback share", f"{o.fallback_share:.1%}", f"{ob.fallback_share:.1%}")
     return Group(behaviour, ops)
 
@@ -136,8 +163,13 @@ def _worst(c: Comparison) -> Table | None:
         table.add_column(column, overflow="fold")
     for cur, base in worse:
         why = "; ".join(s.explanation for s in cur.scores if not s.passed and s.explanation)
-        table.add_row(cur.id, cur.intent or "", f"{_num(base.score, '.2f')} -> {_num(cur.score, '.2f')}",
-                      escape(_clip(cur.output or "")), escape(_clip(why, 100)))
+        table.add_row(
+            cur.id,
+            cur.intent or "",
+            f"{_num(base.score, '.2f')} -> {_num(cur.score, '.2f')}",
+            escape(_clip(cur.output or "")),
+            escape(_clip(why, 100)),
+        )
     return table
 
 

@@ -35,10 +35,12 @@ def validate(doc: Document, name: str, error: type[InputError], data: Any = None
         key = (*key, missing)
         message = "required"
     elif problem.validator == "additionalProperties":
-        extra = sorted(set(problem.instance) - set(problem.schema.get("properties", {})))
+        properties = _schema_of(problem).get("properties", {})
+        instance = problem.instance if isinstance(problem.instance, dict) else {}
+        extra = sorted(set(instance) - set(properties))
         if extra:
             key = (*key, extra[0])
-        known = ", ".join(sorted(problem.schema.get("properties", {})))
+        known = ", ".join(sorted(properties))
         message = f"unknown key (known: {known})"
     raise error(message, path=doc.path, line=doc.line_of(key), key=format_key(key) or None)
 
@@ -54,15 +56,25 @@ def _deepest(problem: jsonschema.ValidationError) -> jsonschema.ValidationError:
     return problem
 
 
+def _schema_of(problem: jsonschema.ValidationError) -> dict[str, Any]:
+    return dict(problem.schema) if isinstance(problem.schema, dict) else {}
+
+
 def _missing_property(problem: jsonschema.ValidationError) -> str:
     return str(problem.message).split("'")[1] if "'" in problem.message else "?"
 
 
 def _describe(problem: jsonschema.ValidationError) -> str:
-    schema = problem.schema
+    schema = _schema_of(problem)
     kind = schema.get("type")
-    article = {"integer": "an integer", "number": "a number", "string": "a string",
-               "boolean": "true or false", "object": "a mapping", "array": "a list"}
+    article = {
+        "integer": "an integer",
+        "number": "a number",
+        "string": "a string",
+        "boolean": "true or false",
+        "object": "a mapping",
+        "array": "a list",
+    }
     if problem.validator in ("type", "minimum", "maximum", "exclusiveMinimum"):
         parts = [article.get(kind, str(kind))] if isinstance(kind, str) else ["a value"]
         if "minimum" in schema:

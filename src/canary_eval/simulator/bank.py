@@ -59,9 +59,7 @@ class AnswerBank:
         by_intent: dict[str, list[str]] = {}
         for e in entries:
             by_intent.setdefault(e.intent, []).append(e.id)
-        self.by_intent: Mapping[str, tuple[str, ...]] = {
-            k: tuple(v) for k, v in by_intent.items()
-        }
+        self.by_intent: Mapping[str, tuple[str, ...]] = {k: tuple(v) for k, v in by_intent.items()}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -78,6 +76,12 @@ class AnswerBank:
         return None
 
 
+def _safe_load(text: str) -> Any:
+    # The safe loader, C-accelerated when libyaml is there (as document.py does): the same
+    # objects `yaml.safe_load` builds, in a tenth of the time.
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def bundled_text(*parts: str) -> str:
     return files("canary_eval").joinpath("bundled", *parts).read_text(encoding="utf-8")
 
@@ -85,10 +89,8 @@ def bundled_text(*parts: str) -> str:
 @cache
 def load_bank() -> AnswerBank:
     """The bundled eval set joined with the bundled answers (read once per process)."""
-    cases: list[dict[str, Any]] = yaml.safe_load(bundled_text("evalsets", "support-bot.yaml"))[
-        "cases"
-    ]
-    answers: dict[str, Any] = yaml.safe_load(bundled_text("simulator", "answers.yaml"))["answers"]
+    cases: list[dict[str, Any]] = _safe_load(bundled_text("evalsets", "support-bot.yaml"))["cases"]
+    answers: dict[str, Any] = _safe_load(bundled_text("simulator", "answers.yaml"))["answers"]
     entries = []
     for case in cases:
         answer = answers[case["id"]]

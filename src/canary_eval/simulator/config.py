@@ -41,8 +41,8 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.version not in MODEL_VERSIONS:
             known = ", ".join(MODEL_VERSIONS)
-            raise ConfigError(f"unknown model version {self.version!r} (known: {known})",
-                              key="version")  # fmt: skip
+            message = f"unknown model version {self.version!r} (known: {known})"
+            raise ConfigError(message, key="version")
         for name in RATE_FIELDS:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

@@ -9,6 +9,7 @@ SimulatorConfig fields), `POST /admin/reset` (stats), `GET /admin/stats`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -51,10 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.sim.track(self.connection, open=False)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def do_GET(self) -> None:
         sim = self.server.sim
@@ -114,7 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if reply.action == "reset":
                 # SO_LINGER 0: close sends a TCP reset instead of a clean end of stream.
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # fmt: skip
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
                 self.close_connection = True
                 self.connection.close()
                 return
@@ -199,10 +199,8 @@ class RunningSimulator:
         self._httpd.server_close()
         with self._lock:
             for conn in list(self._connections):
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def wait(self, seconds: float) -> bool:
         """Sleep like a slow model; True when the simulator is closing meanwhile."""

@@ -8,6 +8,7 @@ figures move exactly with output length.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 
@@ -39,7 +40,7 @@ def prompt_tokens(contents: list[str]) -> int:
 def embed(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
     """A unit vector from hashed words and word pairs: texts sharing words point the same way."""
     words = _WORD.findall(text.lower())
-    features = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
     vector = [0.0] * dim
     for feature in features:
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()

@@ -192,7 +192,10 @@ class Vendor:
             return error_reply(400, message, self._headers(rate), "invalid_request_error")
         self._count("embeddings")
         tokens = sum(count_tokens(i) for i in inputs)
-        vectors = [{"object": "embedding", "index": i, "embedding": embed(t)} for i, t in enumerate(inputs)]  # fmt: skip
+        vectors = [
+            {"object": "embedding", "index": i, "embedding": embed(text)}
+            for i, text in enumerate(inputs)
+        ]
         data = {
             "object": "list",
             "data": vectors,
