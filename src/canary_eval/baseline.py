@@ -93,7 +93,9 @@ def load_run(path: Path, *, suite: str | None = None, what: str = "baseline") ->
 
 
 def _run_from_dict(data: dict[str, Any]) -> RunResult:
-    info = RunInfo(**data["info"])
+    raw_info = dict(data["info"])
+    raw_info["judges"] = tuple(raw_info.get("judges", ()))
+    info = RunInfo(**raw_info)
     return RunResult(info, tuple(_case(c) for c in data["cases"]))
 
 

@@ -43,6 +43,17 @@ DeadlineOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")]
+JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")]
+MarkdownOpt = Annotated[
+    Path | None, typer.Option("--markdown", help="Write a Markdown report here.")
+]
+HtmlOpt = Annotated[
+    Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
+]
+PrometheusOpt = Annotated[
+    Path | None,
+    typer.Option("--prometheus", help="Write metrics in the node_exporter textfile format."),
+]
 
 
 @app.callback()
@@ -146,21 +157,25 @@ def _options(repeat: int, concurrency: int | None, deadline: float | None) -> Ru
     return RunOptions(repeats=repeat, concurrency=concurrency, deadline_s=deadline)
 
 
-def _load(suite: Path) -> tuple[Any, Any]:
+def _load(suite: Path, *, check: bool = False) -> tuple[Any, Any]:
+    """Config and eval set; with `check`, everything `validate` checks, before any model call."""
     from canary_eval.config import load_config
     from canary_eval.evalset import load_evalset
+    from canary_eval.notify.config import parse_alerts_config
+    from canary_eval.runner import check_suite
 
     config = load_config(suite)
-    return config, load_evalset(config.evalset_path)
+    evalset = load_evalset(config.evalset_path)
+    if check:
+        check_suite(config, evalset)
+        parse_alerts_config(config.alerts, config.path, config.line_of)
+    return config, evalset
 
 
 @command
 def validate(suite: SuiteArg) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
-    from canary_eval.runner import check_suite
-
-    config, evalset = _load(suite)
-    check_suite(config, evalset)
+    config, evalset = _load(suite, check=True)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
     print(
         f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
@@ -184,10 +199,8 @@ def baseline(
     from canary_eval.baseline import save_run
     from canary_eval.metrics import ops_figures, served_model
     from canary_eval.pipeline import record_baseline
-    from canary_eval.runner import check_suite
 
-    config, evalset = _load(suite)
-    check_suite(config, evalset)
+    config, evalset = _load(suite, check=True)
     with _progress(not quiet, "baseline") as progress, _saving_partial(config, None):
         run = record_baseline(config, evalset, _options(repeat, concurrency, deadline), progress)
     path = output or config.baseline_path
@@ -208,31 +221,59 @@ def run(
         Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")
     ] = None,
     json_path: JsonOpt = None,
+    junit: JunitOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
+    prometheus: PrometheusOpt = None,
     save_run: Annotated[
         Path | None, typer.Option("--save-run", help="Also save this run (baseline format).")
     ] = None,
     concurrency: ConcurrencyOpt = None,
     repeat: RepeatOpt = 1,
     deadline: DeadlineOpt = None,
+    if_model_changed: Annotated[
+        bool,
+        typer.Option(
+            "--if-model-changed", help="Run only when the served model differs from the last run."
+        ),
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run the suite, compare with its baseline, report, and exit with the verdict's code."""
     from canary_eval.baseline import load_run
     from canary_eval.baseline import save_run as save
     from canary_eval.pipeline import evaluate
-    from canary_eval.runner import check_suite
+    from canary_eval.reports.writers import ReportPaths
 
-    config, evalset = _load(suite)
-    check_suite(config, evalset)
+    config, evalset = _load(suite, check=True)
     # The baseline is checked before any model is called: a missing one costs nothing.
     reference = load_run(baseline or config.baseline_path, suite=config.suite)
+    if if_model_changed and not _model_changed(config):
+        return
     with _progress(not quiet, "canary") as progress, _saving_partial(config, save_run):
         comparison = evaluate(
             config, evalset, reference, _options(repeat, concurrency, deadline), progress
         )
     if save_run:
         save(save_run, comparison.run)
-    _report(comparison, json_path, quiet)
+    paths = ReportPaths(json_path, junit, markdown, html, prometheus)
+    _report(comparison, config, paths, quiet, record=True)
+
+
+def _model_changed(config: Any) -> bool:
+    """Ask the endpoint which model it serves; True when it differs from the last one seen."""
+    from canary_eval import history
+    from canary_eval.probe import served_model_probe
+
+    served = served_model_probe(config.provider)
+    last = history.last_checked_model(config.history_path, config.suite)
+    last = last or history.last_served_model(config.history_path, config.suite)
+    history.record_model_check(config.history_path, config.suite, served)
+    if served is not None and served == last:
+        typer.echo(f"served model unchanged ({served}): nothing to run")
+        return False
+    typer.echo(f"served model: {last or 'none recorded'} -> {served or 'unknown'}: running")
+    return True
 
 
 @command
@@ -243,19 +284,24 @@ def compare(
         Path | None, typer.Option("--config", help="Suite config for thresholds.")
     ] = None,
     json_path: JsonOpt = None,
+    junit: JunitOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare two saved runs with no model calls."""
     from canary_eval.baseline import load_run
     from canary_eval.compare import compare as compare_runs
     from canary_eval.config import Thresholds, load_config
+    from canary_eval.reports.writers import ReportPaths
 
     config = load_config(suite) if suite else None
     current = load_run(run_file, what="run")
     reference = load_run(baseline_file, suite=current.info.suite)
     thresholds = config.thresholds if config else Thresholds()
     quarantine = config.quarantine if config else frozenset()
-    _report(compare_runs(current, reference, thresholds, quarantine), json_path, quiet)
+    comparison = compare_runs(current, reference, thresholds, quarantine)
+    _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
 
 
 @command
@@ -266,6 +312,9 @@ def rescore(
         Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")
     ] = None,
     json_path: JsonOpt = None,
+    junit: JunitOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
     save_run: Annotated[
         Path | None, typer.Option("--save-run", help="Save the re-scored run here.")
     ] = None,
@@ -275,6 +324,7 @@ def rescore(
     from canary_eval.baseline import load_run
     from canary_eval.baseline import save_run as save
     from canary_eval.compare import compare as compare_runs
+    from canary_eval.reports.writers import ReportPaths
     from canary_eval.runner import rescore as rescore_run
 
     config, evalset = _load(suite)
@@ -285,16 +335,218 @@ def rescore(
         reference = rescore_run(config, evalset, reference)
     if save_run:
         save(save_run, current)
-    _report(
-        compare_runs(current, reference, config.thresholds, config.quarantine), json_path, quiet
+    comparison = compare_runs(current, reference, config.thresholds, config.quarantine)
+    _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
+
+
+@command
+def history(
+    suite: SuiteArg,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 30,
+) -> None:
+    """Show the suite's trend: verdicts, scores, latency and served-model changes."""
+    from canary_eval import history as store
+    from canary_eval.config import load_config
+
+    config = load_config(suite)
+    rows = store.recent(config.history_path, config.suite, limit)
+    if not rows:
+        typer.echo(f"no runs recorded yet in {config.history_path}")
+        return
+    store.render_history(rows, _console())
+
+
+@command
+def watch(
+    suite: SuiteArg,
+    interval: Annotated[str, typer.Option("--interval", help="How often to ask: 90s, 15m, 1h.")] = "15m",
+    json_path: JsonOpt = None,
+    html: HtmlOpt = None,
+    max_checks: Annotated[
+        int | None, typer.Option("--max-checks", min=1, help="Stop after N checks (for tests).")
+    ] = None,
+) -> None:
+    """Ask the endpoint which model it serves every interval; run the suite when it changes."""
+    import time
+
+    from canary_eval.baseline import load_run
+    from canary_eval.pipeline import evaluate
+    from canary_eval.reports.writers import ReportPaths
+
+    seconds = _duration(interval)
+    config, evalset = _load(suite, check=True)
+    reference = load_run(config.baseline_path, suite=config.suite)
+    checks = 0
+    while max_checks is None or checks < max_checks:
+        checks += 1
+        if _model_changed(config):
+            comparison = evaluate(config, evalset, reference)
+            _publish(comparison, config, ReportPaths(json=json_path, html=html), quiet=False,
+                     record=True)
+        if max_checks is None or checks < max_checks:
+            time.sleep(seconds)
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if text[-1:] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 15m or 1h") from None
+
+
+@command
+def simulate(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")] = 8787,
+    model_version: Annotated[
+        str, typer.Option("--model-version", help="stable, drifted, outage or verbose.")
+    ] = "stable",
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="rpm=120, error_rate=0.2, script=429*3@0.1,ok, ... (repeat)"),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the model's decisions.")] = 0,
+    noise: Annotated[float, typer.Option("--noise", min=0, max=1, help="Per-request flips.")] = 0.0,
+    latency_scale: Annotated[float, typer.Option("--latency-scale", min=0)] = 1.0,
+) -> None:
+    """Serve the OpenAI-compatible vendor simulator on 127.0.0.1 until interrupted."""
+    from canary_eval.simulator import VERSIONS, SimulatorConfig, serve_forever
+
+    config = SimulatorConfig(
+        version=model_version, seed=seed, noise=noise, latency_scale=latency_scale
+    ).with_faults(fault or [])
+
+    def ready(sim: Any) -> None:
+        typer.echo(f"simulator serving '{model_version}' ({VERSIONS[model_version]})")
+        typer.echo(f"  base_url: {sim.base_url}    (Ctrl-C to stop)")
+        typer.echo(f"  try: CANARY_BASE_URL={sim.base_url} canary run configs/support-bot.yaml")
+
+    try:
+        serve_forever(config, port, on_ready=ready)
+    except KeyboardInterrupt:
+        typer.echo("simulator stopped")
+    except OSError as error:
+        raise typer.BadParameter(f"cannot serve on 127.0.0.1:{port}: {error.strerror}") from None
+
+
+@command
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", help="Where the demo writes its suite and reports.")
+    ] = Path("canary-demo"),
+    keep_server: Annotated[
+        bool, typer.Option("--keep-server", help="Leave the simulator up to try by hand.")
+    ] = False,
+) -> None:
+    """The whole story offline: baseline, a silent vendor update, the regression caught."""
+    from canary_eval.demo import run_demo
+
+    console = _console()
+
+    def hold(sim: Any, suite: Path) -> None:
+        console.print(f"\nThe simulator stays up on {sim.base_url}, serving 'stable'. Try:")
+        console.print(f"  export CANARY_BASE_URL={sim.base_url} SUPPORT_BOT_API_KEY=demo")
+        console.print(f"  canary run {suite}                  # stable: exit 0")
+        console.print(f"  curl -s -XPOST {sim.url}/admin/version -d '{{\"version\": \"drifted\"}}'")
+        console.print(f"  canary run {suite} --html report.html   # drifted: exit 1")
+        console.print("Ctrl-C to stop.")
+        try:
+            import threading
+
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("simulator stopped")
+
+    outcome = run_demo(
+        output,
+        console,
+        progress=lambda label: _progress(True, label),
+        on_server=hold if keep_server else None,
     )
+    c = outcome.comparison
+    console.print()
+    console.print(f"Reports written to [bold]{outcome.reports}[/]: "
+                  + ", ".join(p.name for p in sorted(outcome.reports.iterdir())))
+    console.print(
+        f"In cron, `canary run` would have exited [bold]{c.exit_code}[/] ({c.verdict}); "
+        f"`canary monitor` would have exited [bold]{outcome.monitor_exit_code}[/]."
+    )
+    if not outcome.as_designed:
+        console.print("[red]The demo did not catch the drift as designed.[/]")
+        raise typer.Exit(1)
 
 
-def _report(comparison: Comparison, json_path: Path | None, quiet: bool) -> None:
-    from canary_eval.reports.json import write_json
+@command
+def monitor(
+    config_path: Annotated[Path, typer.Argument(help="Monitor config (YAML).")],
+    json_path: JsonOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="End of the current window (ISO 8601).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Operations, user signals and input drift from production logs, per intent."""
+    import json
+    import sys
+    from datetime import datetime
+
+    from canary_eval.baseline import write_atomic
+    from canary_eval.monitor import monitor_report_dict, run_monitor
+    from canary_eval.monitor.report import render_html, render_markdown, render_terminal
+
+    try:
+        end = datetime.fromisoformat(until) if until else None
+    except ValueError:
+        raise typer.BadParameter(f"--until '{until}' is not an ISO 8601 time") from None
+    result = run_monitor(config_path, until=end, stdin=sys.stdin)
+    console = _console()
+    if quiet:
+        console.print(f"{result.verdict.upper()}  monitor {config_path}: exit {result.exit_code}")
+    else:
+        render_terminal(result, console)
+    if json_path:
+        write_atomic(json_path, json.dumps(monitor_report_dict(result), indent=2) + "\n")
+    if markdown:
+        write_atomic(markdown, render_markdown(result))
+    if html:
+        write_atomic(html, render_html(result))
+    raise typer.Exit(result.exit_code)
+
+
+def _report(
+    comparison: Comparison,
+    config: Any,
+    paths: Any,
+    quiet: bool,
+    *,
+    record: bool = False,
+) -> None:
+    _publish(comparison, config, paths, quiet=quiet, record=record)
+    raise typer.Exit(comparison.exit_code)
+
+
+def _publish(comparison: Comparison, config: Any, paths: Any, *, quiet: bool, record: bool) -> None:
+    """Show the report, write the files, tell CI and the alert channels."""
     from canary_eval.reports.terminal import render
+    from canary_eval.reports.writers import write_reports
 
     render(comparison, _console(quiet), quiet=quiet)
-    if json_path:
-        write_json(comparison, json_path)
-    raise typer.Exit(comparison.exit_code)
+    if config is None:
+        write_reports(comparison, paths)
+        return
+    from canary_eval.publish import publish
+
+    published = publish(comparison, config, paths, record=record, notify=record)
+    for line in published.annotations:
+        typer.echo(line)
+    for delivery in published.deliveries:
+        if not delivery.ok:
+            typer.echo(
+                f"warning: alert to {delivery.channel} failed after {delivery.attempts} "
+                f"attempt(s): {delivery.error}",
+                err=True,
+            )

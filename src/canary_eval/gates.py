@@ -5,7 +5,7 @@ and raises an `Alert` when it is breached. A gate whose limit is not configured 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from canary_eval import stats
 from canary_eval.config import Thresholds
@@ -14,6 +14,18 @@ from canary_eval.models import Alert
 
 if TYPE_CHECKING:
     from canary_eval.compare import IntentResult, Pairing, Quality
+
+
+class _Rate(NamedTuple):
+    """A share of outputs, now and in the baseline, and how much it may rise (absolute)."""
+
+    metric: str
+    label: str
+    allowed: float | None
+    events_now: int
+    outputs_now: int
+    events_before: int
+    outputs_before: int
 
 
 def quality_alerts(
@@ -84,28 +96,22 @@ def behaviour_alerts(
                 )
             )
     rates = (
-        (
-            "refusal_rate",
-            "refusals",
-            thresholds.max_refusal_rate_increase,
-            now.refusals,
-            before.refusals,
-        ),
-        (
-            "hedging_rate",
-            "hedged answers",
-            thresholds.max_hedging_rate_increase,
-            now.hedged,
-            before.hedged,
-        ),
-    )
-    for metric, label, allowed, x_now, x_before in rates:
-        if allowed is None or not now.answered or not before.answered:
+        _Rate("refusal_rate", "refusals", thresholds.max_refusal_rate_increase,
+              now.refusals, now.answered, before.refusals, before.answered),
+        _Rate("hedging_rate", "hedged answers", thresholds.max_hedging_rate_increase,
+              now.hedged, now.answered, before.hedged, before.answered),
+        _Rate("format_failure_rate", "malformed structured outputs",
+              thresholds.max_format_failure_increase, now.format_failures, now.format_checked,
+              before.format_failures, before.format_checked),
+    )  # fmt: skip
+    for rate in rates:
+        metric, label, allowed, x_now, n_now, x_before, n_before = rate
+        if allowed is None or not n_now or not n_before:
             continue
-        rate_now, rate_before = x_now / now.answered, x_before / before.answered
-        p = stats.two_proportion_test(x_before, before.answered, x_now, now.answered)
+        rate_now, rate_before = x_now / n_now, x_before / n_before
+        p = stats.two_proportion_test(x_before, n_before, x_now, n_now)
         if rate_now - rate_before > allowed and p < thresholds.alpha:
-            low, high = stats.wilson_interval(x_now, now.answered)
+            low, high = stats.wilson_interval(x_now, n_now)
             alerts.append(
                 Alert(
                     layer="behaviour",

@@ -285,6 +285,8 @@ def _writing(db_path: Path) -> Iterator[sqlite3.Connection]:
     db = _connect(db_path)
     try:
         db.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last run.
+        db.execute("PRAGMA synchronous = NORMAL")
         db.execute("BEGIN IMMEDIATE")
         try:
             # Statement by statement: executescript would commit the open transaction.

@@ -36,6 +36,8 @@ class BehaviourFigures:
     refusals: int
     hedged: int
     hedges_per_100_words: float
+    format_checked: int = 0  # outputs of cases that ask for a format (JSON)
+    format_failures: int = 0
 
     @property
     def refusal_rate(self) -> float:
@@ -44,6 +46,10 @@ class BehaviourFigures:
     @property
     def hedging_rate(self) -> float:
         return self.hedged / self.answered if self.answered else 0.0
+
+    @property
+    def format_failure_rate(self) -> float:
+        return self.format_failures / self.format_checked if self.format_checked else 0.0
 
 
 def percentile(values: Iterable[float], q: float) -> float:
@@ -98,6 +104,8 @@ def behaviour_figures(cases: Iterable[CaseResult]) -> BehaviourFigures:
         hedges_per_100_words=100 * sum(c.behaviour.hedges for c in answered) / words
         if words
         else 0.0,
+        format_checked=sum(c.behaviour.format_ok is not None for c in answered),
+        format_failures=sum(c.behaviour.format_ok is False for c in answered),
     )
 
 

@@ -175,6 +175,7 @@ class RunInfo:
     scorers_hash: str = ""
     repeats: int = 1
     pricing: Mapping[str, float] = field(default_factory=dict)
+    judges: tuple[Mapping[str, Any], ...] = ()  # judge models and prompt hashes scores rely on
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any, cast
 from datetime import UTC, datetime
 
 from canary_eval.config import SuiteConfig
@@ -36,6 +36,7 @@ from canary_eval.scorers import (
     ScoreInput,
     ScorerContext,
     create,
+    describe_judges,
     measure_behaviour,
     score_case,
 )
@@ -49,22 +50,49 @@ class RunOptions:
     case_ids: frozenset[str] | None = None  # run only these (confirmation re-runs)
 
 
-def build_scorers(config: SuiteConfig, evalset: EvalSet) -> dict[str, list[BoundScorer]]:
-    """Every case's scorers (the suite's defaults plus its own), built and validated up front."""
-    ctx = ScorerContext(config_path=config.path, cache_dir=config.history_path.parent / "cache")
+def build_scorers(
+    config: SuiteConfig, evalset: EvalSet, *, offline: bool = False
+) -> dict[str, list[BoundScorer]]:
+    """Every case's scorers (the suite's defaults plus its own), built and validated up front.
+
+    `offline` (re-scoring) lets model-graded scorers use only cached verdicts.
+    """
+    ctx = ScorerContext(
+        config_path=config.path,
+        judge=config.judge,
+        cache_dir=config.history_path.parent / "cache",
+        offline=offline,
+    )
     defaults = [create(spec, ctx) for spec in config.scorers]
     return {c.id: defaults + [create(spec, ctx) for spec in c.scorers] for c in evalset.cases}
 
 
-def scorers_hash(config: SuiteConfig) -> str:
-    specs = [(s.type, dict(s.params), s.weight) for s in config.scorers]
-    return hashlib.sha256(json.dumps(specs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def scorers_hash(scorers: dict[str, list[BoundScorer]]) -> str:
+    """One hash over every case's scorers and the judges behind them: a scoring change shows."""
+    specs = {
+        case_id: [(b.spec.type, dict(b.spec.params), b.spec.weight) for b in bound]
+        for case_id, bound in scorers.items()
+    }
+    judges = [j["fingerprint"] for j in _judges(scorers)]
+    text = json.dumps([specs, judges], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def check_suite(config: SuiteConfig, evalset: EvalSet) -> dict[str, list[BoundScorer]]:
+def _judges(scorers: dict[str, list[BoundScorer]]) -> list[dict[str, Any]]:
+    """The judge models and prompts the scores depend on, once each."""
+    unique: dict[str, dict[str, Any]] = {}
+    for bound in scorers.values():
+        for judge in describe_judges(bound):
+            unique.setdefault(str(judge["fingerprint"]), judge)
+    return list(unique.values())
+
+
+def check_suite(
+    config: SuiteConfig, evalset: EvalSet, *, offline: bool = False
+) -> dict[str, list[BoundScorer]]:
     """Everything `canary validate` checks, without calling a model."""
     check_slots(config, evalset)
-    return build_scorers(config, evalset)
+    return build_scorers(config, evalset, offline=offline)
 
 
 def run_suite(
@@ -84,13 +112,18 @@ def run_suite(
         partial = asyncio.run(_score_all(done, [finished[c.id] for c in done], scorers, 1))
         raise Interrupted(
             f"interrupted: {len(done)} of {len(cases)} cases finished",
-            RunResult(_info(config, evalset, options), tuple(partial)),
+            RunResult(_info(config, evalset, options, scorers), tuple(partial)),
         ) from None
     results = asyncio.run(_score_all(cases, outcomes, scorers, options.repeats))
-    return RunResult(_info(config, evalset, options), tuple(results))
+    return RunResult(_info(config, evalset, options, scorers), tuple(results))
 
 
-def _info(config: SuiteConfig, evalset: EvalSet, options: RunOptions) -> RunInfo:
+def _info(
+    config: SuiteConfig,
+    evalset: EvalSet,
+    options: RunOptions,
+    scorers: dict[str, list[BoundScorer]],
+) -> RunInfo:
     return RunInfo(
         suite=config.suite,
         evalset_hash=evalset.hash,
@@ -98,7 +131,8 @@ def _info(config: SuiteConfig, evalset: EvalSet, options: RunOptions) -> RunInfo
         provider=config.provider.type,
         model=config.provider.model,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        scorers_hash=scorers_hash(config),
+        scorers_hash=scorers_hash(scorers),
+        judges=tuple(_judges(scorers)),
         repeats=options.repeats,
         pricing={
             "input_per_mtok": config.provider.pricing.input_per_mtok,
@@ -186,7 +220,9 @@ def _result(case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...
         attempts=run.attempts,
         rate_limited=run.rate_limited,
         fallback=run.fallback,
-        behaviour=measure_behaviour(completion.text, completion) if completion else Behaviour(),
+        behaviour=(
+            measure_behaviour(completion.text, completion, case=case) if completion else Behaviour()
+        ),
         metadata=case.metadata,
     )
 
@@ -196,14 +232,19 @@ def rescore(config: SuiteConfig, evalset: EvalSet, saved: RunResult) -> RunResul
 
     Cases the eval set no longer has are dropped; errored cases stay errored.
     """
-    scorers = check_suite(config, evalset)
+    scorers = check_suite(config, evalset, offline=True)
     by_id = {case.id: case for case in evalset.cases}
     kept = [c for c in saved.cases if c.id in by_id]
 
     async def score_all() -> list[CaseResult]:
         return list(await asyncio.gather(*(_rescore(by_id[c.id], c, scorers[c.id]) for c in kept)))
 
-    info = replace(saved.info, scorers_hash=scorers_hash(config), evalset_hash=evalset.hash)
+    info = replace(
+        saved.info,
+        scorers_hash=scorers_hash(scorers),
+        judges=tuple(_judges(scorers)),
+        evalset_hash=evalset.hash,
+    )
     return RunResult(info, tuple(asyncio.run(score_all())))
 
 
@@ -217,6 +258,6 @@ async def _rescore(case: Case, saved: CaseResult, scorers: list[BoundScorer]) ->
         content_hash=case.content_hash,
         score=None if math.isnan(value) else value,
         scores=scores,
-        behaviour=measure_behaviour(saved.output, completion),
+        behaviour=measure_behaviour(saved.output, completion, case=case),
         samples=(),
     )

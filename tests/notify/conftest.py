@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import RecordingServer
 
 from canary_eval.notify.config import AlertsConfig, parse_alerts_config
+
+from factories import RecordingServer
 
 SLACK_SECRET = "T0001/B0002/sl4ck-s3cr3t-t0ken"
 PD_SECRET = "pd-routing-key-0123456789abcdef"
@@ -35,8 +36,11 @@ def alerts(server: RecordingServer) -> AlertsConfig:
     return parse_alerts_config(
         {
             "slack": {"webhook_url_env": "SLACK_WEBHOOK_URL"},
-            "pagerduty": {"routing_key_env": "PD_ROUTING_KEY", "url": f"{server.url}/v2/enqueue",
-                          "source": "cron-host"},
+            "pagerduty": {
+                "routing_key_env": "PD_ROUTING_KEY",
+                "url": f"{server.url}/v2/enqueue",
+                "source": "cron-host",
+            },
             "webhook": {"url_env": "CANARY_WEBHOOK_URL", "headers": {"X-Team": "ml"}},
             "report_url": "https://ci.example/canary/report.html",
             "retry": {"attempts": 3, "base_delay_s": 0.001, "max_delay_s": 0.01},

@@ -25,7 +25,7 @@ SUITE = Path("configs/bot.yaml")
 def test_no_alerts_configured_means_no_channels() -> None:
     assert parse_alerts_config(None, SUITE) == AlertsConfig()
     assert parse_alerts_config({}, SUITE).channels == ()
-    assert DEFAULT_ON == {"regression", "error"}
+    assert {"regression", "error"} == DEFAULT_ON
 
 
 def test_a_full_config_parses() -> None:
@@ -43,8 +43,9 @@ def test_a_full_config_parses() -> None:
     assert config.on == {"regression", "error", "suspect"}
     assert config.slack == SlackConfig("SLACK_URL")
     assert config.pagerduty == PagerDutyConfig("PD_KEY", PAGERDUTY_URL)
-    assert config.webhook == WebhookConfig("https://hooks.example/canary", None,
-                                           {"X-Team": "ml", "X-Id": "7"})
+    assert config.webhook == WebhookConfig(
+        "https://hooks.example/canary", None, {"X-Team": "ml", "X-Id": "7"}
+    )
     assert config.pushgateway is not None
     assert config.pushgateway.job == "nightly"
     assert config.retry == RetryPolicy(attempts=2, base_delay_s=0.5)
@@ -56,19 +57,29 @@ def test_a_full_config_parses() -> None:
     [
         ({"on": ["regresion"]}, "alerts.on", "unknown verdict 'regresion'"),
         ({"slack": {}}, "alerts.slack.webhook_url_env", "required"),
-        ({"slack": {"webhook_url": "https://hooks.slack.com/x"}}, "alerts.slack.webhook_url",
-         "environment variable"),
-        ({"pagerduty": {"routing_key": "abc"}}, "alerts.pagerduty.routing_key",
-         "environment variable"),
-        ({"pagerduty": {"routing_key_env": "https://x"}}, "alerts.pagerduty.routing_key_env",
-         "must name an environment variable"),
-        ({"pagerduty": {"routing_key_env": "K", "url": "ftp://x"}}, "alerts.pagerduty.url",
-         "http"),
+        (
+            {"slack": {"webhook_url": "https://hooks.slack.com/x"}},
+            "alerts.slack.webhook_url",
+            "environment variable",
+        ),
+        (
+            {"pagerduty": {"routing_key": "abc"}},
+            "alerts.pagerduty.routing_key",
+            "environment variable",
+        ),
+        (
+            {"pagerduty": {"routing_key_env": "https://x"}},
+            "alerts.pagerduty.routing_key_env",
+            "must name an environment variable",
+        ),
+        ({"pagerduty": {"routing_key_env": "K", "url": "ftp://x"}}, "alerts.pagerduty.url", "http"),
         ({"webhook": {}}, "alerts.webhook", "exactly one of url and url_env"),
-        ({"webhook": {"url": "https://x", "headers": ["a"]}}, "alerts.webhook.headers",
-         "mapping"),
-        ({"slack": {"webhook_url_env": "X", "channel": "#a"}}, "alerts.slack.channel",
-         "unknown key"),
+        ({"webhook": {"url": "https://x", "headers": ["a"]}}, "alerts.webhook.headers", "mapping"),
+        (
+            {"slack": {"webhook_url_env": "X", "channel": "#a"}},
+            "alerts.slack.channel",
+            "unknown key",
+        ),
         ({"email": {}}, "alerts.email", "unknown key"),
         ({"retry": {"attempts": 0}}, "alerts.retry.attempts", ">= 1"),
         ({"retry": {"base_delay_s": "fast"}}, "alerts.retry.base_delay_s", "number"),
@@ -87,7 +98,7 @@ def test_a_bad_value_is_a_config_error_naming_the_key(
 
 def test_errors_point_at_the_line_when_it_is_known() -> None:
     def line_of(key: tuple[str | int, ...]) -> int | None:
-        return {("alerts", "slack"): 12}.get(key[:2])
+        return 12 if key[:2] == ("alerts", "slack") else None
 
     with pytest.raises(ConfigError) as caught:
         parse_alerts_config({"slack": {}}, SUITE, line_of)

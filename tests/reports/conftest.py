@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from factories import comparison
 
 from canary_eval.compare import Comparison
+
+from factories import comparison
 
 
 @pytest.fixture(scope="module")

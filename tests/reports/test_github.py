@@ -35,8 +35,10 @@ def test_newlines_cannot_start_a_new_workflow_command(regression: Comparison) ->
     sneaky = Alert("intent", "score", "fell\n::error::forged\r%", intent="a,b:c")
     (line,) = annotation_lines(replace(regression, alerts=(sneaky,)))
     assert "\n" not in line
-    assert line == "::error title=canary support-bot%3A intent score (a%2Cb%3Ac)::" \
-                   "fell%0A::error::forged%0D%25"
+    assert (
+        line == "::error title=canary support-bot%3A intent score (a%2Cb%3Ac)::"
+        "fell%0A::error::forged%0D%25"
+    )
 
 
 def test_the_step_summary_is_appended_when_the_variable_is_set(tmp_path: Path) -> None:

@@ -9,12 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from factories import comparison
 
 from canary_eval.compare import Comparison
 from canary_eval.history import HistoryRow
 from canary_eval.reports.changes import changed_cases
 from canary_eval.reports.html import CSP, render_html, write_html
+
+from factories import comparison
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "canary-reports" / "test-artifacts"
@@ -55,7 +56,10 @@ def test_a_strict_content_security_policy_forbids_scripts_and_remote_resources(
 ) -> None:
     page = render_html(regression)
     assert CSP == "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    assert f'<meta http-equiv="Content-Security-Policy" content="{CSP.replace(chr(39), "&#x27;")}">' in page
+    assert (
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP.replace(chr(39), "&#x27;")}">'
+        in page
+    )
     # Self-contained: nothing is loaded from anywhere.
     assert not re.search(r"\b(src|href)=", page)
     assert "url(" not in page
@@ -78,12 +82,14 @@ def test_shows_the_verdict_the_score_with_its_interval_and_the_intents(
 def test_draws_the_trend_the_intent_deltas_and_the_interval_as_inline_svg(
     regression: Comparison,
 ) -> None:
-    history = [row("2024-05-0%dT14:00:00+00:00" % day, score) for day, score in
-               ((4, 0.98), (5, 0.99), (6, 1.0))]
+    history = [
+        row(f"2024-05-0{day}T14:00:00+00:00", score)
+        for day, score in ((4, 0.98), (5, 0.99), (6, 1.0))
+    ]
     page = render_html(regression, history)
     assert page.count("<svg ") == 3
     assert 'aria-label="score trend over 4 run(s)"' in page
-    trend = page[page.index('aria-label="score trend'):]
+    trend = page[page.index('aria-label="score trend') :]
     trend = trend[: trend.index("</svg>")]
     assert trend.count("<circle") == 4  # three recorded runs and this one
     assert "<polyline" in trend
@@ -98,7 +104,7 @@ def test_every_changed_case_shows_baseline_and_current_output_side_by_side(
     assert len(changed) == 12
     assert page.count('<article class="case">') == 12
     assert "Cases that changed (12)" in page
-    article = page[page.index("<h3>billing-05"):]
+    article = page[page.index("<h3>billing-05") :]
     article = article[: article.index("</article>")]
     assert "<h4>baseline</h4><pre>answer for billing-05</pre>" in article
     assert "<h4>now</h4><pre>a much longer answer for billing-05</pre>" in article
@@ -119,15 +125,31 @@ def test_write_html_writes_one_file(regression: Comparison, tmp_path: Path) -> N
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                    "(apt-get install chromium; .ci/run installs it)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium "
+    "(apt-get install chromium; .ci/run installs it)",
+)
 def test_headless_chromium_shows_the_verdict_and_charts_and_runs_no_script(
     hostile: Comparison, tmp_path: Path
 ) -> None:
@@ -135,15 +157,20 @@ def test_headless_chromium_shows_the_verdict_and_charts_and_runs_no_script(
     report = tmp_path / "report.html"
     write_html(hostile, report, history)
     shot = tmp_path / "report.png"
-    done = chromium("--screenshot=" + str(shot), "--window-size=1280,2000",
-                    report.as_uri(), profile=tmp_path / "profile-shot")
+    done = chromium(
+        "--screenshot=" + str(shot),
+        "--window-size=1280,2000",
+        report.as_uri(),
+        profile=tmp_path / "profile-shot",
+    )
     assert shot.exists(), done.stderr[-2000:]
     assert shot.read_bytes().startswith(b"\x89PNG")
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank frame
-    for target in filter(None, (ARTIFACTS, os.environ.get("CANARY_ARTIFACTS"))):
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / "report.png")
-        shutil.copy(report, Path(target) / "report.html")
+    extra = os.environ.get("CANARY_ARTIFACTS")
+    for target in [ARTIFACTS, *([Path(extra)] if extra else [])]:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, target / "report.png")
+        shutil.copy(report, target / "report.html")
 
     dom = chromium("--dump-dom", report.as_uri(), profile=tmp_path / "profile-dom").stdout
     assert "<h1>REGRESSION</h1>" in dom
@@ -157,8 +184,22 @@ def test_headless_chromium_shows_the_verdict_and_charts_and_runs_no_script(
 
 def row(time: str, score: float) -> HistoryRow:
     return HistoryRow(
-        suite="support-bot", time=time, verdict="pass", exit_code=0, score=score,
-        baseline_score=1.0, relative_drop=0.0, p_value=1.0, intents={}, latency_p50_ms=100.0,
-        latency_p95_ms=120.0, error_rate=0.0, cost_per_case_usd=0.0, rate_limited=0,
-        mean_chars=100.0, refusal_rate=0.0, hedging_rate=0.0, served_model="sim",
+        suite="support-bot",
+        time=time,
+        verdict="pass",
+        exit_code=0,
+        score=score,
+        baseline_score=1.0,
+        relative_drop=0.0,
+        p_value=1.0,
+        intents={},
+        latency_p50_ms=100.0,
+        latency_p95_ms=120.0,
+        error_rate=0.0,
+        cost_per_case_usd=0.0,
+        rate_limited=0,
+        mean_chars=100.0,
+        refusal_rate=0.0,
+        hedging_rate=0.0,
+        served_model="sim",
     )

@@ -6,11 +6,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from factories import THRESHOLDS
-
 from canary_eval.compare import Comparison
 from canary_eval.models import Alert
 from canary_eval.reports.junit import junit_xml, write_junit
+
+from factories import THRESHOLDS
 
 
 def parse(path: Path) -> ET.Element:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from factories import SCRIPT_OUTPUT, comparison
-
 from canary_eval.compare import Comparison
 from canary_eval.history import HistoryRow
 from canary_eval.reports.markdown import cell, render_markdown, write_markdown
+
+from factories import SCRIPT_OUTPUT, comparison
 
 
 def unescaped_pipes(line: str) -> int:
@@ -62,8 +62,12 @@ def test_cell_escapes_markdown_punctuation_and_clips_long_text() -> None:
 
 def test_lists_alerts_intents_figures_and_changed_cases(regression: Comparison) -> None:
     text = render_markdown(regression)
-    for heading in ("### Alerts", "### Per intent", "### Behaviour and operations",
-                    "### Cases that changed (top 10 of 12)"):
+    for heading in (
+        "### Alerts",
+        "### Per intent",
+        "### Behaviour and operations",
+        "### Cases that changed (top 10 of 12)",
+    ):
         assert heading in text
     assert "| billing | 20 | 0.400 | 1.000 | -60.0% |" in text
     assert "**changed**: sim-stable \\(fp\\_a\\)" not in text  # only md-significant escapes
@@ -91,8 +95,22 @@ def test_write_markdown_writes_the_file(tmp_path: Path) -> None:
 
 def history_row(score: float | None, time: str = "2024-05-07T10:00:00+00:00") -> HistoryRow:
     return HistoryRow(
-        suite="support-bot", time=time, verdict="pass", exit_code=0, score=score,
-        baseline_score=1.0, relative_drop=0.0, p_value=1.0, intents={}, latency_p50_ms=100.0,
-        latency_p95_ms=120.0, error_rate=0.0, cost_per_case_usd=0.0, rate_limited=0,
-        mean_chars=100.0, refusal_rate=0.0, hedging_rate=0.0, served_model="sim",
+        suite="support-bot",
+        time=time,
+        verdict="pass",
+        exit_code=0,
+        score=score,
+        baseline_score=1.0,
+        relative_drop=0.0,
+        p_value=1.0,
+        intents={},
+        latency_p50_ms=100.0,
+        latency_p95_ms=120.0,
+        error_rate=0.0,
+        cost_per_case_usd=0.0,
+        rate_limited=0,
+        mean_chars=100.0,
+        refusal_rate=0.0,
+        hedging_rate=0.0,
+        served_model="sim",
     )

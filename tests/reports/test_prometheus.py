@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from factories import RecordingServer
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from canary_eval.compare import Comparison
 from canary_eval.reports.prometheus import build_registry, push_metrics, write_prometheus
+
+from factories import RecordingServer
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -21,8 +22,9 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-def value(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str,
-          **labels: str) -> float:
+def value(
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
     return found[(name, tuple(sorted({"suite": "support-bot", **labels}.items())))]
 
 
@@ -38,8 +40,13 @@ def test_writes_the_textfile_with_conventional_names_and_values(
     assert round(value(found, "canary_relative_drop"), 6) == 0.3
     assert value(found, "canary_p_value") < 0.05
     assert value(found, "canary_latency_seconds", quantile="0.95") == 0.3
-    assert {q for (name, labels) in found if name == "canary_latency_seconds"
-            for k, q in labels if k == "quantile"} == {"0.5", "0.95", "0.99"}
+    assert {
+        q
+        for (name, labels) in found
+        if name == "canary_latency_seconds"
+        for k, q in labels
+        if k == "quantile"
+    } == {"0.5", "0.95", "0.99"}
     assert value(found, "canary_cost_per_case_usd") > 0
     assert value(found, "canary_error_rate") == 0.0
     assert value(found, "canary_rate_limited_responses") == 0
@@ -74,8 +81,9 @@ def test_the_write_is_atomic_and_leaves_no_temporary_file(
 def test_metrics_go_into_a_given_registry(regression: Comparison, tmp_path: Path) -> None:
     registry = CollectorRegistry()
     write_prometheus(regression, tmp_path / "a.prom", registry=registry)
-    assert registry.get_sample_value("canary_score", {"suite": "support-bot",
-                                                       "intent": "all"}) == 0.7
+    assert (
+        registry.get_sample_value("canary_score", {"suite": "support-bot", "intent": "all"}) == 0.7
+    )
 
 
 def test_push_replaces_the_suites_group_on_the_pushgateway(regression: Comparison) -> None:

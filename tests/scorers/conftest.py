@@ -2,7 +2,7 @@
 
 `endpoint` is a stdlib HTTP server on 127.0.0.1, in a thread, that speaks enough of the OpenAI API
 (`/chat/completions`, `/embeddings`) for the judge and embedding scorers. Each test scripts its
-answers with `endpoint.reply = lambda path, body: (status, json_or_text)`.
+answers with `endpoint.reply = lambda path, body: (status, json_or_text[, headers])`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from canary_eval.models import Case, Completion, Score, ScorerSpec
 from canary_eval.scorers import BoundScorer, ScoreInput, ScorerContext, create
 from canary_eval.scorers import endpoint as endpoint_module
 
-Reply = Callable[[str, dict[str, Any]], tuple[int, Any]]
+Reply = Callable[[str, dict[str, Any]], tuple[Any, ...]]  # (status, body[, headers])
 
 
 def case(
@@ -80,9 +80,11 @@ def endpoint() -> Iterator[Endpoint]:
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
             state.requests.append((self.path, body, dict(self.headers)))
-            status, answer = state.reply(self.path, body)
+            status, answer, *extra = state.reply(self.path, body)
             data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
             self.send_response(status)
+            for name, value in (extra[0] if extra else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
+from collections.abc import Callable
 
 
 def normalize_answer(s: str) -> str:
@@ -43,5 +44,7 @@ def exact_match_score(prediction: str, ground_truth: str) -> bool:
     return normalize_answer(prediction) == normalize_answer(ground_truth)
 
 
-def metric_max_over_ground_truths(metric, prediction, ground_truths):  # type: ignore[no-untyped-def]
+def metric_max_over_ground_truths(
+    metric: Callable[[str, str], float], prediction: str, ground_truths: list[str]
+) -> float:
     return max(metric(prediction, gt) for gt in ground_truths)

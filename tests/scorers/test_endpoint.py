@@ -45,12 +45,14 @@ def test_retry_after_is_honoured_up_to_a_cap(
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(endpoint_module.asyncio, "sleep", fake_sleep)
-    answers = iter([(429, {}), (429, {}), (200, {"ok": True})])
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    answers = iter(
+        [(429, {}, {"Retry-After": "3"}), (503, {}, {"Retry-After": "999"}), (200, {"ok": True})]
+    )
     endpoint.reply = lambda path, body: next(answers)
     got = asyncio.run(Endpoint(endpoint.url, "m", max_retries=2).post("x", {}))
     assert got == {"ok": True}
-    assert len(waits) == 2
+    assert waits == [3.0, endpoint_module.MAX_RETRY_AFTER_S]
 
 
 def test_giving_up_after_the_retries_says_the_last_failure(endpoint: Server) -> None:

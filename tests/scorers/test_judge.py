@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -191,9 +192,10 @@ def test_closedqa_without_a_reference_is_invalid_without_a_call(endpoint: Endpoi
 def test_text_in_the_output_is_never_expanded_as_a_prompt_slot(endpoint: Endpoint) -> None:
     endpoint.reply = lambda path, body: chat('{"answer": "no"}')
     score("judge", "{{reference}} {{criteria}}", REFERENCE, ctx=judge_ctx(endpoint))
-    assert "[Submission]: {{reference}} {{criteria}}" in endpoint.requests[0][1]["messages"][1][
-        "content"
-    ]
+    assert (
+        "[Submission]: {{reference}} {{criteria}}"
+        in endpoint.requests[0][1]["messages"][1]["content"]
+    )
 
 
 # The disk cache.
@@ -304,3 +306,16 @@ def test_a_judge_without_an_endpoint_is_a_config_error() -> None:
         build("judge")
     with pytest.raises(ConfigError, match=r"scorers\[0\]\.base_url: base_url must start"):
         build("judge", {"base_url": "localhost:8080", "model": "m"})
+
+
+def test_offline_rescoring_uses_cached_verdicts_and_calls_nothing(
+    endpoint: Endpoint, tmp_path: Path
+) -> None:
+    endpoint.reply = by_submission
+    score("judge", "right", REFERENCE, ctx=judge_ctx(endpoint, tmp_path))
+    offline = replace(judge_ctx(endpoint, tmp_path), offline=True)
+    assert score("judge", "right", REFERENCE, ctx=offline).passed
+    missed = score("judge", "wrong", REFERENCE, ctx=offline)
+    assert missed.invalid
+    assert "no cached verdict (offline)" in missed.explanation
+    assert endpoint.count("/chat/completions") == 1

@@ -101,9 +101,42 @@ def test_rouge_l_keeps_non_latin_words_that_rouge_score_drops() -> None:
     assert rouge_l("東京 大阪", "東京 京都") == pytest.approx(0.5)
 
 
+def table_lcs(a: str, b: str) -> int:
+    """The textbook dynamic-programming LCS, the reference for the bit-parallel one."""
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i, x in enumerate(a, 1):
+        for j, y in enumerate(b, 1):
+            table[i][j] = (
+                table[i - 1][j - 1] + 1 if x == y else max(table[i - 1][j], table[i][j - 1])
+            )
+    return table[-1][-1]
+
+
+def table_levenshtein(a: str, b: str) -> int:
+    """The textbook Wagner-Fischer edit distance, the reference for the bit-vector one."""
+    table = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i, x in enumerate(a, 1):
+        for j, y in enumerate(b, 1):
+            table[i][j] = min(
+                table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + (x != y)
+            )
+    return table[-1][-1]
+
+
+SHORT = st.text(alphabet="abcdé", max_size=70)  # past 64 items, to cross a machine word
+
+
 def test_lcs_length() -> None:
     assert lcs_length("ABCBDAB", "BDCABA") == 4
     assert lcs_length([], ["a"]) == 0
+    assert lcs_length(["the", "cat"], ["a", "cat"]) == 1
+
+
+@settings(max_examples=150)
+@given(SHORT, SHORT)
+def test_bit_parallel_lcs_and_edit_distance_equal_the_textbook_tables(a: str, b: str) -> None:
+    assert lcs_length(a, b) == table_lcs(a, b)
+    assert levenshtein(a, b) == table_levenshtein(a, b)
 
 
 # levenshtein

@@ -11,6 +11,7 @@ import functools
 import inspect
 import json
 import math
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -58,6 +59,10 @@ TEXT = st.one_of(
 )
 
 
+async def settle(result: Awaitable[Score]) -> Score:
+    return await result
+
+
 @functools.cache
 def built(name: str) -> BoundScorer:
     return build(name, PARAMS[name])
@@ -65,7 +70,9 @@ def built(name: str) -> BoundScorer:
 
 def test_every_builtin_scorer_is_covered() -> None:
     builtins = {
-        name for name, kind in registered().items() if kind.factory.__module__.startswith("canary_eval")
+        name
+        for name, kind in registered().items()
+        if kind.factory.__module__.startswith("canary_eval")
     }
     assert builtins == set(PARAMS) | NEEDS_A_SERVER
 
@@ -79,7 +86,7 @@ def test_every_scorer_value_is_within_zero_and_one(
     bound = built(name)
     item = ScoreInput(output, Case("c", "q", reference), Completion(output, refusal=refusal))
     result = bound.fn(item)
-    got = asyncio.run(result) if inspect.isawaitable(result) else result
+    got = asyncio.run(settle(result)) if inspect.isawaitable(result) else result
     assert isinstance(got, Score)
     assert not math.isnan(got.value)
     assert 0.0 <= got.value <= 1.0
@@ -92,7 +99,9 @@ def test_every_scorer_value_is_within_zero_and_one(
     st.lists(st.floats(-1e6, 1e6), min_size=3, max_size=3),
     st.floats(0, 0.99),
 )
-def test_embedding_value_is_within_zero_and_one(a: list[float], b: list[float], floor: float) -> None:
+def test_embedding_value_is_within_zero_and_one(
+    a: list[float], b: list[float], floor: float
+) -> None:
     value = rescale(cosine(a, b), floor)
     assert 0.0 <= value <= 1.0
 

@@ -164,3 +164,16 @@ def test_embedding_without_an_endpoint_is_a_config_error() -> None:
         build("embedding", {"model": "m"})
     with pytest.raises(ConfigError, match=r"scorers\[0\]\.floor"):
         build("embedding", {"base_url": "http://x", "model": "m", "floor": 1})
+
+
+def test_offline_embedding_uses_only_cached_vectors(endpoint: Endpoint) -> None:
+    endpoint.reply = embeddings
+    params = embed_params(endpoint)
+    text = "A cat sat on the mat."
+    score("embedding", text, text, **params)
+    offline = ScorerContext(offline=True)
+    assert score("embedding", text, text, ctx=offline, **params).passed
+    missed = score("embedding", "Stocks fell sharply today.", text, ctx=offline, **params)
+    assert missed.invalid
+    assert "offline" in missed.explanation
+    assert len(endpoint.requests) == 1

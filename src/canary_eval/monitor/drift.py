@@ -121,7 +121,7 @@ def domain_classifier_test(
     except ValueError:  # no usable token at all: nothing to tell apart
         scores = np.zeros(len(test_y))
     else:
-        model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
+        model = LogisticRegression(C=1.0, solver="newton-cg", max_iter=1000, random_state=seed)
         scores = model.fit(features, train_y).decision_function(vectorizer.transform(test_x))
     ranks = rankdata(scores)
     n1 = int(test_y.sum())

@@ -82,7 +82,7 @@ def _pipeline(seed: int) -> Any:
 
     return make_pipeline(
         TfidfVectorizer(preprocessor=normalise, ngram_range=(1, 2), sublinear_tf=True),
-        LogisticRegression(C=10.0, max_iter=2000, random_state=seed),
+        LogisticRegression(C=10.0, solver="newton-cg", max_iter=1000, random_state=seed),
     )
 
 

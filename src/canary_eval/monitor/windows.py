@@ -23,6 +23,7 @@ from canary_eval.errors import LogError
 from canary_eval.monitor.records import CallRecord, FeedbackRecord
 
 _CHUNK = 65_536
+TASKS_KEPT_ANYWAY = 100_000  # below this many task ids, forgetting old ones is not worth it
 _BUCKETS_PER_WINDOW = 24
 _CALL_COLUMNS = {
     "ts": np.float64,
@@ -271,7 +272,7 @@ class LogAccumulator:
         not keep every task id of the month in memory."""
         chunks = self._calls + self._feedback
         rows = sum(len(c["task"]) for c in chunks)
-        if len(self.tasks.names) <= 2 * rows + 100_000:
+        if len(self.tasks.names) <= 2 * rows + TASKS_KEPT_ANYWAY:
             return
         live = np.unique(np.concatenate([c["task"] for c in chunks])) if chunks else np.empty(0)
         for chunk in chunks:
@@ -336,17 +337,28 @@ class LogAccumulator:
             if inside:
                 pools.append(inside)
                 weights.append(seen * len(inside) / len(items))
-        total = sum(weights)
         picked: list[tuple[float, str, str | None]] = []
-        for pool, weight in zip(pools, weights, strict=True):
-            want = min(len(pool), round(self._sample_size * weight / total))
-            for index in sorted(rng.choice(len(pool), size=want, replace=False)):
+        for pool, want in zip(pools, _quotas(weights, self._sample_size), strict=True):
+            for index in sorted(rng.choice(len(pool), size=min(want, len(pool)), replace=False)):
                 picked.append(pool[int(index)])
         picked.sort(key=lambda item: item[0])
         untagged = [text for _, text, intent in picked if intent is None]
         tags = iter(self._tag(untagged, count=False))
         intents = tuple(intent if intent is not None else next(tags) for _, _, intent in picked)
         return TextSample(tuple(text for _, text, _ in picked), intents, population)
+
+
+def _quotas(weights: list[float], size: int) -> list[int]:
+    """Split `size` in proportion to `weights` (largest remainders), summing exactly to it."""
+    total = sum(weights)
+    if not total:
+        return [0] * len(weights)
+    exact = [size * w / total for w in weights]
+    quotas = [int(q) for q in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: quotas[i] - exact[i])
+    for i in by_remainder[: size - sum(quotas)]:
+        quotas[i] += 1
+    return quotas
 
 
 def _concat(chunks: list[Columns], columns: dict[str, Any]) -> Columns:

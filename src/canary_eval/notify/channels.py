@@ -40,14 +40,16 @@ def deliver_all(
     `previous_verdict` is the suite's last recorded verdict (history.last_verdict), read before
     this run is recorded. `report_link` overrides `alerts.report_url`.
     """
+    env = os.environ if env is None else env
     run = _Delivery(
         comparison=comparison,
         config=config,
         previous_verdict=previous_verdict,
         link=report_link or config.report_url,
-        env=os.environ if env is None else env,
+        env=env,
         http=client or httpx.Client(follow_redirects=False),
         sleep=sleep,
+        secrets=_secrets(config, env),
     )
     notify = comparison.verdict in config.on
     recovered = not notify and previous_verdict in config.on
@@ -93,7 +95,6 @@ class _Delivery:
 
     def secret(self, variable: str | None) -> str | None:
         value = self.env.get(variable) if variable else None
-        self.secrets.append(value)
         return value or None
 
     def post(
@@ -146,8 +147,6 @@ class _Delivery:
         url = hook.url or self.secret(hook.url_env)
         if url is None:
             return _missing("webhook", hook.url_env or "url", event)
-        for value in hook.headers.values():  # an Authorization header is a secret too
-            self.secrets.append(value)
         payload = webhook_payload(
             self.comparison, event, previous_verdict=self.previous_verdict, report_link=self.link
         )
@@ -195,6 +194,20 @@ class _Delivery:
             if not outcome:
                 raise
         return outcome[-1]
+
+
+def _secrets(config: AlertsConfig, env: Mapping[str, str]) -> list[str | None]:
+    """Every secret of every channel, so that no channel's answer can leak another's."""
+    names = [
+        config.slack.webhook_url_env if config.slack else None,
+        config.pagerduty.routing_key_env if config.pagerduty else None,
+        config.webhook.url_env if config.webhook else None,
+        config.pushgateway.url_env if config.pushgateway else None,
+    ]
+    secrets = [env.get(name) for name in names if name]
+    if config.webhook:  # an Authorization header is a secret too
+        secrets += config.webhook.headers.values()
+    return secrets
 
 
 def _missing(channel: str, variable: str, action: str) -> DeliveryResult:

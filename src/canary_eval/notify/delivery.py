@@ -44,10 +44,13 @@ class Redactor:
             if not secret:
                 continue
             forms |= {secret, quote(secret, safe=""), quote(secret, safe="/:")}
-            parts = urlsplit(secret)
+            try:
+                parts = urlsplit(secret)
+            except ValueError:  # not a URL after all (or a broken one): the forms above do
+                continue
             # A webhook URL's secret is its path: redact it even where the host is shown apart.
             if parts.scheme and len(parts.path) >= 8:
-                forms.add(parts.path)
+                forms |= {parts.path, quote(parts.path, safe="/")}
             if parts.scheme and len(parts.query) >= 8:
                 forms.add(parts.query)
         # Longest first, so a secret that contains another is replaced whole.

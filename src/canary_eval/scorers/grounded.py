@@ -173,6 +173,7 @@ def grounded(
             "grounded",
             threshold=threshold,
             cache_dir=ctx.cache_dir,
+            offline=ctx.offline,
         )
     kinds = tuple(facts or ("dates", "numbers", "names"))
 

@@ -54,12 +54,14 @@ class Judge:
         criteria: str | None = None,
         threshold: float = 0.5,
         cache_dir: Path | None = None,
+        offline: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.mode = mode
         self.criteria = criteria
         self.threshold = threshold
         self.cache_dir = cache_dir / "judge" if cache_dir is not None else None
+        self.offline = offline
         self.prompt_hash = prompt_hash(mode, criteria)
         self.fingerprint = judge_fingerprint(endpoint.model, mode, criteria)
         self.calls = 0  # requests sent, for tests and cost accounting
@@ -111,6 +113,8 @@ class Judge:
         ).hexdigest()
         head = f"judge {self.mode} ({self.endpoint.model}, prompt {self.prompt_hash[:12]})"
         cached = self._read_cache(key)
+        if cached is None and self.offline:
+            return Score(0.0, False, f"{head}: no cached verdict (offline)", invalid=True)
         try:
             content = cached["content"] if cached else await self._ask(messages)
             value, summary = parse_verdict(self.mode, content)
@@ -204,6 +208,7 @@ def judge(
         criteria=criteria,
         threshold=threshold,
         cache_dir=ctx.cache_dir,
+        offline=ctx.offline,
     )
 
 

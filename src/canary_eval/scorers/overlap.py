@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from canary_eval.models import Score
 from canary_eval.scorers.registry import ScoreFn, ScoreInput, scorer
@@ -37,16 +37,29 @@ def rouge_tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence, in O(len(a) * len(b)) time, O(len(b)) space."""
-    row = [0] * (len(b) + 1)
-    for x in a:
-        prev_diag = 0
-        for j, y in enumerate(b, start=1):
-            above = row[j]
-            row[j] = prev_diag + 1 if x == y else max(row[j - 1], above)
-            prev_diag = above
-    return row[-1]
+def _positions(items: Sequence[Hashable]) -> dict[Hashable, int]:
+    """For each distinct item, a bit mask of where it occurs."""
+    masks: dict[Hashable, int] = {}
+    for i, item in enumerate(items):
+        masks[item] = masks.get(item, 0) | (1 << i)
+    return masks
+
+
+def lcs_length(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Length of the longest common subsequence.
+
+    Bit-parallel (Allison-Dix, Hyyrö): one big-integer step per item of `b`, so long outputs
+    stay fast in pure Python.
+    """
+    if not a or not b:
+        return 0
+    masks = _positions(a)
+    full = (1 << len(a)) - 1
+    row = full
+    for item in b:
+        match = row & masks.get(item, 0)
+        row = ((row + match) | (row - match)) & full
+    return len(a) - row.bit_count()
 
 
 def rouge_l(prediction: str, reference: str) -> float:
@@ -59,18 +72,33 @@ def rouge_l(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions of one character each)."""
-    if len(a) < len(b):
-        a, b = b, a
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        prev_diag, row[0] = row[0], i
-        for j, y in enumerate(b, start=1):
-            above = row[j]
-            row[j] = min(above + 1, row[j - 1] + 1, prev_diag + (x != y))
-            prev_diag = above
-    return row[-1]
+def levenshtein(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Edit distance (insertions, deletions, substitutions of one item each).
+
+    Myers' bit-vector algorithm in Hyyrö's form for the global distance: one big-integer step
+    per item of `b`, instead of a len(a) x len(b) table.
+    """
+    if not a or not b:
+        return len(a) + len(b)
+    masks = _positions(a)
+    full = (1 << len(a)) - 1
+    top = 1 << (len(a) - 1)
+    plus, minus, distance = full, 0, len(a)
+    for item in b:
+        eq = masks.get(item, 0)
+        xv = eq | minus
+        xh = (((eq & plus) + plus) ^ plus) | eq
+        ph = (minus | ~(xh | plus)) & full
+        mh = plus & xh
+        if ph & top:
+            distance += 1
+        elif mh & top:
+            distance -= 1
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        plus = (mh | ~(xv | ph)) & full
+        minus = ph & xv
+    return distance
 
 
 def similarity(a: str, b: str) -> float:

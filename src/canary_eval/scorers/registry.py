@@ -72,12 +72,17 @@ class ScorerContext:
     """What a scorer may need beyond its parameters.
 
     `judge` holds the suite-level judge settings when the suite configures one: a mapping with
-    `base_url`, `model` and optionally `api_key_env` and `timeout_s` (or a `judge.Judge`).
+    `base_url`, `model` and optionally `api_key_env`, `timeout_s` and `max_retries` (or an
+    object with those attributes, such as an `endpoint.Endpoint`). Model-backed scorers (judge,
+    embedding, grounded with a judge) use it when they are not given their own endpoint.
+    `cache_dir` is where judge verdicts are cached across runs. With `offline`, as when re-scoring
+    a saved run, model-backed scorers make no calls: what is not cached is an invalid score.
     """
 
     config_path: Path = Path("suite.yaml")
     judge: Any = None
     cache_dir: Path | None = None
+    offline: bool = False
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -88,10 +88,12 @@ def rescale(cos: float, floor: float) -> float:
     return min(1.0, max(0.0, (cos - floor) / (1.0 - floor)))
 
 
-async def embed(endpoint: Endpoint, texts: Sequence[str]) -> list[Vector]:
+async def embed(endpoint: Endpoint, texts: Sequence[str], *, offline: bool = False) -> list[Vector]:
     """Vectors for `texts`, from the cache where possible, in one request for the rest."""
     keys = [(endpoint.base_url, endpoint.model, t) for t in texts]
     missing = list(dict.fromkeys(k[2] for k in keys if k not in _VECTORS))
+    if missing and offline:
+        raise EndpointError("not cached (offline)")
     if missing:
         body = await endpoint.post("embeddings", {"model": endpoint.model, "input": missing})
         for text, vector in zip(missing, _parse_embeddings(body, len(missing)), strict=True):
@@ -141,7 +143,7 @@ def embedding(
         if not item.output.strip():
             return Score(0.0, False, "empty output")
         try:
-            vectors = await embed(endpoint, [item.output, *refs])
+            vectors = await embed(endpoint, [item.output, *refs], offline=ctx.offline)
         except EndpointError as exc:
             return Score(0.0, False, f"embedding failed: {exc}", invalid=True)
         cosines = [cosine(vectors[0], v) for v in vectors[1:]]

@@ -41,6 +41,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so pooled clients measure latency, not setup
+    wbufsize = -1  # headers and body leave in one write: no Nagle / delayed-ACK stall
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -48,6 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.sim.track(self.connection, open=True)
 
     def finish(self) -> None:
@@ -125,6 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(reply.body)
+            self.wfile.flush()
         except OSError:
             self.close_connection = True
 

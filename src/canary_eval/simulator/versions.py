@@ -57,10 +57,10 @@ MODEL_VERSIONS: Mapping[str, ModelVersion] = {
             fingerprint="fp_drift02",
             description="the silent update: hedged, ~30 % longer summaries, a few over-refusals, "
             "disputes much worse; the average drops only a few points",
-            wrong_rate={**_STABLE_RATES, "disputes": 0.50},
-            over_refusal=0.75,
-            hedge_rate=0.4,
-            summary_growth=0.35,
+            wrong_rate={**_STABLE_RATES, "disputes": 0.36},
+            over_refusal=0.4,
+            hedge_rate=0.45,
+            summary_growth=0.3,
         ),
         ModelVersion(
             name="degraded",
@@ -108,6 +108,14 @@ def _ranks(seed: int) -> Mapping[str, tuple[int, int]]:
     return ranks
 
 
+@cache
+def _over_refused(seed: int, version: str) -> frozenset[str]:
+    """The risky cases a version refuses: its `over_refusal` share of them, drawn by hash."""
+    risky = [e.id for e in load_bank().entries.values() if e.risky]
+    risky.sort(key=lambda case_id: unit(seed, version, case_id, "refuse"))
+    return frozenset(risky[: round(MODEL_VERSIONS[version].over_refusal * len(risky))])
+
+
 def decide(
     case_id: str, version: str = "stable", seed: int = 0, *, occurrence: int = 0, noise: float = 0.0
 ) -> AnswerKind:
@@ -118,7 +126,7 @@ def decide(
     right = rank >= round(v.wrong_share(entry.intent) * size)
     if noise > 0 and unit(seed, v.name, case_id, occurrence, "noise") < noise:
         right = not right
-    if right and entry.risky and unit(seed, v.name, case_id, "refuse") < v.over_refusal:
+    if right and entry.risky and case_id in _over_refused(seed, v.name):
         return "refuse"
     return "right" if right else "wrong"
 

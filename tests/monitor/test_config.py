@@ -1,0 +1,119 @@
+"""MONITOR.yaml: defaults, path resolution and one-line errors naming file, line and key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from canary_eval.errors import ConfigError
+from canary_eval.monitor import run_monitor
+from canary_eval.monitor.config import load_monitor_config, parse_duration
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_minimal_config_gets_the_documented_defaults(tmp_path: Path) -> None:
+    config = load_monitor_config(_write(tmp_path, "calls: logs/*.jsonl\n"))
+    assert config.name == "monitor"
+    assert config.calls == (str(tmp_path / "logs" / "*.jsonl"),)
+    assert config.feedback == ()
+    assert config.window == timedelta(hours=24)
+    assert config.reference == timedelta(days=7)
+    assert config.max_malformed_share == 0.01
+    assert config.min_confidence == 0.5
+    assert config.ops.max_p95_latency_increase is None
+    assert config.signals.max_thumbs_down_rate_increase is None
+    assert config.drift.max_uncovered_share is None
+    assert config.drift.coverage_floor == 0.25
+
+
+def test_paths_resolve_against_the_config_folder_and_stdin_stays_stdin(tmp_path: Path) -> None:
+    config = load_monitor_config(
+        _write(
+            tmp_path,
+            "calls: '-'\nfeedback: [a/*.jsonl, b.csv]\nevalset: ../set.yaml\n"
+            "intents: {extra_examples: more.jsonl}\n",
+        )
+    )
+    assert config.calls == ("-",)
+    assert config.feedback == (str(tmp_path / "a" / "*.jsonl"), str(tmp_path / "b.csv"))
+    assert config.evalset == tmp_path / ".." / "set.yaml"
+    assert config.extra_examples == (tmp_path / "more.jsonl",)
+
+
+def test_feedback_fields_inherit_ts_and_task_id_from_fields(tmp_path: Path) -> None:
+    config = load_monitor_config(
+        _write(
+            tmp_path,
+            "calls: c.jsonl\nfields: {ts: time, task_id: conv.id, input: prompt}\n"
+            "feedback_fields: {event: kind}\n",
+        )
+    )
+    assert config.call_fields == {"ts": "time", "task_id": "conv.id", "input": "prompt"}
+    assert config.feedback_fields == {"ts": "time", "task_id": "conv.id", "event": "kind"}
+
+
+def test_an_unknown_field_mapping_is_a_config_error_naming_the_key_and_line(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, "calls: c.jsonl\nfields:\n  ts: time\n  latency: ms\n")
+    with pytest.raises(ConfigError) as caught:
+        load_monitor_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:4: fields.latency: unknown canonical field 'latency'")
+    assert "latency_ms" in message
+    assert caught.value.exit_code == 2
+
+
+def test_an_unknown_field_mapping_stops_run_monitor_before_reading_logs(tmp_path: Path) -> None:
+    path = _write(tmp_path, "calls: missing/*.jsonl\nfeedback_fields: {input: text}\n")
+    with pytest.raises(ConfigError, match=r"feedback_fields\.input: unknown canonical field"):
+        run_monitor(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "line"),
+    [
+        ("calls: c.jsonl\nwindow: 24 hours\n", "window", 2),
+        (
+            "calls: c.jsonl\nthresholds:\n  ops:\n    max_p95_latency: 0.5\n",
+            "thresholds.ops.max_p95_latency",
+            4,
+        ),
+        ("feedback: f.jsonl\n", "calls", None),
+        ("calls: c.jsonl\nmax_malformed_share: 2\n", "max_malformed_share", 2),
+        ("calls: c.jsonl\nwindow: 0h\n", "window", 2),
+    ],
+)
+def test_invalid_configs_name_the_key(
+    tmp_path: Path, text: str, key: str, line: int | None
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_monitor_config(_write(tmp_path, text))
+    assert caught.value.key == key
+    if line is not None:
+        assert caught.value.line == line
+
+
+def test_calls_and_feedback_cannot_both_read_stdin(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="only one of calls and feedback"):
+        load_monitor_config(_write(tmp_path, "calls: '-'\nfeedback: '-'\n"))
+
+
+def test_a_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_monitor_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("30m", 1800), ("24h", 86400), ("7d", 604800), ("1.5h", 5400), ("2w", 1209600)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds

@@ -1,0 +1,155 @@
+"""Ops and signal gates: off until configured; a breach needs size and, for shares, significance."""
+
+from __future__ import annotations
+
+import pytest
+
+from canary_eval.monitor.config import OpsThresholds, SignalThresholds
+from canary_eval.monitor.gates import RateChange, ValueChange, rate_alerts, relative_alerts
+from canary_eval.monitor.ops import OpsFigures, ops_alerts
+from canary_eval.monitor.signals import Proportion, SignalFigures, signal_alerts
+
+
+def test_a_rate_gate_breaches_only_past_its_threshold_and_when_significant() -> None:
+    big = RateChange(None, 100, 1000, 200, 1000)  # 10 % -> 20 %
+    small_sample = RateChange("rare", 1, 10, 3, 10)  # 10 % -> 30 %, but 10 tasks
+    within = RateChange("steady", 100, 1000, 120, 1000)  # +2 points
+    alerts = rate_alerts(
+        "signals",
+        "thumbs_down_rate",
+        "thumbs-down rate",
+        [big, small_sample, within],
+        max_change=0.05,
+        alpha=0.05,
+        min_n=5,
+    )
+    assert [(a.intent, a.observed) for a in alerts] == [(None, pytest.approx(0.1))]
+    assert alerts[0].failing
+    assert alerts[0].allowed == 0.05
+    assert "10.0% to 20.0%" in alerts[0].message
+
+
+def test_a_rate_gate_is_off_without_a_threshold() -> None:
+    change = RateChange(None, 0, 1000, 900, 1000)
+    assert (
+        rate_alerts(
+            "ops", "error_rate", "error rate", [change], max_change=None, alpha=0.05, min_n=1
+        )
+        == []
+    )
+
+
+def test_a_drop_gate_looks_the_other_way() -> None:
+    fell = RateChange("billing", 500, 1000, 400, 1000)
+    rose = RateChange("shipping", 400, 1000, 500, 1000)
+    alerts = rate_alerts(
+        "signals",
+        "acceptance_rate",
+        "acceptance rate",
+        [fell, rose],
+        max_change=0.05,
+        alpha=0.05,
+        min_n=1,
+        drop=True,
+    )
+    assert [a.intent for a in alerts] == ["billing"]
+    assert "fell from 50.0% to 40.0% (-10.0 points" in alerts[0].message
+
+
+def test_holm_correction_applies_across_intents() -> None:
+    # p is about 0.02 alone: significant, but not after correcting for five intents.
+    changes = [RateChange(f"i{k}", 50, 500, 72, 500) for k in range(5)]
+    alone = rate_alerts("signals", "m", "m", changes[:1], max_change=0.01, alpha=0.05, min_n=1)
+    together = rate_alerts("signals", "m", "m", changes, max_change=0.01, alpha=0.05, min_n=1)
+    assert len(alone) == 1
+    assert together == []
+
+
+def test_relative_gates_need_enough_data_in_both_windows() -> None:
+    changes = [
+        ValueChange(None, 1000.0, 2100.0, 500, 500),
+        ValueChange("tiny", 1000.0, 5000.0, 5, 500),
+        ValueChange("fine", 1000.0, 1100.0, 500, 500),
+    ]
+    alerts = relative_alerts(
+        "ops", "latency_p95_ms", "p95 latency", changes, max_increase=0.5, min_n=100, unit=" ms"
+    )
+    assert [(a.intent, a.observed) for a in alerts] == [(None, pytest.approx(1.1))]
+    assert "2,100 ms vs 1,000 ms" in alerts[0].message
+
+
+def _ops(**figures: float) -> OpsFigures:
+    base: dict[str, float | int | None] = dict(
+        calls=1000,
+        tasks=400,
+        latency_p50_ms=500.0,
+        latency_p95_ms=1000.0,
+        errors=10,
+        rate_limited=5,
+        fallbacks=5,
+        cost_usd=4.0,
+        cost_per_task_usd=0.01,
+        tokens_per_task=600.0,
+    )
+    base.update(figures)
+    return OpsFigures(**base)  # type: ignore[arg-type]
+
+
+def test_every_ops_gate_names_its_metric() -> None:
+    ref = _ops()
+    cur = _ops(
+        latency_p95_ms=2000.0,
+        errors=80,
+        rate_limited=60,
+        fallbacks=100,
+        cost_per_task_usd=0.02,
+        tokens_per_task=1200.0,
+    )
+    everything = OpsThresholds(
+        max_p95_latency_increase=0.5,
+        max_error_rate_increase=0.02,
+        max_rate_limited_increase=0.02,
+        max_fallback_increase=0.05,
+        max_cost_per_task_increase=0.2,
+        max_tokens_per_task_increase=0.25,
+    )
+    metrics = {a.metric for a in ops_alerts([(None, ref, cur)], everything)}
+    assert metrics == {
+        "latency_p95_ms",
+        "error_rate",
+        "rate_limited_rate",
+        "fallback_rate",
+        "cost_per_task_usd",
+        "tokens_per_task",
+    }
+    assert ops_alerts([(None, ref, cur)], OpsThresholds()) == []
+
+
+def _signals(down: int, accepted: int, csat: float) -> SignalFigures:
+    return SignalFigures(
+        tasks=1000,
+        acceptance=Proportion.of(accepted, 1000),
+        edit=Proportion.of(100, 1000),
+        escalation=Proportion.of(50, 1000),
+        thumbs_down=Proportion.of(down, 600),
+        csat_mean=csat,
+        csat_n=300,
+        csat_sd=1.0,
+    )
+
+
+def test_signal_gates_cover_thumbs_down_acceptance_and_csat() -> None:
+    ref, cur = _signals(60, 500, 4.0), _signals(150, 380, 3.4)
+    t = SignalThresholds(
+        max_thumbs_down_rate_increase=0.05,
+        max_acceptance_rate_drop=0.05,
+        max_csat_drop=0.3,
+        max_escalation_rate_increase=0.03,
+        max_edit_rate_increase=0.05,
+    )
+    alerts = signal_alerts([("disputes", ref, cur)], t)
+    assert {a.metric for a in alerts} == {"thumbs_down_rate", "acceptance_rate", "csat"}
+    assert all(a.layer == "signals" and a.intent == "disputes" for a in alerts)
+    csat = next(a for a in alerts if a.metric == "csat")
+    assert csat.observed == pytest.approx(0.6)
+    assert signal_alerts([("disputes", ref, ref)], t) == []

@@ -1,0 +1,182 @@
+"""Reading production logs: malformed lines are counted with file and line, never fatal alone."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from canary_eval.errors import LogError
+from canary_eval.monitor import run_monitor
+from canary_eval.monitor.config import Pricing
+from canary_eval.monitor.records import (
+    STATUSES,
+    Tally,
+    read_calls,
+    read_feedback,
+    resolve_paths,
+)
+
+from .conftest import generate, write_config, write_evalset, write_jsonl
+
+CALL = {
+    "ts": "2024-05-01T12:00:00Z",
+    "task_id": "t1",
+    "input": "Where is my parcel?",
+    "latency_ms": 812.5,
+    "input_tokens": 200,
+    "output_tokens": 100,
+    "status": "ok",
+    "fallback": False,
+    "model": "m",
+}
+
+
+def _read(lines: list[str], *, pricing: Pricing | None = None) -> tuple[list, Tally]:
+    tally = Tally("call")
+    stdin = io.StringIO("".join(line + "\n" for line in lines))
+    return list(read_calls(["-"], {}, pricing, tally, stdin)), tally
+
+
+def test_a_canonical_record_is_parsed_and_priced_when_it_has_no_cost() -> None:
+    (record,), tally = _read([json.dumps(CALL)], pricing=Pricing(1.0, 2.0))
+    assert tally.malformed == 0
+    assert record.ts == 1714564800.0
+    assert record.cost_usd == pytest.approx(200e-6 + 200e-6)
+    assert record.intent is None
+    assert STATUSES[record.status] == "ok"
+
+
+def test_a_logged_cost_wins_over_pricing_and_no_pricing_leaves_cost_unknown() -> None:
+    (logged,), _ = _read([json.dumps({**CALL, "cost_usd": 0.5})], pricing=Pricing(1.0, 2.0))
+    (unknown,), _ = _read([json.dumps(CALL)])
+    assert logged.cost_usd == 0.5
+    assert math.isnan(unknown.cost_usd)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("OK", "ok"),
+        ("rate-limited", "rate_limited"),
+        (429, "rate_limited"),
+        (503, "error"),
+        ("200", "ok"),
+    ],
+)
+def test_status_accepts_names_and_http_codes(status: object, expected: str) -> None:
+    (record,), _ = _read([json.dumps({**CALL, "status": status})])
+    assert STATUSES[record.status] == expected
+
+
+def test_naive_timestamps_are_utc_and_offsets_are_honoured() -> None:
+    (naive,), _ = _read([json.dumps({**CALL, "ts": "2024-05-01T12:00:00"})])
+    (offset,), _ = _read([json.dumps({**CALL, "ts": "2024-05-01T14:00:00+02:00"})])
+    assert naive.ts == offset.ts == 1714564800.0
+
+
+def test_malformed_lines_are_counted_with_their_line_numbers_and_reasons() -> None:
+    lines = [
+        json.dumps(CALL),
+        "{not json",
+        json.dumps({**CALL, "ts": "yesterday"}),
+        "",
+        json.dumps({k: v for k, v in CALL.items() if k != "latency_ms"}),
+        json.dumps([1, 2]),
+        json.dumps({**CALL, "status": "maybe"}),
+        json.dumps({**CALL, "input_tokens": -3}),
+        json.dumps(CALL),
+    ]
+    records, tally = _read(lines)
+    assert len(records) == 2
+    assert tally.total == 8  # the blank line is not a record
+    assert tally.malformed == 6
+    assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [
+        (2, "invalid JSON"),
+        (3, "ts"),
+        (5, "latency_ms"),
+        (6, "not a JSON object"),
+        (7, "status"),
+        (8, "input_tokens"),
+    ]
+    assert all(m.path == "<stdin>" for m in tally.examples)
+
+
+def test_feedback_events_are_validated() -> None:
+    tally = Tally("feedback")
+    lines = [
+        {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "thumbs_down"},
+        {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "csat", "value": 4},
+        {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "csat", "value": 9},
+        {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "shrug"},
+        {"ts": "2024-05-01T12:00:00Z", "event": "accepted"},
+    ]
+    stdin = io.StringIO("".join(json.dumps(line) + "\n" for line in lines))
+    events = list(read_feedback(["-"], {}, tally, stdin))
+    assert [e.value for e in events][1] == 4.0
+    assert len(events) == 2
+    assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [
+        (3, "value"),
+        (4, "event"),
+        (5, "task_id"),
+    ]
+
+
+def test_gzipped_logs_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps(CALL) + "\n")
+    tally = Tally("call")
+    assert len(list(read_calls([str(path)], {}, None, tally))) == 1
+
+
+def test_a_glob_matching_nothing_is_a_log_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(LogError, match="no file matches") as caught:
+        resolve_paths([str(tmp_path / "logs" / "*.jsonl")])
+    assert caught.value.exit_code == 2
+    assert str(tmp_path / "logs") in str(caught.value)
+
+
+def test_a_missing_log_file_stops_the_run_with_exit_2(tmp_path: Path) -> None:
+    write_evalset(tmp_path)
+    config = write_config(tmp_path, calls="logs/calls.jsonl", feedback="logs/feedback.jsonl")
+    with pytest.raises(LogError, match=r"no such file .*calls\.jsonl") as caught:
+        run_monitor(config)
+    assert caught.value.exit_code == 2
+
+
+def _logs_with_bad_lines(directory: Path, bad: int) -> tuple[Path, int]:
+    write_evalset(directory)
+    calls, feedback = generate(calls_per_day=200, seed=4)
+    write_jsonl(directory / "calls.jsonl", calls)
+    with (directory / "calls.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write("garbage\n" * bad)
+    write_jsonl(directory / "feedback.jsonl", feedback)
+    return write_config(directory, calls="calls.jsonl", feedback="feedback.jsonl"), len(calls)
+
+
+def test_a_few_malformed_lines_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    config, good = _logs_with_bad_lines(tmp_path, bad=3)
+    result = run_monitor(config)
+    assert result.malformed.calls_malformed == 3
+    assert result.malformed.calls_read == good + 3
+    lines = [(Path(m.path).name, m.line) for m in result.malformed.examples]
+    assert lines == [
+        ("calls.jsonl", good + 1),
+        ("calls.jsonl", good + 2),
+        ("calls.jsonl", good + 3),
+    ]
+
+
+def test_malformed_lines_above_the_configured_share_are_a_log_error(tmp_path: Path) -> None:
+    config, good = _logs_with_bad_lines(tmp_path, bad=40)
+    with pytest.raises(LogError, match=r"malformed .*above max_malformed_share") as caught:
+        run_monitor(config)
+    assert caught.value.exit_code == 2
+    assert caught.value.line == good + 1
+    assert caught.value.path is not None
+    assert caught.value.path.endswith("calls.jsonl")
