@@ -119,8 +119,9 @@ def generate(directory: Path, calls: int, feedback: int, seed: int = 0) -> None:
     fb_task = np.sort(rng.integers(0, tasks, feedback))
     fb_ts = np.minimum(task_start[fb_task] + rng.uniform(300, 900, feedback), DAYS * 86400 - 1)
     fb_intent = task_intent[fb_task]
-    down = np.where((fb_intent == names.index("disputes")) & (fb_ts >= (DAYS - 1) * 86400),
-                    0.3, 0.15)
+    down = np.where(
+        (fb_intent == names.index("disputes")) & (fb_ts >= (DAYS - 1) * 86400), 0.3, 0.15
+    )
     kind = rng.choice([0, 2, 3, 4, 5], size=feedback, p=[0.5, 0.25, 0.1, 0.05, 0.1])
     kind = np.where((kind == 0) & (rng.random(feedback) < down), 1, kind)
     csat = rng.choice([1, 2, 3, 4, 5], size=feedback, p=[0.1, 0.1, 0.2, 0.3, 0.3])
@@ -134,8 +135,12 @@ def generate(directory: Path, calls: int, feedback: int, seed: int = 0) -> None:
             for j, i in enumerate(fb_order)
         )
     cases = [
-        {"id": f"{names[template_intent[k]]}-{k}", "intent": names[template_intent[k]],
-         "input": t.replace("{n}", str(40000 + k)), "reference": "An answer."}
+        {
+            "id": f"{names[template_intent[k]]}-{k}",
+            "intent": names[template_intent[k]],
+            "input": t.replace("{n}", str(40000 + k)),
+            "reference": "An answer.",
+        }
         for k, t in enumerate(templates)
     ]
     (directory / "evalset.yaml").write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
@@ -176,8 +181,10 @@ def main() -> int:
             return 1
         generated = time.perf_counter() - started
         size = sum(p.stat().st_size for p in directory.glob("*.jsonl")) / 1e6
-        print(f"generated {args.calls:,} calls + {args.feedback:,} feedback events "
-              f"({size:.0f} MB) in {generated:.1f} s")
+        print(
+            f"generated {args.calls:,} calls + {args.feedback:,} feedback events "
+            f"({size:.0f} MB) in {generated:.1f} s"
+        )
         from canary_eval.monitor import run_monitor
 
         started = time.perf_counter()
@@ -185,10 +192,11 @@ def main() -> int:
         wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     records = args.calls + args.feedback
-    print(f"monitor: {wall:.1f} s wall, {records / wall:,.0f} records/s, "
-          f"peak RSS {peak:.0f} MiB")
-    print(f"verdict {result.verdict}; alerts: "
-          + ", ".join(sorted({f'{a.layer}:{a.metric}' for a in result.alerts if a.failing})))
+    print(f"monitor: {wall:.1f} s wall, {records / wall:,.0f} records/s, peak RSS {peak:.0f} MiB")
+    print(
+        f"verdict {result.verdict}; alerts: "
+        + ", ".join(sorted({f"{a.layer}:{a.metric}" for a in result.alerts if a.failing}))
+    )
     return 0
 
 

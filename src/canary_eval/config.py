@@ -127,7 +127,7 @@ def load_config(path: str | Path) -> SuiteConfig:
     validate(doc, "suite", ConfigError, data)
     base = doc.path.parent
     suite = str(data["suite"])
-    default_state = base / ".canary"
+    default_state = Path(".canary")  # next to the config file
     return SuiteConfig(
         path=doc.path,
         suite=suite,

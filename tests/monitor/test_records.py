@@ -15,6 +15,7 @@ from canary_eval.monitor import run_monitor
 from canary_eval.monitor.config import Pricing
 from canary_eval.monitor.records import (
     STATUSES,
+    CallRecord,
     Tally,
     read_calls,
     read_feedback,
@@ -36,7 +37,7 @@ CALL = {
 }
 
 
-def _read(lines: list[str], *, pricing: Pricing | None = None) -> tuple[list, Tally]:
+def _read(lines: list[str], *, pricing: Pricing | None = None) -> tuple[list[CallRecord], Tally]:
     tally = Tally("call")
     stdin = io.StringIO("".join(line + "\n" for line in lines))
     return list(read_calls(["-"], {}, pricing, tally, stdin)), tally
@@ -180,3 +181,21 @@ def test_malformed_lines_above_the_configured_share_are_a_log_error(tmp_path: Pa
     assert caught.value.line == good + 1
     assert caught.value.path is not None
     assert caught.value.path.endswith("calls.jsonl")
+
+
+def test_csv_rows_are_numbered_by_their_line_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "ts,task_id,input,latency_ms,input_tokens,output_tokens,status,fallback\n"
+        "2024-05-01T12:00:00Z,t1,hello,100,10,5,ok,false\n"
+        "2024-05-01T12:00:00Z,t1,hello,slow,10,5,ok,false\n"
+        "2024-05-01T12:00:00Z,t2,hello,100,10,5,ok,maybe\n",
+        encoding="utf-8",
+    )
+    tally = Tally("call")
+    records = list(read_calls([str(path)], {}, None, tally))
+    assert [r.task_id for r in records] == ["t1"]
+    assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [
+        (3, "latency_ms"),
+        (4, "fallback"),
+    ]

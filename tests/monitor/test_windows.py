@@ -24,7 +24,9 @@ def _iso(days_before_end: float) -> str:
     return (END - timedelta(days=days_before_end)).isoformat().replace("+00:00", "Z")
 
 
-def _call(task: str, days_before_end: float, cost: float, intent: str, **extra: object) -> dict:
+def _call(
+    task: str, days_before_end: float, cost: float, intent: str, **extra: object
+) -> dict[str, object]:
     return {
         "ts": _iso(days_before_end),
         "task_id": task,
@@ -40,7 +42,9 @@ def _call(task: str, days_before_end: float, cost: float, intent: str, **extra: 
     }
 
 
-def _event(task: str, days_before_end: float, event: str, value: float | None = None) -> dict:
+def _event(
+    task: str, days_before_end: float, event: str, value: float | None = None
+) -> dict[str, object]:
     out: dict[str, object] = {"ts": _iso(days_before_end), "task_id": task, "event": event}
     if value is not None:
         out["value"] = value

@@ -1,6 +1,8 @@
 """Production log records: streaming JSONL / CSV readers that map, parse and validate each line.
 
-Call records and feedback events come from globs (optionally gzipped) or stdin. A `fields:`
+Call records and feedback events come from globs (optionally gzipped; `.csv` is CSV, anything
+else JSONL) or stdin (JSONL or CSV, told apart by the first line). `ts` is ISO 8601 (naive means
+UTC) or epoch seconds; `status` may also be an HTTP code (429 is rate_limited). A `fields:`
 mapping renames source fields to the canonical ones (dotted paths reach into nested JSON). A line
 that cannot be used is counted with its file, line and reason, and the run goes on; `Tally.check`
 turns too large a malformed share into a LogError. Records are NamedTuples because a month of
@@ -103,11 +105,11 @@ def resolve_paths(patterns: Iterable[str]) -> list[str]:
         if pattern == STDIN:
             paths.append(STDIN)
             continue
-        found = sorted(glob.glob(pattern, recursive=True))
+        found = [p for p in sorted(glob.glob(pattern, recursive=True)) if Path(p).is_file()]
         if not found:
             kind = "no file matches" if glob.has_magic(pattern) else "no such file"
             raise LogError(f"{kind} {pattern}", path=pattern)
-        paths.extend(p for p in found if Path(p).is_file())
+        paths.extend(found)
     return paths
 
 
@@ -221,21 +223,28 @@ def _stream_rows(
     name: str, handle: TextIO, is_csv: bool | None, tally: Tally
 ) -> Iterator[tuple[str, int, dict[str, Any]]]:
     if is_csv is None:  # stdin: JSONL when the first non-blank line is an object
-        head = [line for line in itertools.islice(handle, 1)]
-        while head and not head[-1].strip():
-            head += list(itertools.islice(handle, 1))
-            if len(head) > 1000:
+        head: list[str] = []
+        for line in handle:
+            head.append(line)
+            if line.strip():
                 break
         is_csv = bool(head) and not head[-1].lstrip().startswith("{")
         handle = itertools.chain(head, handle)  # type: ignore[assignment]
     if is_csv:
+        blank = 0  # blank lines before the header would make an empty header
+        for line in handle:
+            if line.strip():
+                handle = itertools.chain([line], handle)  # type: ignore[assignment]
+                break
+            blank += 1
         reader = csv.DictReader(handle)
         for row in reader:
             tally.total += 1
+            number = reader.line_num + blank
             if None in row:
-                tally.reject(name, reader.line_num, "more values than header columns")
+                tally.reject(name, number, "more values than header columns")
                 continue
-            yield name, reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}
+            yield name, number, {k: v for k, v in row.items() if v not in ("", None)}
         return
     loads = json.loads
     for number, line in enumerate(handle, 1):
