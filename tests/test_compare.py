@@ -172,3 +172,64 @@ def test_rescore_applies_the_current_scorers_to_a_saved_run(
     assert data["quality"]["score"] == data["quality"]["baseline_score"] == 1.0
     assert {s["scorer"] for case in data["cases"] for s in case["scores"]} == {"contains"}
     assert len(model_server.requests) == requests
+
+
+def test_a_suspect_drop_is_confirmed_on_the_discordant_cases_before_paging(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    model_server.answer = right_answer
+    suite = write_suite(model_server.base_url, thresholds={"confirm_repeats": 2})
+    canary("baseline", suite)
+    flaky_once = {"question 1", "question 2", "question 3"}
+    seen: set[str] = set()
+
+    def answer(user: str) -> str:
+        if user in flaky_once and user not in seen:
+            seen.add(user)
+            return "a one-off slip"
+        return right_answer(user)
+
+    model_server.answer = answer
+    before = len(model_server.requests)
+
+    data = report(canary("run", suite, "--json", "report.json"))
+
+    assert data["verdict"] == "pass"
+    assert any("confirmation: 3 discordant case(s)" in note for note in data["notes"])
+    assert len(model_server.requests) - before == 60 + 3 * 2
+
+
+def test_a_drop_past_the_threshold_that_is_not_significant_is_suspect(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    model_server.answer = right_answer
+    suite = write_suite(model_server.base_url)
+    canary("baseline", suite)
+    model_server.answer = lambda u: "slip" if u in {"question 1", "question 2"} else right_answer(u)
+
+    data = report(canary("run", suite, "--json", "report.json"))
+
+    assert data["verdict"] == "suspect"
+    assert data["exit_code"] == 0
+    assert [(a["layer"], a["severity"], a["failing"]) for a in data["alerts"]] == [
+        ("quality", "warning", False)
+    ]
+
+
+def test_baseline_repeats_flag_flaky_cases(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    calls: dict[str, int] = {}
+
+    def answer(user: str) -> str:
+        calls[user] = calls.get(user, 0) + 1
+        flips = user == "question 5" and calls[user] % 2 == 0
+        return "flip" if flips else right_answer(user)
+
+    model_server.answer = answer
+    suite = write_suite(model_server.base_url, provider={"concurrency": 1})
+    canary("baseline", suite, "--repeat", "2")
+
+    data = report(canary("run", suite, "--json", "report.json"))
+
+    assert data["flaky"] == ["case-005"]

@@ -439,6 +439,9 @@ def demo(
     keep_server: Annotated[
         bool, typer.Option("--keep-server", help="Leave the simulator up to try by hand.")
     ] = False,
+    latency_scale: Annotated[
+        float, typer.Option("--latency-scale", min=0, help="Multiply the simulated latency.")
+    ] = 0.25,
 ) -> None:
     """The whole story offline: baseline, a silent vendor update, the regression caught."""
     from canary_eval.demo import run_demo
@@ -462,6 +465,7 @@ def demo(
     outcome = run_demo(
         output,
         console,
+        latency_scale=latency_scale,
         progress=lambda label: _progress(True, label),
         on_server=hold if keep_server else None,
     )

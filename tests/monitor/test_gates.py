@@ -4,66 +4,61 @@ from __future__ import annotations
 
 import pytest
 
+from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds, SignalThresholds
-from canary_eval.monitor.gates import RateChange, ValueChange, rate_alerts, relative_alerts
+from canary_eval.monitor.gates import RateChange, ValueChange, decide, rate_tests, relative_alerts
 from canary_eval.monitor.ops import OpsFigures, ops_alerts
 from canary_eval.monitor.signals import Proportion, SignalFigures, signal_alerts
+
+
+def _rate_alerts(
+    changes: list[RateChange], *, max_change: float | None, min_n: int = 1, drop: bool = False
+) -> list[Alert]:
+    tests = rate_tests(
+        "signals", "m", "rate", changes, max_change=max_change, min_n=min_n, drop=drop
+    )
+    return decide(tests, alpha=0.05)
 
 
 def test_a_rate_gate_breaches_only_past_its_threshold_and_when_significant() -> None:
     big = RateChange(None, 100, 1000, 200, 1000)  # 10 % -> 20 %
     small_sample = RateChange("rare", 1, 10, 3, 10)  # 10 % -> 30 %, but 10 tasks
     within = RateChange("steady", 100, 1000, 120, 1000)  # +2 points
-    alerts = rate_alerts(
-        "signals",
-        "thumbs_down_rate",
-        "thumbs-down rate",
-        [big, small_sample, within],
-        max_change=0.05,
-        alpha=0.05,
-        min_n=5,
-    )
+    alerts = _rate_alerts([big, small_sample, within], max_change=0.05, min_n=5)
     assert [a.intent for a in alerts] == [None]
     assert alerts[0].observed == pytest.approx(0.1)
     assert alerts[0].failing
     assert alerts[0].allowed == 0.05
-    assert "10.0% to 20.0%" in alerts[0].message
+    assert alerts[0].message.startswith(
+        "rate rose from 10.0% to 20.0% (+10.0 points, allowed 5.0; p="
+    )
 
 
 def test_a_rate_gate_is_off_without_a_threshold() -> None:
-    change = RateChange(None, 0, 1000, 900, 1000)
-    assert (
-        rate_alerts(
-            "ops", "error_rate", "error rate", [change], max_change=None, alpha=0.05, min_n=1
-        )
-        == []
-    )
+    assert _rate_alerts([RateChange(None, 0, 1000, 900, 1000)], max_change=None) == []
 
 
 def test_a_drop_gate_looks_the_other_way() -> None:
     fell = RateChange("billing", 500, 1000, 400, 1000)
     rose = RateChange("shipping", 400, 1000, 500, 1000)
-    alerts = rate_alerts(
-        "signals",
-        "acceptance_rate",
-        "acceptance rate",
-        [fell, rose],
-        max_change=0.05,
-        alpha=0.05,
-        min_n=1,
-        drop=True,
-    )
+    alerts = _rate_alerts([fell, rose], max_change=0.05, drop=True)
     assert [a.intent for a in alerts] == ["billing"]
     assert "fell from 50.0% to 40.0% (-10.0 points" in alerts[0].message
 
 
-def test_holm_correction_applies_across_intents() -> None:
-    # p is about 0.02 alone: significant, but not after correcting for five intents.
-    changes = [RateChange(f"i{k}", 50, 500, 72, 500) for k in range(5)]
-    alone = rate_alerts("signals", "m", "m", changes[:1], max_change=0.01, alpha=0.05, min_n=1)
-    together = rate_alerts("signals", "m", "m", changes, max_change=0.01, alpha=0.05, min_n=1)
-    assert len(alone) == 1
-    assert together == []
+def test_holm_correction_spans_every_intent_and_metric_of_the_layer() -> None:
+    # p is about 0.02: significant alone, not among five tests, whatever their metrics.
+    change = RateChange("billing", 50, 500, 72, 500)
+    quiet = [RateChange(f"i{k}", 50, 500, 50, 500) for k in range(4)]
+    one = rate_tests("signals", "a", "a", [change], max_change=0.01, min_n=1)
+    others = rate_tests("signals", "b", "b", quiet, max_change=0.01, min_n=1)
+    assert len(decide(one, alpha=0.05)) == 1
+    assert decide(one + others, alpha=0.05) == []
+    # The overall figure is a family of its own.
+    overall = rate_tests(
+        "signals", "a", "a", [RateChange(None, 50, 500, 72, 500)], max_change=0.01, min_n=1
+    )
+    assert [a.intent for a in decide(overall + others, alpha=0.05)] == [None]
 
 
 def test_relative_gates_need_enough_data_in_both_windows() -> None:

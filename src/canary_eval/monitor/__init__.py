@@ -11,14 +11,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from canary_eval.monitor.run import MonitorResult, monitor_report_dict, run_monitor
+    from canary_eval.monitor.report import (
+        monitor_report_dict,
+        render_html,
+        render_markdown,
+        render_terminal,
+    )
+    from canary_eval.monitor.run import MonitorResult, run_monitor
 
-__all__ = ["MonitorResult", "monitor_report_dict", "run_monitor"]
+__all__ = [
+    "MonitorResult",
+    "monitor_report_dict",
+    "render_html",
+    "render_markdown",
+    "render_terminal",
+    "run_monitor",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in ("MonitorResult", "run_monitor"):
         from canary_eval.monitor import run
 
         return getattr(run, name)
+    if name in __all__:
+        from canary_eval.monitor import report
+
+        return getattr(report, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,8 +28,15 @@ thresholds:                        # every gate is off until configured
 ```
 
 Relative gates (`*_latency_*`, `*_per_task_*`) compare current / reference - 1; rate gates are
-absolute increases of a share, and only breach when a one-sided two-proportion test (Holm-corrected
-across intents) is significant at `alpha`. `min_calls` / `min_tasks` keep tiny intents out of gates.
+absolute changes of a share (CSAT: of the mean score), and only breach when a one-sided test is
+significant at `alpha`, Holm-corrected across every per-intent test of the layer (the overall
+figures are a family of their own). `min_calls` / `min_tasks` keep tiny intents out of gates.
+Drift: the domain classifier alerts when its permutation p-value is below `auc_alpha` and its
+AUC is at least `min_auc` (either may be set alone); `max_psi` gates the intent mix and
+`max_length_ks` input lengths (both also need chi-square / KS p below `alpha`);
+`max_uncovered_share` the share of current inputs whose nearest canary case is below cosine
+`coverage_floor`; `overrepresented_ratio` the intents carrying at least `min_share` of traffic
+and more than that many times their share of the canary set.
 The values above are the suggested ones; `min_calls` 100, `min_tasks` 50, `alpha` 0.05,
 `coverage_floor` 0.25 and `min_share` 0.02 are also the defaults of those non-gate settings.
 """

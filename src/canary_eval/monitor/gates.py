@@ -1,16 +1,19 @@
 """Gates shared by the ops and signals layers: a change past its threshold becomes an Alert.
 
-A rate gate breaches when the absolute change of a share exceeds its threshold and a one-sided
-two-proportion test says the change is real (Holm-corrected across intents; the overall figure
-is its own family). Past the threshold but not significant is noise at this sample size: the
-figure is in the report, but it raises no alert (nobody should be paged for it). A relative
-gate compares current / reference - 1 with its threshold once both windows have enough data.
+A tested gate (a share, or mean CSAT) breaches when the change exceeds its threshold and a
+one-sided test of "no change" rejects at `alpha` after Holm correction. The family is every
+per-intent test of the layer, all metrics and intents together, so a run with nothing changed
+raises a false per-intent alert with probability at most `alpha` however many intents and
+metrics there are; the overall figures are a second family. Past the threshold but not
+significant is noise at this sample size: the figure is in the report, but nobody is paged for
+it. A relative gate compares current / reference - 1 with its threshold once both windows have
+enough data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from canary_eval.models import Alert, Layer
 from canary_eval.stats import holm, two_proportion_test
@@ -48,53 +51,69 @@ def where(intent: str | None) -> str:
     return f"intent {intent}: " if intent is not None else ""
 
 
-def rate_alerts(
+@dataclass(frozen=True)
+class GateTest:
+    """One tested figure: its raw p-value, and the alert it raises if the p-value survives."""
+
+    intent: str | None
+    p_value: float
+    alert: Alert | None  # None when the change is within its threshold
+
+
+def decide(tests: Sequence[GateTest], alpha: float) -> list[Alert]:
+    """Holm-correct per-intent tests together and overall tests together; keep what rejects."""
+    adjusted = [t.p_value for t in tests]
+    for family in (
+        [i for i, t in enumerate(tests) if t.intent is None],
+        [i for i, t in enumerate(tests) if t.intent is not None],
+    ):
+        for i, p in zip(family, holm([tests[i].p_value for i in family]), strict=True):
+            adjusted[i] = p
+    return [
+        replace(t.alert, message=f"{t.alert.message}; p={p:.3g})")
+        for t, p in zip(tests, adjusted, strict=True)
+        if t.alert is not None and p < alpha
+    ]
+
+
+def rate_tests(
     layer: Layer,
     metric: str,
     label: str,
     changes: Sequence[RateChange],
     *,
     max_change: float | None,
-    alpha: float,
     min_n: int,
     drop: bool = False,
-) -> list[Alert]:
-    """Alerts for a share that may rise by at most `max_change` (or fall, with `drop`)."""
+) -> list[GateTest]:
+    """Tests of a share that may rise by at most `max_change` (or fall, with `drop`)."""
     if max_change is None:
         return []
-    tested = [c for c in changes if c.n_ref >= min_n and c.n_cur >= min_n]
-    alternative = "less" if drop else "greater"
-    raw = [
-        two_proportion_test(c.x_ref, c.n_ref, c.x_cur, c.n_cur, alternative=alternative)
-        for c in tested
-    ]
-    per_intent = [i for i, c in enumerate(tested) if c.intent is not None]
-    adjusted = list(raw)
-    for i, p in zip(per_intent, holm([raw[i] for i in per_intent]), strict=True):
-        adjusted[i] = p
-    alerts = []
-    for change, p in zip(tested, adjusted, strict=True):
-        delta = change.reference - change.current if drop else change.current - change.reference
-        if delta <= max_change or p >= alpha:
+    tests = []
+    for c in changes:
+        if min(c.n_ref, c.n_cur) < min_n:
             continue
-        verb = "fell" if drop else "rose"
-        points = (change.current - change.reference) * 100
-        message = (
-            f"{where(change.intent)}{label} {verb} from {change.reference:.1%} to "
-            f"{change.current:.1%} ({points:+.1f} points, allowed {max_change * 100:.1f}; "
-            f"p={p:.3g})"
+        p = two_proportion_test(
+            c.x_ref, c.n_ref, c.x_cur, c.n_cur, alternative="less" if drop else "greater"
         )
-        alerts.append(
-            Alert(
+        delta = c.reference - c.current if drop else c.current - c.reference
+        alert = None
+        if delta > max_change:
+            points = (c.current - c.reference) * 100
+            alert = Alert(
                 layer=layer,
                 metric=metric,
-                message=message,
-                intent=change.intent,
+                message=(
+                    f"{where(c.intent)}{label} {'fell' if drop else 'rose'} from "
+                    f"{c.reference:.1%} to {c.current:.1%} ({points:+.1f} points, allowed "
+                    f"{max_change * 100:.1f}"
+                ),
+                intent=c.intent,
                 observed=round(delta, 6),
                 allowed=max_change,
             )
-        )
-    return alerts
+        tests.append(GateTest(c.intent, p, alert))
+    return tests
 
 
 def relative_alerts(

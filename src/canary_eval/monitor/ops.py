@@ -15,7 +15,14 @@ import numpy as np
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds
-from canary_eval.monitor.gates import RateChange, ValueChange, rate_alerts, relative_alerts
+from canary_eval.monitor.gates import (
+    GateTest,
+    RateChange,
+    ValueChange,
+    decide,
+    rate_tests,
+    relative_alerts,
+)
 from canary_eval.monitor.windows import Columns
 
 
@@ -92,7 +99,7 @@ Pair = tuple[str | None, OpsFigures, OpsFigures]  # (intent, reference, current)
 
 def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
     """Alerts with layer `ops` for every configured gate, overall and per intent."""
-    alerts: list[Alert] = []
+    tests: list[GateTest] = []
     for metric, label, count, limit in (
         ("error_rate", "error rate", "errors", t.max_error_rate_increase),
         ("rate_limited_rate", "rate-limited share", "rate_limited", t.max_rate_limited_increase),
@@ -102,9 +109,8 @@ def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
             RateChange(i, getattr(ref, count), ref.calls, getattr(cur, count), cur.calls)
             for i, ref, cur in pairs
         ]
-        alerts += rate_alerts(
-            "ops", metric, label, changes, max_change=limit, alpha=t.alpha, min_n=t.min_calls
-        )
+        tests += rate_tests("ops", metric, label, changes, max_change=limit, min_n=t.min_calls)
+    alerts = decide(tests, t.alpha)
     latency = [
         ValueChange(i, ref.latency_p95_ms, cur.latency_p95_ms, ref.calls, cur.calls)
         for i, ref, cur in pairs

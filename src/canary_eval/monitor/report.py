@@ -1,15 +1,18 @@
-"""Human reports of a monitor run: terminal (rich), Markdown and self-contained HTML.
+"""Reports of a monitor run: the JSON report dict, terminal (rich), Markdown and HTML.
 
-All three say the same things in the same order: the verdict, the alerts, the per-intent table
-(reference -> current for every figure), then drift, the classifier and malformed lines.
+The human ones say the same things in the same order: the verdict, the alerts, the per-intent
+table (reference -> current for every figure), then drift, the classifier and malformed lines.
 """
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
+from canary_eval.monitor.ops import OpsFigures
 from canary_eval.monitor.run import MonitorResult, SegmentFigures
+from canary_eval.monitor.signals import SignalFigures
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -192,3 +195,104 @@ def render_html(result: MonitorResult) -> str:
         f"<h2>Drift, classifier and logs</h2><ul>{notes}</ul>"
         "</body></html>\n"
     )
+
+
+def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
+    """The JSON report: verdict, exit_code, alerts, ops, signals, intents, drift, malformed,
+    classifier, windows and models."""
+    domain = result.drift.domain
+    drift: dict[str, Any] = {
+        "domain_classifier": None
+        if domain is None
+        else {
+            "auc": domain.auc,
+            "null_quantile": domain.null_quantile,
+            "p_value": domain.p_value,
+            "n_reference": domain.n_reference,
+            "n_current": domain.n_current,
+        },
+        "intent_mix": _plain(result.drift.intent_mix),
+        "input_length": _plain(result.drift.length),
+        "coverage": _plain(result.drift.coverage),
+    }
+    return {
+        "name": result.name,
+        "verdict": result.verdict,
+        "exit_code": result.exit_code,
+        "windows": asdict(result.windows),
+        "alerts": [
+            {
+                "layer": a.layer,
+                "metric": a.metric,
+                "intent": a.intent,
+                "severity": a.severity,
+                "failing": a.failing,
+                "observed": a.observed,
+                "allowed": a.allowed,
+                "message": a.message,
+            }
+            for a in result.alerts
+        ],
+        "ops": _ops(result.overall),
+        "signals": _signals(result.overall),
+        "intents": [
+            {
+                "intent": s.intent,
+                "traffic_share": s.traffic_share,
+                "canary_share": s.canary_share,
+                "uncovered_share": s.uncovered_share,
+                "regressed": any(a.failing and a.intent == s.intent for a in result.alerts),
+                "ops": _ops(s),
+                "signals": _signals(s),
+            }
+            for s in result.intents
+        ],
+        "drift": drift,
+        "malformed": {
+            "calls_read": result.malformed.calls_read,
+            "calls_malformed": result.malformed.calls_malformed,
+            "feedback_read": result.malformed.feedback_read,
+            "feedback_malformed": result.malformed.feedback_malformed,
+            "max_share": result.malformed.max_share,
+            "examples": [asdict(m) for m in result.malformed.examples],
+        },
+        "classifier": asdict(result.classifier),
+        "model_versions": dict(result.models),
+    }
+
+
+def _ops(segment: SegmentFigures) -> dict[str, Any]:
+    def one(f: OpsFigures) -> dict[str, Any]:
+        return {
+            **asdict(f),
+            "error_rate": f.error_rate,
+            "rate_limited_rate": f.rate_limited_rate,
+            "fallback_rate": f.fallback_rate,
+        }
+
+    return {"current": one(segment.ops_current), "reference": one(segment.ops_reference)}
+
+
+def _signals(segment: SegmentFigures) -> dict[str, Any]:
+    def one(f: SignalFigures) -> dict[str, Any]:
+        out: dict[str, Any] = {"tasks": f.tasks}
+        for name in ("acceptance", "edit", "escalation", "thumbs_down"):
+            p = getattr(f, name)
+            out[f"{name}_rate"] = {
+                "rate": p.rate,
+                "successes": p.successes,
+                "n": p.n,
+                "low": p.low,
+                "high": p.high,
+            }
+        out["csat"] = {"mean": f.csat_mean, "n": f.csat_n}
+        return out
+
+    return {"current": one(segment.signals_current), "reference": one(segment.signals_reference)}
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    out = asdict(value)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}

@@ -19,7 +19,7 @@ import numpy as np
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import SignalThresholds
-from canary_eval.monitor.gates import RateChange, rate_alerts, where
+from canary_eval.monitor.gates import GateTest, RateChange, decide, rate_tests, where
 from canary_eval.monitor.records import EVENTS
 from canary_eval.monitor.windows import Columns
 from canary_eval.stats import wilson_interval
@@ -101,7 +101,7 @@ Pair = tuple[str | None, SignalFigures, SignalFigures]  # (intent, reference, cu
 
 def signal_alerts(pairs: Sequence[Pair], t: SignalThresholds) -> list[Alert]:
     """Alerts with layer `signals` for every configured gate, overall and per intent."""
-    alerts: list[Alert] = []
+    tests: list[GateTest] = []
     for metric, label, attr, limit, drop in (
         (
             "thumbs_down_rate",
@@ -118,27 +118,19 @@ def signal_alerts(pairs: Sequence[Pair], t: SignalThresholds) -> list[Alert]:
         for intent, ref, cur in pairs:
             a, b = getattr(ref, attr), getattr(cur, attr)
             changes.append(RateChange(intent, a.successes, a.n, b.successes, b.n))
-        alerts += rate_alerts(
-            "signals",
-            metric,
-            label,
-            changes,
-            max_change=limit,
-            alpha=t.alpha,
-            min_n=t.min_tasks,
-            drop=drop,
+        tests += rate_tests(
+            "signals", metric, label, changes, max_change=limit, min_n=t.min_tasks, drop=drop
         )
     if t.max_csat_drop is not None:
-        alerts += _csat_alerts(pairs, t.max_csat_drop, t.alpha, t.min_tasks)
-    return alerts
+        tests += _csat_tests(pairs, t.max_csat_drop, t.min_tasks)
+    return decide(tests, t.alpha)
 
 
-def _csat_alerts(pairs: Sequence[Pair], limit: float, alpha: float, min_n: int) -> list[Alert]:
+def _csat_tests(pairs: Sequence[Pair], limit: float, min_n: int) -> list[GateTest]:
+    """One-sided Welch tests of a fall in mean CSAT."""
     from scipy.stats import ttest_ind_from_stats
 
-    from canary_eval.stats import holm
-
-    tested = []
+    tests = []
     for intent, ref, cur in pairs:
         if min(ref.csat_n, cur.csat_n) < min_n or ref.csat_mean is None or cur.csat_mean is None:
             continue
@@ -152,27 +144,19 @@ def _csat_alerts(pairs: Sequence[Pair], limit: float, alpha: float, min_n: int) 
             equal_var=False,
             alternative="less",
         )
-        tested.append((intent, ref, cur, 1.0 if math.isnan(p) else float(p)))
-    per_intent = [i for i, item in enumerate(tested) if item[0] is not None]
-    adjusted = [item[3] for item in tested]
-    for i, p in zip(per_intent, holm([adjusted[i] for i in per_intent]), strict=True):
-        adjusted[i] = p
-    alerts = []
-    for (intent, ref, cur, _), p in zip(tested, adjusted, strict=True):
-        drop = (ref.csat_mean or 0.0) - (cur.csat_mean or 0.0)
-        if drop <= limit or p >= alpha:
-            continue
-        alerts.append(
-            Alert(
+        drop = ref.csat_mean - cur.csat_mean
+        alert = None
+        if drop > limit:
+            alert = Alert(
                 layer="signals",
                 metric="csat",
                 message=(
                     f"{where(intent)}mean CSAT fell from {ref.csat_mean:.2f} to "
-                    f"{cur.csat_mean:.2f} (-{drop:.2f}, allowed -{limit:.2f}; p={p:.3g})"
+                    f"{cur.csat_mean:.2f} (-{drop:.2f}, allowed -{limit:.2f}"
                 ),
                 intent=intent,
                 observed=round(drop, 6),
                 allowed=limit,
             )
-        )
-    return alerts
+        tests.append(GateTest(intent, 1.0 if math.isnan(p) else float(p), alert))
+    return tests

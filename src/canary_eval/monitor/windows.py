@@ -59,7 +59,8 @@ class WindowBounds:
 
     def iso(self, which: str) -> str:
         value = getattr(self, which)
-        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+        stamp = datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+        return stamp.replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ class LogAccumulator:
         buckets, bucket_s, capacity = self._buckets, self._bucket_s, self._capacity
         randrange = self._rng.randrange
         for record in records:
-            ts = record.ts
+            ts, task, text, intent, latency, in_tok, out_tok, cost, status, fallback, model = record
             if ts > until:
                 self.after_until += 1
                 continue
@@ -169,33 +170,32 @@ class LogAccumulator:
                 cutoff = self._cutoff()
             if ts <= cutoff:
                 continue
-            text = record.input
-            if record.intent is None:
+            if intent is None:
                 pending.append((len(ts_l), text))
                 intent_l.append(-1)
             else:
-                intent_l.append(intent_code(record.intent))
+                intent_l.append(intent_code(intent))
             ts_l.append(ts)
-            lat_l.append(record.latency_ms)
-            in_l.append(record.input_tokens)
-            out_l.append(record.output_tokens)
-            cost_l.append(record.cost_usd)
-            status_l.append(record.status)
-            fb_l.append(record.fallback)
-            task_l.append(task_code(record.task_id))
+            lat_l.append(latency)
+            in_l.append(in_tok)
+            out_l.append(out_tok)
+            cost_l.append(cost)
+            status_l.append(status)
+            fb_l.append(fallback)
+            task_l.append(task_code(task))
             len_l.append(len(text))
-            model_l.append(model_code(record.model))
+            model_l.append(model_code(model))
             key = int(ts // bucket_s)
             bucket = buckets.get(key)
             if bucket is None:
                 bucket = buckets[key] = [0, []]
             bucket[0] += 1
             if len(bucket[1]) < capacity:
-                bucket[1].append((ts, text, record.intent))
+                bucket[1].append((ts, text, intent))
             else:
                 slot = randrange(bucket[0])
                 if slot < capacity:
-                    bucket[1][slot] = (ts, text, record.intent)
+                    bucket[1][slot] = (ts, text, intent)
             if len(ts_l) >= _CHUNK:
                 self._flush_calls(rows, pending)
                 pending.clear()

@@ -47,6 +47,12 @@ def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
     worst = _worst(c)
     if worst is not None:
         console.print(worst)
+    if c.flaky:
+        shown = ", ".join(c.flaky[:8]) + (", ..." if len(c.flaky) > 8 else "")
+        console.print(
+            f"[yellow]flaky:[/] {len(c.flaky)} case(s) flip between baseline repeats ({shown}); "
+            "quarantine them in the config if they should not count"
+        )
     for note in c.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     p = c.pairing

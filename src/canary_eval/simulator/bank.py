@@ -79,7 +79,7 @@ class AnswerBank:
 def _safe_load(text: str) -> Any:
     # The safe loader, C-accelerated when libyaml is there (as document.py does): the same
     # objects `yaml.safe_load` builds, in a tenth of the time.
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def bundled_text(*parts: str) -> str:

@@ -142,6 +142,7 @@ class RunningSimulator:
         self._lock = threading.Lock()
         self._httpd = _HTTPServer((host, port), self)
         self._thread: threading.Thread | None = None
+        self._serving = False  # serve_forever has run, so shutdown() will not wait forever
         self.host = host
         self.port: int = self._httpd.server_address[1]
 
@@ -175,6 +176,7 @@ class RunningSimulator:
 
     def start(self) -> RunningSimulator:
         if self._thread is None:
+            self._serving = True
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -186,8 +188,9 @@ class RunningSimulator:
 
     def serve_forever(self) -> None:
         """Serve in this thread until `close()` or KeyboardInterrupt."""
+        self._serving = True
         try:
-            self._httpd.serve_forever(poll_interval=0.2)
+            self._httpd.serve_forever(poll_interval=0.1)
         finally:
             self.close()
 
@@ -196,8 +199,9 @@ class RunningSimulator:
         if self._closing.is_set():
             return
         self._closing.set()
-        if self._thread is not None:
+        if self._serving:
             self._httpd.shutdown()
+        if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd.server_close()
         with self._lock:

@@ -28,6 +28,7 @@ from canary_eval.simulator.versions import (
     MODEL_VERSIONS,
     ModelVersion,
     decide,
+    unit,
     version_for_model,
 )
 
@@ -145,7 +146,11 @@ class Vendor:
         version = MODEL_VERSIONS[version_for_model(body.get("model"), config.version)]
         if config.api_key is not None and authorization != f"Bearer {config.api_key}":
             fault = Fault("unauthorized")
-        fault = fault or self._random_fault(config, version, draws)
+        # A version's outage is sticky per prompt: gateways route by prompt prefix (for cache
+        # affinity), so a retry lands on the same broken backend and fails again.
+        if fault is None and unit("outage", config.seed, _user_text(body)) < version.error_rate:
+            fault = Fault("server_error", status=503)
+        fault = fault or self._random_fault(config, draws)
         if fault.kind == "unauthorized":
             self._count("unauthorized")
             message = "Incorrect API key provided."
@@ -208,8 +213,7 @@ class Vendor:
         self, body: Mapping[str, Any], version: ModelVersion, config: SimulatorConfig, fault: Fault
     ) -> dict[str, Any]:
         messages = [m for m in body["messages"] if isinstance(m, Mapping)]
-        user = "\n".join(_text(m.get("content")) for m in messages if m.get("role") == "user")
-        text = self._answer(user, version.name, config)
+        text = self._answer(_user_text(body), version.name, config)
         finish, refusal = "stop", None
         if fault.kind == "truncate":
             text, finish = truncate_tokens(text, max(1, count_tokens(text) // 2)), "length"
@@ -261,9 +265,8 @@ class Vendor:
         return phrase(entry, kind, MODEL_VERSIONS[version], config.seed)
 
     @staticmethod
-    def _random_fault(config: SimulatorConfig, version: ModelVersion, draws: list[float]) -> Fault:
-        error_rate = 1 - (1 - config.error_rate) * (1 - version.error_rate)
-        if draws[0] < error_rate:
+    def _random_fault(config: SimulatorConfig, draws: list[float]) -> Fault:
+        if draws[0] < config.error_rate:
             return Fault("server_error", status=503)
         if draws[1] < config.timeout_rate:
             return Fault("timeout")
@@ -319,6 +322,18 @@ def _request_problem(body: Mapping[str, Any]) -> str | None:
     if body.get("stream"):
         return "The simulator does not stream; send stream: false."
     return None
+
+
+def _user_text(body: Mapping[str, Any]) -> str:
+    """Every user message's text, joined: where the case's input is to be found."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return ""
+    return "\n".join(
+        _text(m.get("content"))
+        for m in messages
+        if isinstance(m, Mapping) and m.get("role") == "user"
+    )
 
 
 def _text(content: Any) -> str:

@@ -33,7 +33,7 @@ class ModelVersion:
     hedge_rate: float = 0.0  # share of prose answers given a hedged, softened closing
     summary_growth: float = 0.0  # summaries grow by this share, hedged and softened
     verbosity: float = 1.0  # outputs grow to this multiple of their length
-    error_rate: float = 0.0  # share of requests answered 503
+    error_rate: float = 0.0  # share of prompts answered 503, every time they are sent
 
     def wrong_share(self, intent: str) -> float:
         return self.wrong_rate.get(intent, self.wrong_rate.get("*", 0.0))
@@ -73,7 +73,7 @@ MODEL_VERSIONS: Mapping[str, ModelVersion] = {
             name="outage",
             model="ledger-chat-2024-06",
             fingerprint="fp_stable01",
-            description="the stable model behind a failing gateway: half the requests get 503",
+            description="a failing gateway in front of the stable model: half the prompts get 503",
             wrong_rate=_STABLE_RATES,
             error_rate=0.5,
         ),
