@@ -195,7 +195,15 @@ def main() -> int:
     print(f"monitor: {wall:.1f} s wall, {records / wall:,.0f} records/s, peak RSS {peak:.0f} MiB")
     print(
         f"verdict {result.verdict}; alerts: "
-        + ", ".join(sorted({f"{a.layer}:{a.metric}" for a in result.alerts if a.failing}))
+        + ", ".join(
+            sorted(
+                {
+                    f"{a.layer}:{a.metric}" + (f"[{a.intent}]" if a.intent else "")
+                    for a in result.alerts
+                    if a.failing
+                }
+            )
+        )
     )
     return 0
 

@@ -32,7 +32,7 @@ app = typer.Typer(
 _state = {"debug": False}
 P = ParamSpec("P")
 
-SuiteArg = Annotated[Path, typer.Argument(help="Suite config (YAML).", show_default=False)]
+SuiteArg = Annotated[Path, typer.Argument(help="Suite config (YAML).", metavar="SUITE.yaml")]
 ConcurrencyOpt = Annotated[
     int | None, typer.Option("--concurrency", min=1, help="Parallel calls (overrides the config).")
 ]
@@ -42,6 +42,13 @@ DeadlineOpt = Annotated[
     typer.Option("--deadline", min=0.1, help="Seconds for the whole run; unfinished cases error."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")]
+BaselineOpt = Annotated[
+    Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")
+]
+SaveRunOpt = Annotated[
+    Path | None, typer.Option("--save-run", help="Also save the run here (baseline format).")
+]
+RunFileArg = Annotated[Path, typer.Argument(help="A saved run (--save-run) or baseline.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")]
 JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")]
 MarkdownOpt = Annotated[
@@ -217,17 +224,13 @@ def baseline(
 @command
 def run(
     suite: SuiteArg,
-    baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")
-    ] = None,
+    baseline: BaselineOpt = None,
     json_path: JsonOpt = None,
     junit: JunitOpt = None,
     markdown: MarkdownOpt = None,
     html: HtmlOpt = None,
     prometheus: PrometheusOpt = None,
-    save_run: Annotated[
-        Path | None, typer.Option("--save-run", help="Also save this run (baseline format).")
-    ] = None,
+    save_run: SaveRunOpt = None,
     concurrency: ConcurrencyOpt = None,
     repeat: RepeatOpt = 1,
     deadline: DeadlineOpt = None,
@@ -278,7 +281,7 @@ def _model_changed(config: Any) -> bool:
 
 @command
 def compare(
-    run_file: Annotated[Path, typer.Argument(help="A saved run (--save-run) or baseline.")],
+    run_file: RunFileArg,
     baseline_file: Annotated[Path, typer.Argument(help="The baseline to compare with.")],
     suite: Annotated[
         Path | None, typer.Option("--config", help="Suite config for thresholds.")
@@ -306,18 +309,14 @@ def compare(
 
 @command
 def rescore(
-    run_file: Annotated[Path, typer.Argument(help="A saved run (--save-run) or baseline.")],
+    run_file: RunFileArg,
     suite: SuiteArg,
-    baseline: Annotated[
-        Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")
-    ] = None,
+    baseline: BaselineOpt = None,
     json_path: JsonOpt = None,
     junit: JunitOpt = None,
     markdown: MarkdownOpt = None,
     html: HtmlOpt = None,
-    save_run: Annotated[
-        Path | None, typer.Option("--save-run", help="Save the re-scored run here.")
-    ] = None,
+    save_run: SaveRunOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Re-score a saved run with the suite's current scorers and compare it; no model calls."""
@@ -359,7 +358,9 @@ def history(
 @command
 def watch(
     suite: SuiteArg,
-    interval: Annotated[str, typer.Option("--interval", help="How often to ask: 90s, 15m, 1h.")] = "15m",
+    interval: Annotated[
+        str, typer.Option("--interval", help="How often to ask: 90s, 15m, 1h.")
+    ] = "15m",
     json_path: JsonOpt = None,
     html: HtmlOpt = None,
     max_checks: Annotated[
@@ -381,8 +382,9 @@ def watch(
         checks += 1
         if _model_changed(config):
             comparison = evaluate(config, evalset, reference)
-            _publish(comparison, config, ReportPaths(json=json_path, html=html), quiet=False,
-                     record=True)
+            _publish(
+                comparison, config, ReportPaths(json=json_path, html=html), quiet=False, record=True
+            )
         if max_checks is None or checks < max_checks:
             time.sleep(seconds)
 
@@ -399,7 +401,9 @@ def _duration(text: str) -> float:
 
 @command
 def simulate(
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")] = 8787,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")
+    ] = 8787,
     model_version: Annotated[
         str, typer.Option("--model-version", help="stable, drifted, outage or verbose.")
     ] = "stable",
@@ -452,7 +456,7 @@ def demo(
         console.print(f"\nThe simulator stays up on {sim.base_url}, serving 'stable'. Try:")
         console.print(f"  export CANARY_BASE_URL={sim.base_url} SUPPORT_BOT_API_KEY=demo")
         console.print(f"  canary run {suite}                  # stable: exit 0")
-        console.print(f"  curl -s -XPOST {sim.url}/admin/version -d '{{\"version\": \"drifted\"}}'")
+        console.print(f'  curl -s -XPOST {sim.url}/admin/version -d \'{{"version": "drifted"}}\'')
         console.print(f"  canary run {suite} --html report.html   # drifted: exit 1")
         console.print("Ctrl-C to stop.")
         try:
@@ -471,8 +475,10 @@ def demo(
     )
     c = outcome.comparison
     console.print()
-    console.print(f"Reports written to [bold]{outcome.reports}[/]: "
-                  + ", ".join(p.name for p in sorted(outcome.reports.iterdir())))
+    console.print(
+        f"Reports written to [bold]{outcome.reports}[/]: "
+        + ", ".join(p.name for p in sorted(outcome.reports.iterdir()))
+    )
     console.print(
         f"In cron, `canary run` would have exited [bold]{c.exit_code}[/] ({c.verdict}); "
         f"`canary monitor` would have exited [bold]{outcome.monitor_exit_code}[/]."

@@ -22,7 +22,7 @@ from .conftest import (
 
 def _scenario(directory: Path, *, drift: bool) -> MonitorResult:
     write_evalset(directory)
-    calls, feedback = generate(drift=drift, seed=1)
+    calls, feedback = generate(drift=drift, seed=1, calls_per_day=2000)
     (directory / "logs").mkdir()
     write_jsonl(directory / "logs" / "calls.jsonl", calls)
     write_jsonl(directory / "logs" / "feedback.jsonl", feedback)

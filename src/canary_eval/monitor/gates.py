@@ -126,25 +126,41 @@ def relative_alerts(
     min_n: int,
     unit: str = "",
 ) -> list[Alert]:
-    """Alerts for a figure that may grow by at most `max_increase` relative to the reference."""
+    """Alerts for a figure that may grow by at most `max_increase` relative to the reference.
+
+    When the overall figure breaches, the intents that breach too are named in its one alert
+    instead of an alert each: one thing to act on, not a page per intent.
+    """
     if max_increase is None:
         return []
-    alerts = []
+    breaches = []
     for change in changes:
         ref, cur = change.reference, change.current
         if ref is None or cur is None or ref <= 0 or min(change.n_ref, change.n_cur) < min_n:
             continue
         growth = cur / ref - 1.0
-        if growth <= max_increase:
-            continue
+        if growth > max_increase:
+            breaches.append((change, growth))
+    overall = [(c, g) for c, g in breaches if c.intent is None]
+    per_intent = sorted(((c, g) for c, g in breaches if c.intent is not None),
+                        key=lambda item: -item[1])  # fmt: skip
+    shown = overall or per_intent
+    alerts = []
+    for change, growth in shown:
+        ref, cur = change.reference, change.current
+        assert ref is not None and cur is not None
+        message = (
+            f"{where(change.intent)}{label} {_fmt(cur)}{unit} vs {_fmt(ref)}{unit} in "
+            f"the reference window ({growth:+.0%}, allowed +{max_increase:.0%})"
+        )
+        if overall and per_intent:
+            worst = ", ".join(f"{c.intent} {g:+.0%}" for c, g in per_intent[:3])
+            message += f"; worst intents: {worst}"
         alerts.append(
             Alert(
                 layer=layer,
                 metric=metric,
-                message=(
-                    f"{where(change.intent)}{label} {_fmt(cur)}{unit} vs {_fmt(ref)}{unit} in "
-                    f"the reference window ({growth:+.0%}, allowed +{max_increase:.0%})"
-                ),
+                message=message,
                 intent=change.intent,
                 observed=round(growth, 6),
                 allowed=max_increase,

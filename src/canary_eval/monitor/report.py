@@ -32,6 +32,11 @@ HEADERS = (
     "uncovered",
 )
 
+TERMINAL_TABLES = (
+    ("operations", (0, 1, 2, 3, 4, 5, 6)),
+    ("user signals and coverage", (0, 7, 8, 9, 10, 11)),
+)
+
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
@@ -138,12 +143,14 @@ def render_terminal(result: MonitorResult, console: Console) -> None:
         console.print(text, highlight=False)
     if not result.alerts:
         console.print("no alerts")
-    table = Table(title="per intent (reference -> current)")
-    for header in HEADERS:
-        table.add_column(header, justify="left" if header == "intent" else "right")
-    for row in rows(result):
-        table.add_row(*row)
-    console.print(table)
+    # Two narrower tables rather than one wide one: they fit an 80-column cron log.
+    for title, columns in TERMINAL_TABLES:
+        table = Table(title=f"{title} per intent (reference -> current)")
+        for i in columns:
+            table.add_column(HEADERS[i], justify="left" if i == 0 else "right")
+        for row in rows(result):
+            table.add_row(*(row[i] for i in columns))
+        console.print(table)
     for line in summary_lines(result):
         console.print(line, markup=False, highlight=False)
 

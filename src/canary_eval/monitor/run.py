@@ -156,26 +156,26 @@ def _evaluate(
     traffic = {data.intents[int(k)]: v / total_cur for k, v in counts_cur.items()}
     drift = _drift(config, data, examples, counts_ref, counts_cur)
     cov = drift.coverage
-    segments = [
-        SegmentFigures(
-            data.intents[code] if code is not None else None,
+
+    def segment(code: int | None) -> SegmentFigures:
+        name = data.intents[code] if code is not None else None
+        canary = uncovered = None
+        if cov is not None:
+            canary = cov.canary_share.get(name, 0.0) if name is not None else 1.0
+            uncovered = cov.per_intent.get(name) if name is not None else cov.uncovered_share
+        return SegmentFigures(
+            name,
             ops["ref"].figures(code),
             ops["cur"].figures(code),
             signals["ref"].figures(code),
             signals["cur"].figures(code),
-            traffic.get(data.intents[code], 0.0) if code is not None else 1.0,
-            (cov.canary_share.get(data.intents[code], 0.0) if code is not None else 1.0)
-            if cov
-            else None,
-            (cov.per_intent.get(data.intents[code]) if code is not None else cov.uncovered_share)
-            if cov
-            else None,
+            traffic.get(name, 0.0) if name is not None else 1.0,
+            canary,
+            uncovered,
         )
-        for code in [
-            None,
-            *sorted(set(counts_cur) | set(counts_ref), key=lambda c: data.intents[c]),
-        ]
-    ]
+
+    codes = sorted({int(c) for c in (*counts_cur, *counts_ref)}, key=data.intents.__getitem__)
+    segments = [segment(None), *(segment(code) for code in codes)]
     pairs_ops = [(s.intent, s.ops_reference, s.ops_current) for s in segments]
     pairs_signals = [(s.intent, s.signals_reference, s.signals_current) for s in segments]
     alerts = (
@@ -185,7 +185,10 @@ def _evaluate(
     )
     verdict: Verdict = "regression" if any(a.failing for a in alerts) else "pass"
     bounds = data.bounds
-    models = Counter(data.models[int(m)] for m in calls["model"][current])
+    served, served_calls = np.unique(calls["model"][current], return_counts=True)
+    models = Counter(
+        {data.models[int(m)]: int(n) for m, n in zip(served, served_calls, strict=True)}
+    )
     return MonitorResult(
         name=config.name,
         verdict=verdict,

@@ -4,7 +4,8 @@ per model call) and `feedback.jsonl` (what users did with the answers), in the c
 Inputs are paraphrases of the bundled canary set's inputs, so the canary set covers them. With
 `drift=True` the last 24 hours change the way production does: about 20 % of inputs are about a
 feature the canary set has never heard of (payroll and crypto payouts), the disputes intent's
-thumbs-down rate doubles, and latency's p95 doubles while its median stays put.
+thumbs-down rate (the share of its thumb ratings that are down) doubles, and latency's p95
+doubles while its median stays put.
 """
 
 from __future__ import annotations
@@ -27,22 +28,24 @@ FALLBACK_MODEL = "ledger-chat-mini-2024-05"
 PRICING = (0.15, 0.60)  # USD per million input / output tokens, as configs/support-bot.yaml
 SYSTEM_TOKENS = 118  # the production system prompt
 INTENT_MIX = {
-    "faq": 0.28,
-    "billing": 0.22,
-    "technical": 0.17,
+    "faq": 0.27,
+    "billing": 0.21,
+    "technical": 0.16,
     "account": 0.13,
-    "disputes": 0.12,
+    "disputes": 0.15,
     "summarisation": 0.08,
 }
-THUMBS_DOWN = {  # per task; "new" is the topic the canary set does not cover
-    "faq": 0.04,
-    "billing": 0.06,
-    "technical": 0.07,
-    "account": 0.05,
-    "disputes": 0.12,
-    "summarisation": 0.05,
-    "new": 0.18,
+RATED = 0.5  # share of tasks a user rates with a thumb
+THUMBS_DOWN = {  # share of ratings that are thumbs-down; "new" is the uncovered topic
+    "faq": 0.12,
+    "billing": 0.18,
+    "technical": 0.20,
+    "account": 0.15,
+    "disputes": 0.25,
+    "summarisation": 0.12,
+    "new": 0.25,
 }
+ESCALATION = {"disputes": 0.10, "new": 0.15}  # per task; 0.04 for the other intents
 HOURLY = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 10, 9, 8, 9, 10, 10, 9, 7, 5, 4, 3, 2, 2, 1]
 LATENCY_MEDIAN_MS = 850.0
 LATENCY_SIGMA = 0.45
@@ -182,17 +185,17 @@ def _task_feedback(
         when = done + timedelta(seconds=rng.uniform(5, 1800))
         feedback.append({"ts": _iso(when), "task_id": task.id, "event": name, "value": value})
 
-    down = THUMBS_DOWN[task.intent] * (2 if task.drifted and task.intent == "disputes" else 1)
-    roll = rng.random()
-    verdict = "thumbs_down" if roll < down else "thumbs_up" if roll < down + 0.22 else None
-    if verdict:
+    verdict = None
+    if rng.random() < RATED:
+        down = THUMBS_DOWN[task.intent] * (2 if task.drifted and task.intent == "disputes" else 1)
+        verdict = "thumbs_down" if rng.random() < down else "thumbs_up"
         event(verdict)
     summary = task.intent == "summarisation"
     if rng.random() < (0.7 if summary else 0.3) and verdict != "thumbs_down":
         event("accepted")
     if rng.random() < (0.15 if summary else 0.05):
         event("edited")
-    if rng.random() < {"disputes": 0.10, "new": 0.15}.get(task.intent, 0.04):
+    if rng.random() < ESCALATION.get(task.intent, 0.04):
         event("escalated")
     if rng.random() < 0.12:
         low, high = {"thumbs_down": (1, 2), "thumbs_up": (4, 5)}.get(verdict or "", (3, 5))
