@@ -414,9 +414,26 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", help="Seed for the model's decisions.")] = 0,
     noise: Annotated[float, typer.Option("--noise", min=0, max=1, help="Per-request flips.")] = 0.0,
     latency_scale: Annotated[float, typer.Option("--latency-scale", min=0)] = 1.0,
+    logs: Annotated[
+        Path | None,
+        typer.Option("--logs", help="Instead of serving, write a week of production logs here."),
+    ] = None,
+    drift: Annotated[
+        bool, typer.Option("--drift", help="With --logs: drift in the last 24 hours.")
+    ] = False,
 ) -> None:
     """Serve the OpenAI-compatible vendor simulator on 127.0.0.1 until interrupted."""
-    from canary_eval.simulator import VERSIONS, SimulatorConfig, serve_forever
+    from canary_eval.simulator import (
+        VERSIONS,
+        SimulatorConfig,
+        serve_forever,
+        write_production_logs,
+    )
+
+    if logs is not None:
+        calls, feedback = write_production_logs(logs, drift=drift, seed=seed)
+        typer.echo(f"wrote {calls} and {feedback}")
+        return
 
     config = SimulatorConfig(
         version=model_version, seed=seed, noise=noise, latency_scale=latency_scale
