@@ -31,9 +31,12 @@ from canary_eval.simulator import SimulatorConfig, serve
 def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) -> Path:
     evalset = {
         "cases": [
-            {"id": f"case-{i:03d}", "intent": ("faq", "billing", "technical")[i % 3],
-             "input": f"Benchmark question number {i}: how do I export my invoices?",
-             "reference": "Settings, then Export"}
+            {
+                "id": f"case-{i:03d}",
+                "intent": ("faq", "billing", "technical")[i % 3],
+                "input": f"Benchmark question number {i}: how do I export my invoices?",
+                "reference": "Settings, then Export",
+            }
             for i in range(cases)
         ]
     }
@@ -41,8 +44,14 @@ def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) ->
     suite = {
         "suite": "bench",
         "evalset": "evalset.yaml",
-        "provider": {"type": "openai", "base_url": base_url, "model": "ledger-chat",
-                     "concurrency": concurrency, "timeout_s": 10, "max_retries": 2},
+        "provider": {
+            "type": "openai",
+            "base_url": base_url,
+            "model": "ledger-chat",
+            "concurrency": concurrency,
+            "timeout_s": 10,
+            "max_retries": 2,
+        },
         "scorers": [{"type": "token_f1"}, {"type": "contains", "weight": 0.5}],
     }
     path = directory / "bench.yaml"
@@ -59,9 +68,10 @@ def main() -> None:
     ideal = args.cases / args.concurrency * args.latency_ms / 1000
     canary = [sys.executable, "-m", "canary_eval"]
 
-    with tempfile.TemporaryDirectory() as tmp, serve(
-        SimulatorConfig(version="stable", fixed_latency_ms=args.latency_ms)
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(SimulatorConfig(version="stable", fixed_latency_ms=args.latency_ms)) as sim,
+    ):
         directory = Path(tmp)
         suite = write_suite(directory, sim.base_url, args.cases, args.concurrency)
         config, evalset = load_config(suite), load_evalset(directory / "evalset.yaml")
@@ -72,11 +82,13 @@ def main() -> None:
         in_process = time.perf_counter() - started
 
         env = {**os.environ, "COLUMNS": "120"}
-        subprocess.run([*canary, "baseline", str(suite), "--quiet"], check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            [*canary, "baseline", str(suite), "--quiet"], check=True, env=env, capture_output=True
+        )
         started = time.perf_counter()
-        subprocess.run([*canary, "run", str(suite), "--quiet"], check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            [*canary, "run", str(suite), "--quiet"], check=True, env=env, capture_output=True
+        )
         command = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -91,7 +103,10 @@ def main() -> None:
     per_case_ms = (in_process - ideal) / args.cases * 1000
     print(f"{args.cases} cases, concurrency {args.concurrency}, latency {args.latency_ms:g} ms")
     print(f"ideal (cases / concurrency x latency): {ideal:.2f} s")
-    print(f"in-process run (engine + scoring):     {in_process:.2f} s  ({in_process / ideal:.3f}x ideal)")
+    print(
+        f"in-process run (engine + scoring):     {in_process:.2f} s  "
+        f"({in_process / ideal:.3f}x ideal)"
+    )
     print(f"overhead per case:                     {per_case_ms:.2f} ms")
     print(f"`canary run` command, end to end:      {command:.2f} s  ({command / ideal:.3f}x ideal)")
     print(f"`canary --help` start-up (median of 10): {statistics.median(help_times) * 1000:.0f} ms")

@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CliResult
 
 from canary_eval.demo import prepare
 from canary_eval.simulator import RunningSimulator, SimulatorConfig, serve
+
+from conftest import CliResult
 
 
 @pytest.fixture
@@ -52,9 +53,7 @@ def test_stable_passes_and_the_silent_update_is_caught(
     assert report["ops"]["error_rate"] == 0
 
 
-def test_the_demo_tells_the_whole_story(
-    canary: Callable[..., CliResult], tmp_path: Path
-) -> None:
+def test_the_demo_tells_the_whole_story(canary: Callable[..., CliResult], tmp_path: Path) -> None:
     result = canary("demo", "--output", tmp_path / "demo", "--latency-scale", "0.01")
 
     assert result.exit_code == 0, result.output

@@ -79,8 +79,10 @@ def run_demo(
         config = load_config(suite)
         evalset = load_evalset(config.evalset_path)
         console.print(Rule("1/4  Baseline on the stable model"))
-        console.print(f"simulator on {sim.base_url}, serving [bold]stable[/]; "
-                      f"suite {config.suite}: {len(evalset.cases)} cases")
+        console.print(
+            f"simulator on {sim.base_url}, serving [bold]stable[/]; "
+            f"suite {config.suite}: {len(evalset.cases)} cases"
+        )
         with progress("baseline") as on_progress:
             baseline = record_baseline(config, evalset, on_progress=on_progress)
         save_run(config.baseline_path, baseline)

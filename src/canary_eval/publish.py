@@ -50,6 +50,7 @@ def publish(
         from canary_eval.notify.channels import deliver_all
 
         link = str(paths.html) if paths.html and not alerts.report_url else None
-        deliveries = deliver_all(comparison, alerts, previous_verdict=previous, report_link=link,
-                                 env=env)
+        deliveries = deliver_all(
+            comparison, alerts, previous_verdict=previous, report_link=link, env=env
+        )
     return Published(written, annotations, deliveries)

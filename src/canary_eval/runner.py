@@ -11,8 +11,8 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from canary_eval.config import SuiteConfig
 from canary_eval.engine import Engine, ProgressCallback

@@ -147,8 +147,7 @@ def relative_alerts(
     shown = overall or per_intent
     alerts = []
     for change, growth in shown:
-        ref, cur = change.reference, change.current
-        assert ref is not None and cur is not None
+        ref, cur = change.reference or 0.0, change.current or 0.0  # both set for a breach
         message = (
             f"{where(change.intent)}{label} {_fmt(cur)}{unit} vs {_fmt(ref)}{unit} in "
             f"the reference window ({growth:+.0%}, allowed +{max_increase:.0%})"

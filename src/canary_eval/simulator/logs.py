@@ -97,7 +97,7 @@ def write_production_logs(
     directory: Path,
     *,
     days: int = 8,
-    calls_per_day: int = 2000,
+    calls_per_day: int = 3000,
     drift: bool = False,
     seed: int = 0,
     end: datetime = DEFAULT_END,
@@ -222,4 +222,4 @@ def _new_topic(rng: random.Random) -> str:
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
