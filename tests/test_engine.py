@@ -4,6 +4,7 @@ fault ends as specified, and none crashes the run."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -148,3 +149,33 @@ def test_adaptive_limit_halves_on_throttling_and_recovers_one_at_a_time() -> Non
         return seen
 
     assert asyncio.run(go()) == [8, 4, 5]
+
+
+def test_the_fallback_answers_when_the_primary_fails_after_its_retries(server: ModelServer) -> None:
+    server.fault_for = lambda n, user: Fault(503)
+    with serving(ModelServer(answer=lambda user: "from the fallback")) as backup:
+        fallback = ProviderConfig(type="openai", base_url=backup.base_url, model="backup")
+        primary = ProviderConfig(type="openai", base_url=server.base_url, model="m",
+                                 max_retries=1, fallback=fallback)  # fmt: skip
+
+        async def go() -> list[CallOutcome]:
+            main, spare = create_provider(primary), create_provider(fallback)
+            requests = [ChatRequest(Case(id=f"c{i}", input="q"), None, "q") for i in range(4)]
+            try:
+                return await Engine(main, spare, backoff_base_s=0.01).run(requests)
+            finally:
+                await main.aclose()
+                await spare.aclose()
+
+        outcomes = asyncio.run(go())
+
+    assert all(o.fallback and o.error is None for o in outcomes)
+    assert {o.completion.text for o in outcomes if o.completion} == {"from the fallback"}
+
+
+def test_client_side_rpm_spaces_the_requests(server: ModelServer) -> None:
+    started = time.monotonic()
+    outcomes = run(server, n=6, rpm=600.0)
+    elapsed = time.monotonic() - started
+    assert all(o.error is None for o in outcomes)
+    assert elapsed >= 0.5  # six starts at 0.1 s apart
