@@ -38,6 +38,7 @@ def canary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Cli
     """Run `canary ARGS...` in-process, in an isolated working directory."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CANARY_TEST_KEY", API_KEY)
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that tables are not cut
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 

@@ -251,7 +251,7 @@ def run(
     config, evalset = _load(suite, check=True)
     # The baseline is checked before any model is called: a missing one costs nothing.
     reference = load_run(baseline or config.baseline_path, suite=config.suite)
-    if if_model_changed and not _model_changed(config):
+    if if_model_changed and not _model_changed(config, reference):
         return
     with _progress(not quiet, "canary") as progress, _saving_partial(config, save_run):
         comparison = evaluate(
@@ -263,14 +263,19 @@ def run(
     _report(comparison, config, paths, quiet, record=True)
 
 
-def _model_changed(config: Any) -> bool:
-    """Ask the endpoint which model it serves; True when it differs from the last one seen."""
+def _model_changed(config: Any, reference: Any) -> bool:
+    """Ask the endpoint which model it serves; True when it differs from the last one seen
+    (the last probe, else the last run, else the baseline)."""
     from canary_eval import history
+    from canary_eval.metrics import served_model
     from canary_eval.probe import served_model_probe
 
     served = served_model_probe(config.provider)
-    last = history.last_checked_model(config.history_path, config.suite)
-    last = last or history.last_served_model(config.history_path, config.suite)
+    last = (
+        history.last_checked_model(config.history_path, config.suite)
+        or history.last_served_model(config.history_path, config.suite)
+        or served_model(reference)
+    )
     history.record_model_check(config.history_path, config.suite, served)
     if served is not None and served == last:
         typer.echo(f"served model unchanged ({served}): nothing to run")
@@ -380,7 +385,7 @@ def watch(
     checks = 0
     while max_checks is None or checks < max_checks:
         checks += 1
-        if _model_changed(config):
+        if _model_changed(config, reference):
             comparison = evaluate(config, evalset, reference)
             _publish(
                 comparison, config, ReportPaths(json=json_path, html=html), quiet=False, record=True

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from factories import RecordingServer
 
 from canary_eval.config import ProviderConfig
 from canary_eval.models import Case, Completion
 from canary_eval.providers import ChatRequest, create_provider
+
+from factories import RecordingServer
 
 
 @pytest.fixture
@@ -35,5 +36,7 @@ def complete(config: ProviderConfig, case: Case | None = None, system: str | Non
 
 
 def provider(type_: str, **fields: Any) -> ProviderConfig:
-    options = {k: fields.pop(k) for k in list(fields) if k not in ProviderConfig.__dataclass_fields__}
+    options = {
+        k: fields.pop(k) for k in list(fields) if k not in ProviderConfig.__dataclass_fields__
+    }
     return ProviderConfig(type=type_, options=options, **fields)

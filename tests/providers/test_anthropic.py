@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from factories import RecordingServer, Reply
 
 from .conftest import complete, provider
+from factories import RecordingServer, Reply
 
 MESSAGE = {
     "model": "claude-sonnet-4-5-20250929",
@@ -22,8 +22,13 @@ def test_a_message_sends_the_system_prompt_on_top_and_records_usage(
     headers = (("anthropic-ratelimit-requests-remaining", "0"),
                ("anthropic-ratelimit-requests-reset", "2.5"))  # fmt: skip
     server.script("/v1/messages", Reply(200, MESSAGE, headers))
-    config = provider("anthropic", base_url=server.url + "/v1", model="claude-sonnet-4-5",
-                      api_key_env="ANTHROPIC_TEST_KEY", max_tokens=300)
+    config = provider(
+        "anthropic",
+        base_url=server.url + "/v1",
+        model="claude-sonnet-4-5",
+        api_key_env="ANTHROPIC_TEST_KEY",
+        max_tokens=300,
+    )
 
     completion = complete(config)
 

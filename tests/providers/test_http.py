@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from factories import RecordingServer, Reply
-
 from canary_eval.models import Case
 
 from .conftest import complete, provider
+from factories import RecordingServer, Reply
 
 
 def test_the_body_template_is_filled_and_the_response_paths_are_followed(
@@ -23,8 +22,11 @@ def test_the_body_template_is_filled_and_the_response_paths_are_followed(
         response={"text": "data.answer", "model": "data.engine", "input_tokens": "usage.in",
                   "output_tokens": "usage.out"},
     )  # fmt: skip
-    case = Case(id="c1", input="How do I export?",
-                fields={"input": "How do I export?", "metadata": {"locale": "de"}, "top_k": 3})
+    case = Case(
+        id="c1",
+        input="How do I export?",
+        fields={"input": "How do I export?", "metadata": {"locale": "de"}, "top_k": 3},
+    )
 
     completion = complete(config, case, user="How do I export?")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from factories import RecordingServer, Reply
 
 from canary_eval.providers import CallFailure
 
 from .conftest import complete, provider
+from factories import RecordingServer, Reply
 
 ANSWER = {
     "model": "gpt-4o-mini-2024-07-18",
@@ -22,8 +22,13 @@ def test_a_completion_records_text_usage_model_and_fingerprint(
 ) -> None:
     monkeypatch.setenv("OPENAI_TEST_KEY", "sk-123")
     server.script("/v1/chat/completions", Reply(200, ANSWER))
-    config = provider("openai", base_url=server.url + "/v1", model="gpt-4o-mini",
-                      api_key_env="OPENAI_TEST_KEY", extra_body={"seed": 7, "top_p": 0.5})
+    config = provider(
+        "openai",
+        base_url=server.url + "/v1",
+        model="gpt-4o-mini",
+        api_key_env="OPENAI_TEST_KEY",
+        extra_body={"seed": 7, "top_p": 0.5},
+    )
 
     completion = complete(config)
 
@@ -43,8 +48,13 @@ def test_azure_uses_the_api_key_header_and_the_api_version(
     monkeypatch.setenv("AZURE_TEST_KEY", "azure-123")
     deployment = "/openai/deployments/support-bot"
     server.script(deployment + "/chat/completions", Reply(200, ANSWER))
-    config = provider("openai", base_url=server.url + deployment, model="support-bot",
-                      api_key_env="AZURE_TEST_KEY", api_version="2024-06-01")
+    config = provider(
+        "openai",
+        base_url=server.url + deployment,
+        model="support-bot",
+        api_key_env="AZURE_TEST_KEY",
+        api_version="2024-06-01",
+    )
 
     complete(config)
 
@@ -75,7 +85,9 @@ def test_rate_limit_headroom_is_read_from_the_headers(server: RecordingServer) -
 
 
 def test_a_429_carries_how_long_to_wait(server: RecordingServer) -> None:
-    server.script("/v1/chat/completions", Reply(429, {"error": "slow down"}, (("retry-after", "2"),)))
+    server.script(
+        "/v1/chat/completions", Reply(429, {"error": "slow down"}, (("retry-after", "2"),))
+    )
 
     with pytest.raises(CallFailure) as failure:
         complete(provider("openai", base_url=server.url + "/v1", model="m"))
