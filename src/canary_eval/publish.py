@@ -44,7 +44,8 @@ def publish(
         history.record(config.history_path, comparison)
     written = write_reports(comparison, paths, config, rows)
     annotations = github.annotation_lines(comparison) if github.in_github_actions(env) else []
-    github.append_step_summary(render_markdown(comparison, rows), env)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        github.append_step_summary(render_markdown(comparison, rows), env)
     deliveries: list[DeliveryResult] = []
     if notify and alerts.channels:
         from canary_eval.notify.channels import deliver_all

@@ -89,7 +89,8 @@ def test_the_answer_bank_covers_every_case_with_two_different_answers(
     assert set(bank.entries) == {c["id"] for c in cases}
     for entry in bank.entries.values():
         assert entry.right != entry.wrong, entry.id
-        assert entry.right != entry.reference or entry.is_json, f"{entry.id} echoes the reference"
+        short = len(entry.reference.split()) <= 2  # "Growth": nothing to paraphrase
+        assert entry.right != entry.reference or entry.is_json or short, entry.id
 
 
 def test_right_answers_pass_their_checks_and_wrong_answers_fail_them() -> None:

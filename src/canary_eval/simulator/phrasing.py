@@ -24,11 +24,16 @@ HEDGES = (
     "It may also help to check help.ledgerly.com, as things could work slightly differently.",
 )
 SUMMARY_HEDGES = (
-    "Some of these details may still change, so it could be worth confirming them later.",
-    "The customer might need further help, and the ticket could possibly be revisited.",
-    "It is possible that the issue may come back, so a follow-up might be useful.",
+    "Some details may still change.",
+    "The customer might need further help later.",
+    "It could be worth confirming these details with the customer.",
+    "The issue may come back, so a follow-up might possibly be useful.",
+    "Some of this could depend on the account's plan and settings, which may vary.",
+    "It is possible that the customer may have further questions, so the ticket could be "
+    "revisited.",
 )
 _SOFTEN = (
+    (re.compile(r"\bis now\b"), "may now be"),
     (re.compile(r"\bwas\b"), "appears to have been"),
     (re.compile(r"\bis\b"), "may be"),
     (re.compile(r"\bare\b"), "may be"),
@@ -108,12 +113,15 @@ def _soften(text: str, times: int = 2) -> str:
 
 
 def _grow_summary(text: str, growth: float, key: tuple[object, ...]) -> str:
+    """Facts softened, then hedged sentences added until about `growth` longer (at least one)."""
     target = len(text) * (1 + growth)
     grown = _soften(text)
-    for salt in range(len(SUMMARY_HEDGES)):
-        if len(grown) >= target and salt > 0:
-            break
-        grown = f"{grown} {_pick(SUMMARY_HEDGES, key, salt)}"
+    pool = sorted(SUMMARY_HEDGES, key=lambda s: unit(*key, s))
+    while pool and (len(grown) < target or grown == _soften(text)):
+        gap = target - len(grown)
+        best = min(pool, key=lambda s: abs(len(s) + 1 - gap))
+        pool.remove(best)
+        grown = f"{grown} {best}"
     return grown
 
 

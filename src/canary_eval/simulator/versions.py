@@ -39,7 +39,7 @@ class ModelVersion:
         return self.wrong_rate.get(intent, self.wrong_rate.get("*", 0.0))
 
 
-_STABLE_RATES = {"*": 0.10, "disputes": 0.12}
+_STABLE_RATES = {"*": 0.12}
 
 MODEL_VERSIONS: Mapping[str, ModelVersion] = {
     v.name: v
@@ -48,7 +48,7 @@ MODEL_VERSIONS: Mapping[str, ModelVersion] = {
             name="stable",
             model="ledger-chat-2024-06",
             fingerprint="fp_stable01",
-            description="the quality a baseline records: ~89 % right, with realistic mistakes",
+            description="the quality a baseline records: ~88 % right, with realistic mistakes",
             wrong_rate=_STABLE_RATES,
         ),
         ModelVersion(
@@ -57,7 +57,7 @@ MODEL_VERSIONS: Mapping[str, ModelVersion] = {
             fingerprint="fp_drift02",
             description="the silent update: hedged, ~30 % longer summaries, a few over-refusals, "
             "disputes much worse; the average drops only a few points",
-            wrong_rate={**_STABLE_RATES, "disputes": 0.36},
+            wrong_rate={**_STABLE_RATES, "disputes": 0.38},
             over_refusal=0.4,
             hedge_rate=0.45,
             summary_growth=0.3,
@@ -67,7 +67,7 @@ MODEL_VERSIONS: Mapping[str, ModelVersion] = {
             model="ledger-chat-2024-08",
             fingerprint="fp_degr03",
             description="plainly worse: about 12 points more cases wrong in every intent",
-            wrong_rate={"*": 0.22, "disputes": 0.24},
+            wrong_rate={"*": 0.24},
         ),
         ModelVersion(
             name="outage",
