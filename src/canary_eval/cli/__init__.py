@@ -1,0 +1,68 @@
+"""The `canary` command line: the only place that talks to the person and turns errors and
+verdicts into exit codes (0 pass, 1 regression, 2 bad input, 3 could not evaluate, 130 Ctrl-C).
+
+Commands live in the modules of this package, each registered with `@command`; the core is
+imported inside them, so `canary --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec
+
+import typer
+
+from canary_eval.errors import CanaryError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Canary evals for production LLM features: catch silent regressions before users do.",
+)
+_state = {"debug": False}
+P = ParamSpec("P")
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+def command(fn: Callable[P, None]) -> Callable[P, None]:
+    """Register a command whose errors become one line on stderr and the error's exit code."""
+
+    @functools.wraps(fn)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except CanaryError as error:
+            _fail(error, error.exit_code)
+        except KeyboardInterrupt as error:
+            _fail(error, 130, "interrupted")
+
+    app.command()(guarded)
+    return guarded
+
+
+def _fail(error: BaseException, code: int, message: str | None = None) -> None:
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exception(error)
+    typer.echo(f"error: {message or error}", err=True)
+    raise typer.Exit(code)
+
+
+# Registering the commands: each module decorates its functions with `@command`.
+from canary_eval.cli import checks, schedule, tools  # noqa: E402
+
+__all__ = ["app", "checks", "command", "main", "schedule", "tools"]

@@ -1,0 +1,234 @@
+"""The canary itself: validate a suite, record a baseline, run and compare, re-score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from canary_eval.cli import command
+from canary_eval.cli.common import (
+    BaselineOpt,
+    ConcurrencyOpt,
+    DeadlineOpt,
+    HtmlOpt,
+    JsonOpt,
+    JunitOpt,
+    MarkdownOpt,
+    PrometheusOpt,
+    QuietOpt,
+    RepeatOpt,
+    RunFileArg,
+    SaveRunOpt,
+    SuiteArg,
+    load_suite,
+    make_console,
+    progress_bar,
+    run_options,
+    saving_partial,
+)
+
+if TYPE_CHECKING:
+    from canary_eval.compare import Comparison
+
+
+@command
+def validate(suite: SuiteArg) -> None:
+    """Check the config, eval set, prompt slots and scorers without calling any model."""
+    config, evalset = load_suite(suite, check=True)
+    intents = sorted({c.intent or "(none)" for c in evalset.cases})
+    print(
+        f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
+        f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)"
+    )
+
+
+@command
+def baseline(
+    suite: SuiteArg,
+    repeat: RepeatOpt = 1,
+    concurrency: ConcurrencyOpt = None,
+    deadline: DeadlineOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--baseline", "--output", help="Where to save (overrides the config)."),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the suite and save the result as its baseline."""
+    from canary_eval.baseline import save_run
+    from canary_eval.metrics import ops_figures, served_model
+    from canary_eval.pipeline import record_baseline
+
+    config, evalset = load_suite(suite, check=True)
+    with progress_bar(not quiet, "baseline") as progress, saving_partial(config, None):
+        run = record_baseline(config, evalset, run_options(repeat, concurrency, deadline), progress)
+    path = output or config.baseline_path
+    save_run(path, run)
+    scored = [c.score for c in run.cases if c.score is not None]
+    mean = sum(scored) / len(scored) if scored else float("nan")
+    ops = ops_figures(run)
+    print(
+        f"baseline saved: {path} ({len(run.cases)} cases x {repeat}, mean score {mean:.3f}, "
+        f"served model {served_model(run)}, error rate {ops.error_rate:.1%})"
+    )
+
+
+@command
+def run(
+    suite: SuiteArg,
+    baseline: BaselineOpt = None,
+    json_path: JsonOpt = None,
+    junit: JunitOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
+    prometheus: PrometheusOpt = None,
+    save_run: SaveRunOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    repeat: RepeatOpt = 1,
+    deadline: DeadlineOpt = None,
+    if_model_changed: Annotated[
+        bool,
+        typer.Option(
+            "--if-model-changed", help="Run only when the served model differs from the last run."
+        ),
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the suite, compare with its baseline, report, and exit with the verdict's code."""
+    from canary_eval.baseline import load_run
+    from canary_eval.baseline import save_run as save
+    from canary_eval.pipeline import evaluate
+    from canary_eval.reports.writers import ReportPaths
+
+    config, evalset = load_suite(suite, check=True)
+    # The baseline is checked before any model is called: a missing one costs nothing.
+    reference = load_run(baseline or config.baseline_path, suite=config.suite)
+    if if_model_changed and not model_changed(config, reference):
+        return
+    with progress_bar(not quiet, "canary") as progress, saving_partial(config, save_run):
+        comparison = evaluate(
+            config, evalset, reference, run_options(repeat, concurrency, deadline), progress
+        )
+    if save_run:
+        save(save_run, comparison.run)
+    paths = ReportPaths(json_path, junit, markdown, html, prometheus)
+    _report(comparison, config, paths, quiet, record=True)
+
+
+def model_changed(config: Any, reference: Any) -> bool:
+    """Ask the endpoint which model it serves; True when it differs from the last one seen
+    (the last probe, else the last run, else the baseline)."""
+    from canary_eval import history
+    from canary_eval.metrics import served_model
+    from canary_eval.probe import served_model_probe
+
+    served = served_model_probe(config.provider)
+    last = (
+        history.last_checked_model(config.history_path, config.suite)
+        or history.last_served_model(config.history_path, config.suite)
+        or served_model(reference)
+    )
+    history.record_model_check(config.history_path, config.suite, served)
+    if served is not None and served == last:
+        typer.echo(f"served model unchanged ({served}): nothing to run")
+        return False
+    typer.echo(f"served model: {last or 'none recorded'} -> {served or 'unknown'}: running")
+    return True
+
+
+@command
+def compare(
+    run_file: RunFileArg,
+    baseline_file: Annotated[Path, typer.Argument(help="The baseline to compare with.")],
+    suite: Annotated[
+        Path | None, typer.Option("--config", help="Suite config for thresholds.")
+    ] = None,
+    json_path: JsonOpt = None,
+    junit: JunitOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare two saved runs with no model calls."""
+    from canary_eval.baseline import load_run
+    from canary_eval.compare import compare as compare_runs
+    from canary_eval.config import Thresholds, load_config
+    from canary_eval.reports.writers import ReportPaths
+
+    config = load_config(suite) if suite else None
+    current = load_run(run_file, what="run")
+    reference = load_run(baseline_file, suite=current.info.suite)
+    thresholds = config.thresholds if config else Thresholds()
+    quarantine = config.quarantine if config else frozenset()
+    comparison = compare_runs(current, reference, thresholds, quarantine)
+    _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
+
+
+@command
+def rescore(
+    run_file: RunFileArg,
+    suite: SuiteArg,
+    baseline: BaselineOpt = None,
+    json_path: JsonOpt = None,
+    junit: JunitOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
+    save_run: SaveRunOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Re-score a saved run with the suite's current scorers and compare it; no model calls."""
+    from canary_eval.baseline import load_run
+    from canary_eval.baseline import save_run as save
+    from canary_eval.compare import compare as compare_runs
+    from canary_eval.reports.writers import ReportPaths
+    from canary_eval.runner import rescore as rescore_run
+
+    config, evalset = load_suite(suite)
+    reference = load_run(baseline or config.baseline_path, suite=config.suite)
+    current = rescore_run(config, evalset, load_run(run_file, suite=config.suite, what="run"))
+    if reference.info.scorers_hash != current.info.scorers_hash:
+        # Scores from different scorers do not compare: the baseline is re-scored the same way.
+        reference = rescore_run(config, evalset, reference)
+    if save_run:
+        save(save_run, current)
+    comparison = compare_runs(current, reference, config.thresholds, config.quarantine)
+    _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
+
+
+def _report(
+    comparison: Comparison,
+    config: Any,
+    paths: Any,
+    quiet: bool,
+    *,
+    record: bool = False,
+) -> None:
+    publish_report(comparison, config, paths, quiet=quiet, record=record)
+    raise typer.Exit(comparison.exit_code)
+
+
+def publish_report(
+    comparison: Comparison, config: Any, paths: Any, *, quiet: bool, record: bool
+) -> None:
+    """Show the report, write the files, tell CI and the alert channels."""
+    from canary_eval.reports.terminal import render
+    from canary_eval.reports.writers import write_reports
+
+    render(comparison, make_console(quiet), quiet=quiet)
+    if config is None:
+        write_reports(comparison, paths)
+        return
+    from canary_eval.publish import publish
+
+    published = publish(comparison, config, paths, record=record, notify=record)
+    for line in published.annotations:
+        typer.echo(line)
+    for delivery in published.deliveries:
+        if not delivery.ok:
+            typer.echo(
+                f"warning: alert to {delivery.channel} failed after {delivery.attempts} "
+                f"attempt(s): {delivery.error}",
+                err=True,
+            )

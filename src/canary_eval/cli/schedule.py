@@ -1,0 +1,72 @@
+"""The canary on a schedule: its history, and watching for a new served model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from canary_eval.cli import command
+from canary_eval.cli.checks import model_changed, publish_report
+from canary_eval.cli.common import HtmlOpt, JsonOpt, SuiteArg, load_suite, make_console
+
+
+@command
+def history(
+    suite: SuiteArg,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 30,
+) -> None:
+    """Show the suite's trend: verdicts, scores, latency and served-model changes."""
+    from canary_eval import history as store
+    from canary_eval.config import load_config
+
+    config = load_config(suite)
+    rows = store.recent(config.history_path, config.suite, limit)
+    if not rows:
+        typer.echo(f"no runs recorded yet in {config.history_path}")
+        return
+    store.render_history(rows, make_console())
+
+
+@command
+def watch(
+    suite: SuiteArg,
+    interval: Annotated[
+        str, typer.Option("--interval", help="How often to ask: 90s, 15m, 1h.")
+    ] = "15m",
+    json_path: JsonOpt = None,
+    html: HtmlOpt = None,
+    max_checks: Annotated[
+        int | None, typer.Option("--max-checks", min=1, help="Stop after N checks (for tests).")
+    ] = None,
+) -> None:
+    """Ask the endpoint which model it serves every interval; run the suite when it changes."""
+    import time
+
+    from canary_eval.baseline import load_run
+    from canary_eval.pipeline import evaluate
+    from canary_eval.reports.writers import ReportPaths
+
+    seconds = _duration(interval)
+    config, evalset = load_suite(suite, check=True)
+    reference = load_run(config.baseline_path, suite=config.suite)
+    checks = 0
+    while max_checks is None or checks < max_checks:
+        checks += 1
+        if model_changed(config, reference):
+            comparison = evaluate(config, evalset, reference)
+            publish_report(
+                comparison, config, ReportPaths(json=json_path, html=html), quiet=False, record=True
+            )
+        if max_checks is None or checks < max_checks:
+            time.sleep(seconds)
+
+
+def _duration(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if text[-1:] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 15m or 1h") from None

@@ -1,0 +1,163 @@
+"""The simulator, the demo, and production monitoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from canary_eval.cli import command
+from canary_eval.cli.common import (
+    HtmlOpt,
+    JsonOpt,
+    MarkdownOpt,
+    QuietOpt,
+    make_console,
+    progress_bar,
+)
+
+
+@command
+def simulate(
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")
+    ] = 8787,
+    model_version: Annotated[
+        str, typer.Option("--model-version", help="stable, drifted, outage or verbose.")
+    ] = "stable",
+    fault: Annotated[
+        list[str] | None,
+        typer.Option("--fault", help="rpm=120, error_rate=0.2, script=429*3@0.1,ok, ... (repeat)"),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the model's decisions.")] = 0,
+    noise: Annotated[float, typer.Option("--noise", min=0, max=1, help="Per-request flips.")] = 0.0,
+    latency_scale: Annotated[float, typer.Option("--latency-scale", min=0)] = 1.0,
+    logs: Annotated[
+        Path | None,
+        typer.Option("--logs", help="Instead of serving, write a week of production logs here."),
+    ] = None,
+    drift: Annotated[
+        bool, typer.Option("--drift", help="With --logs: drift in the last 24 hours.")
+    ] = False,
+) -> None:
+    """Serve the OpenAI-compatible vendor simulator on 127.0.0.1 until interrupted."""
+    from canary_eval.simulator import (
+        VERSIONS,
+        SimulatorConfig,
+        serve_forever,
+        write_production_logs,
+    )
+
+    if logs is not None:
+        calls, feedback = write_production_logs(logs, drift=drift, seed=seed)
+        typer.echo(f"wrote {calls} and {feedback}")
+        return
+
+    config = SimulatorConfig(
+        version=model_version, seed=seed, noise=noise, latency_scale=latency_scale
+    ).with_faults(fault or [])
+
+    def ready(sim: Any) -> None:
+        typer.echo(f"simulator serving '{model_version}' ({VERSIONS[model_version]})")
+        typer.echo(f"  base_url: {sim.base_url}    (Ctrl-C to stop)")
+        typer.echo(f"  try: CANARY_BASE_URL={sim.base_url} canary run configs/support-bot.yaml")
+
+    try:
+        serve_forever(config, port, on_ready=ready)
+    except KeyboardInterrupt:
+        typer.echo("simulator stopped")
+    except OSError as error:
+        raise typer.BadParameter(f"cannot serve on 127.0.0.1:{port}: {error.strerror}") from None
+
+
+@command
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", help="Where the demo writes its suite and reports.")
+    ] = Path("canary-demo"),
+    keep_server: Annotated[
+        bool, typer.Option("--keep-server", help="Leave the simulator up to try by hand.")
+    ] = False,
+    latency_scale: Annotated[
+        float, typer.Option("--latency-scale", min=0, help="Multiply the simulated latency.")
+    ] = 0.25,
+) -> None:
+    """The whole story offline: baseline, a silent vendor update, the regression caught."""
+    from canary_eval.demo import run_demo
+
+    console = make_console()
+
+    def hold(sim: Any, suite: Path) -> None:
+        console.print(f"\nThe simulator stays up on {sim.base_url}, serving 'stable'. Try:")
+        console.print(f"  export CANARY_BASE_URL={sim.base_url} SUPPORT_BOT_API_KEY=demo")
+        console.print(f"  canary run {suite}                  # stable: exit 0")
+        console.print(f'  curl -s -XPOST {sim.url}/admin/version -d \'{{"version": "drifted"}}\'')
+        console.print(f"  canary run {suite} --html report.html   # drifted: exit 1")
+        console.print("Ctrl-C to stop.")
+        try:
+            import threading
+
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("simulator stopped")
+
+    outcome = run_demo(
+        output,
+        console,
+        latency_scale=latency_scale,
+        progress=lambda label: progress_bar(True, label),
+        on_server=hold if keep_server else None,
+    )
+    c = outcome.comparison
+    console.print()
+    console.print(
+        f"Reports written to [bold]{outcome.reports}[/]: "
+        + ", ".join(p.name for p in sorted(outcome.reports.iterdir()))
+    )
+    console.print(
+        f"In cron, `canary run` would have exited [bold]{c.exit_code}[/] ({c.verdict}); "
+        f"`canary monitor` would have exited [bold]{outcome.monitor_exit_code}[/]."
+    )
+    if not outcome.as_designed:
+        console.print("[red]The demo did not catch the drift as designed.[/]")
+        raise typer.Exit(1)
+
+
+@command
+def monitor(
+    config_path: Annotated[Path, typer.Argument(help="Monitor config (YAML).")],
+    json_path: JsonOpt = None,
+    markdown: MarkdownOpt = None,
+    html: HtmlOpt = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="End of the current window (ISO 8601).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Operations, user signals and input drift from production logs, per intent."""
+    import json
+    import sys
+    from datetime import datetime
+
+    from canary_eval.baseline import write_atomic
+    from canary_eval.monitor import monitor_report_dict, run_monitor
+    from canary_eval.monitor.report import render_html, render_markdown, render_terminal
+
+    try:
+        end = datetime.fromisoformat(until) if until else None
+    except ValueError:
+        raise typer.BadParameter(f"--until '{until}' is not an ISO 8601 time") from None
+    result = run_monitor(config_path, until=end, stdin=sys.stdin)
+    console = make_console()
+    if quiet:
+        console.print(f"{result.verdict.upper()}  monitor {config_path}: exit {result.exit_code}")
+    else:
+        render_terminal(result, console)
+    if json_path:
+        write_atomic(json_path, json.dumps(monitor_report_dict(result), indent=2) + "\n")
+    if markdown:
+        write_atomic(markdown, render_markdown(result))
+    if html:
+        write_atomic(html, render_html(result))
+    raise typer.Exit(result.exit_code)
