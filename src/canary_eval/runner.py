@@ -5,14 +5,12 @@ outputs, and return a `RunResult`. No comparison happens here; that is `compare.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 
 from canary_eval.config import SuiteConfig
 from canary_eval.engine import Engine, ProgressCallback
@@ -29,17 +27,10 @@ from canary_eval.models import (
     Score,
     Usage,
 )
-from canary_eval.prompts import check_slots, render
+from canary_eval.prompts import render
 from canary_eval.providers import ChatRequest, create_provider
-from canary_eval.scorers import (
-    BoundScorer,
-    ScoreInput,
-    ScorerContext,
-    create,
-    describe_judges,
-    measure_behaviour,
-    score_case,
-)
+from canary_eval.scorers import BoundScorer, ScoreInput, measure_behaviour, score_case
+from canary_eval.scoring import CaseScorers, check_suite, judges, scorers_hash
 
 
 @dataclass(frozen=True)
@@ -48,51 +39,6 @@ class RunOptions:
     concurrency: int | None = None
     deadline_s: float | None = None
     case_ids: frozenset[str] | None = None  # run only these (confirmation re-runs)
-
-
-def build_scorers(
-    config: SuiteConfig, evalset: EvalSet, *, offline: bool = False
-) -> dict[str, list[BoundScorer]]:
-    """Every case's scorers (the suite's defaults plus its own), built and validated up front.
-
-    `offline` (re-scoring) lets model-graded scorers use only cached verdicts.
-    """
-    ctx = ScorerContext(
-        config_path=config.path,
-        judge=config.judge,
-        cache_dir=config.history_path.parent / "cache",
-        offline=offline,
-    )
-    defaults = [create(spec, ctx) for spec in config.scorers]
-    return {c.id: defaults + [create(spec, ctx) for spec in c.scorers] for c in evalset.cases}
-
-
-def scorers_hash(scorers: dict[str, list[BoundScorer]]) -> str:
-    """One hash over every case's scorers and the judges behind them: a scoring change shows."""
-    specs = {
-        case_id: [(b.spec.type, dict(b.spec.params), b.spec.weight) for b in bound]
-        for case_id, bound in scorers.items()
-    }
-    judges = [j["fingerprint"] for j in _judges(scorers)]
-    text = json.dumps([specs, judges], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _judges(scorers: dict[str, list[BoundScorer]]) -> list[dict[str, Any]]:
-    """The judge models and prompts the scores depend on, once each."""
-    unique: dict[str, dict[str, Any]] = {}
-    for bound in scorers.values():
-        for judge in describe_judges(bound):
-            unique.setdefault(str(judge["fingerprint"]), judge)
-    return list(unique.values())
-
-
-def check_suite(
-    config: SuiteConfig, evalset: EvalSet, *, offline: bool = False
-) -> dict[str, list[BoundScorer]]:
-    """Everything `canary validate` checks, without calling a model."""
-    check_slots(config, evalset)
-    return build_scorers(config, evalset, offline=offline)
 
 
 def run_suite(
@@ -122,7 +68,7 @@ def _info(
     config: SuiteConfig,
     evalset: EvalSet,
     options: RunOptions,
-    scorers: dict[str, list[BoundScorer]],
+    scorers: CaseScorers,
 ) -> RunInfo:
     return RunInfo(
         suite=config.suite,
@@ -132,7 +78,7 @@ def _info(
         model=config.provider.model,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         scorers_hash=scorers_hash(scorers),
-        judges=tuple(_judges(scorers)),
+        judges=tuple(judges(scorers)),
         repeats=options.repeats,
         pricing={
             "input_per_mtok": config.provider.pricing.input_per_mtok,
@@ -171,7 +117,7 @@ def _rendered(config: SuiteConfig, case: Case) -> tuple[str | None, str]:
 async def _score_all(
     cases: Sequence[Case],
     outcomes: Sequence[CallOutcome],
-    scorers: dict[str, list[BoundScorer]],
+    scorers: CaseScorers,
     repeats: int,
 ) -> list[CaseResult]:
     by_case = [outcomes[i * repeats : (i + 1) * repeats] for i in range(len(cases))]
@@ -242,7 +188,7 @@ def rescore(config: SuiteConfig, evalset: EvalSet, saved: RunResult) -> RunResul
     info = replace(
         saved.info,
         scorers_hash=scorers_hash(scorers),
-        judges=tuple(_judges(scorers)),
+        judges=tuple(judges(scorers)),
         evalset_hash=evalset.hash,
     )
     return RunResult(info, tuple(asyncio.run(score_all())))

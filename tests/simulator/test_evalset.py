@@ -47,7 +47,8 @@ def test_every_case_has_an_input_a_reference_and_its_own_known_checks(
 ) -> None:
     known = set(registered())
     for case in cases:
-        assert case["input"].strip() and case["reference"].strip(), case["id"]
+        assert case["input"].strip(), case["id"]
+        assert case["reference"].strip(), case["id"]
         assert case["scorers"], f"{case['id']} has no checks of its own"
         assert {s["type"] for s in case["scorers"]} <= known, case["id"]
 

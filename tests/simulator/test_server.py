@@ -18,9 +18,10 @@ from canary_eval.simulator import (
     serve_forever,
 )
 from canary_eval.simulator.bank import load_bank
+from canary_eval.simulator.phrasing import GENERIC
 from canary_eval.simulator.tokens import count_tokens
 
-FAST = {"latency_scale": 0.01}
+SCALE = 0.01  # latency ~3 ms: fast tests
 GROWTH = "How much is the Growth plan?"
 
 
@@ -31,7 +32,7 @@ def ask(client: httpx.Client, text: str, **extra: Any) -> httpx.Response:
 
 @pytest.fixture
 def sim() -> Iterator[RunningSimulator]:
-    with serve(SimulatorConfig(**FAST)) as running:
+    with serve(SimulatorConfig(latency_scale=SCALE)) as running:
         yield running
 
 
@@ -75,7 +76,7 @@ def test_an_unknown_question_gets_a_plausible_generic_answer(
     client: httpx.Client, sim: RunningSimulator
 ) -> None:
     content = ask(client, "What's the weather like on Mars?").json()["choices"][0]["message"]
-    assert "Ledgerly" in content["content"] or "help" in content["content"].lower()
+    assert content["content"] in GENERIC
     assert sim.stats.unknown_inputs == 1
 
 
@@ -128,7 +129,7 @@ def test_max_tokens_cuts_the_answer_with_finish_reason_length(client: httpx.Clie
 
 def test_the_rpm_limit_answers_429_with_retry_after_once_the_window_is_full() -> None:
     with (
-        serve(SimulatorConfig(rpm=3, **FAST)) as sim,
+        serve(SimulatorConfig(rpm=3, latency_scale=SCALE)) as sim,
         httpx.Client(base_url=sim.base_url) as client,
     ):
         remaining = [ask(client, GROWTH).headers["x-ratelimit-remaining-requests"] for _ in "abc"]
@@ -144,8 +145,9 @@ def test_the_rpm_limit_answers_429_with_retry_after_once_the_window_is_full() ->
         assert sim.stats.completions == 3
 
 
-def test_a_scripted_429_burst_clears_after_the_scripted_requests(client: httpx.Client,
-                                                                  sim: RunningSimulator) -> None:  # fmt: skip
+def test_a_scripted_429_burst_clears_after_the_scripted_requests(
+    client: httpx.Client, sim: RunningSimulator
+) -> None:
     sim.reconfigure(script=parse_script("429*2@0.1"))
     statuses = [ask(client, GROWTH) for _ in range(3)]
     assert [r.status_code for r in statuses] == [429, 429, 200]
@@ -167,7 +169,8 @@ def test_scripted_faults_break_responses_the_way_vendors_do(
     assert ask(client, GROWTH).json()["choices"][0]["finish_reason"] == "length"
     assert ask(client, GROWTH).json()["choices"][0]["finish_reason"] == "content_filter"
     refused = ask(client, GROWTH).json()["choices"][0]["message"]
-    assert refused["refusal"] and refused["content"] is None
+    assert refused["refusal"]
+    assert refused["content"] is None
     stats = sim.stats
     assert (stats.server_errors, stats.malformed, stats.empty_choices) == (1, 1, 1)
     assert (stats.truncated, stats.content_filtered, stats.refusals) == (1, 1, 1)
@@ -181,7 +184,7 @@ def test_a_scripted_reset_drops_the_connection(client: httpx.Client, sim: Runnin
 
 
 def test_a_timeout_stalls_past_the_client_timeout_and_close_is_prompt() -> None:
-    config = SimulatorConfig(timeout_rate=1.0, hang_s=30, **FAST)
+    config = SimulatorConfig(timeout_rate=1.0, hang_s=30, latency_scale=SCALE)
     with serve(config) as sim, httpx.Client(base_url=sim.base_url, timeout=0.2) as client:
         with pytest.raises(httpx.ReadTimeout):
             ask(client, GROWTH)
@@ -190,7 +193,7 @@ def test_a_timeout_stalls_past_the_client_timeout_and_close_is_prompt() -> None:
 
 
 def test_an_api_key_is_required_when_configured() -> None:
-    with serve(SimulatorConfig(api_key="sk-right", **FAST)) as sim:
+    with serve(SimulatorConfig(api_key="sk-right", latency_scale=SCALE)) as sim:
         wrong = httpx.post(
             sim.base_url + "/chat/completions",
             json={"messages": [{"role": "user", "content": GROWTH}]},
@@ -206,8 +209,9 @@ def test_an_api_key_is_required_when_configured() -> None:
     assert right.status_code == 200
 
 
-def test_an_error_rate_of_one_answers_every_request_503(client: httpx.Client,
-                                                       sim: RunningSimulator) -> None:  # fmt: skip
+def test_an_error_rate_of_one_answers_every_request_503(
+    client: httpx.Client, sim: RunningSimulator
+) -> None:
     sim.reconfigure(error_rate=1.0)
     assert {ask(client, GROWTH).status_code for _ in range(5)} == {503}
 
@@ -231,15 +235,16 @@ def test_a_bad_request_gets_400_not_a_crash(client: httpx.Client) -> None:
 
 
 def test_two_simulators_with_the_same_seed_answer_alike() -> None:
-    inputs = [e.input for e in load_bank().entries.values()]
+    inputs = [e.input for e in list(load_bank().entries.values())[::4]]
 
     def outputs(seed: int) -> list[str]:
-        config = SimulatorConfig(version="drifted", seed=seed, noise=0.05, **FAST)
+        config = SimulatorConfig(version="drifted", seed=seed, noise=0.05, latency_scale=SCALE)
         with serve(config) as sim, httpx.Client(base_url=sim.base_url) as client:
             return [ask(client, t).json()["choices"][0]["message"]["content"] for t in inputs]
 
-    assert outputs(3) == outputs(3)
-    assert outputs(3) != outputs(4)
+    first = outputs(3)
+    assert first == outputs(3)
+    assert first != outputs(4)
 
 
 def test_serve_forever_blocks_until_closed_and_reports_when_ready() -> None:
@@ -251,7 +256,9 @@ def test_serve_forever_blocks_until_closed_and_reports_when_ready() -> None:
         bound.set()
 
     thread = threading.Thread(
-        target=serve_forever, args=(SimulatorConfig(**FAST), 0), kwargs={"on_ready": on_ready}
+        target=serve_forever,
+        args=(SimulatorConfig(latency_scale=SCALE), 0),
+        kwargs={"on_ready": on_ready},
     )
     thread.start()
     assert bound.wait(5)

@@ -117,7 +117,7 @@ def load_suite(suite: Path, *, check: bool = False) -> tuple[SuiteConfig, EvalSe
     from canary_eval.config import load_config
     from canary_eval.evalset import load_evalset
     from canary_eval.notify.config import parse_alerts_config
-    from canary_eval.runner import check_suite
+    from canary_eval.scoring import check_suite
 
     config = load_config(suite)
     evalset = load_evalset(config.evalset_path)

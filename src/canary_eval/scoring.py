@@ -1,0 +1,56 @@
+"""The suite's scorers, built and validated per case before any model is called, and the
+hash and judge list a run records so that a scoring change cannot pass for a model change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from canary_eval.config import SuiteConfig
+from canary_eval.models import EvalSet
+from canary_eval.prompts import check_slots
+from canary_eval.scorers import BoundScorer, ScorerContext, create, describe_judges
+
+CaseScorers = dict[str, list[BoundScorer]]
+
+
+def build_scorers(config: SuiteConfig, evalset: EvalSet, *, offline: bool = False) -> CaseScorers:
+    """Every case's scorers (the suite's defaults plus its own), built and validated up front.
+
+    `offline` (re-scoring) lets model-graded scorers use only cached verdicts.
+    """
+    ctx = ScorerContext(
+        config_path=config.path,
+        judge=config.judge,
+        cache_dir=config.history_path.parent / "cache",
+        offline=offline,
+    )
+    defaults = [create(spec, ctx) for spec in config.scorers]
+    return {c.id: defaults + [create(spec, ctx) for spec in c.scorers] for c in evalset.cases}
+
+
+def scorers_hash(scorers: CaseScorers) -> str:
+    """One hash over every case's scorers and the judges behind them: a scoring change shows."""
+    specs = {
+        case_id: [(b.spec.type, dict(b.spec.params), b.spec.weight) for b in bound]
+        for case_id, bound in scorers.items()
+    }
+    fingerprints = [j["fingerprint"] for j in judges(scorers)]
+    text = json.dumps([specs, fingerprints], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def judges(scorers: CaseScorers) -> list[dict[str, Any]]:
+    """The judge models and prompts the scores depend on, once each."""
+    unique: dict[str, dict[str, Any]] = {}
+    for bound in scorers.values():
+        for judge in describe_judges(bound):
+            unique.setdefault(str(judge["fingerprint"]), judge)
+    return list(unique.values())
+
+
+def check_suite(config: SuiteConfig, evalset: EvalSet, *, offline: bool = False) -> CaseScorers:
+    """Everything `canary validate` checks, without calling a model."""
+    check_slots(config, evalset)
+    return build_scorers(config, evalset, offline=offline)
