@@ -39,6 +39,7 @@ ProgressCallback = Callable[[Progress], None]
 class _Attempts:
     count: int = 0
     rate_limited: int = 0
+    latency_ms: float = 0.0  # of the last call: the provider's time, not our queueing
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Engine:
     limit: AdaptiveLimit = field(init=False)
     pacer: Pacer = field(init=False)
     progress: Progress = field(init=False)
+    sending: int = field(init=False)  # calls on the wire right now
 
     async def run(
         self, requests: Sequence[ChatRequest], *, deadline_s: float | None = None
@@ -61,7 +63,7 @@ class Engine:
         config = self.provider.config
         self.limit = AdaptiveLimit(self.concurrency or config.concurrency, config.adaptive)
         self.pacer = Pacer(config.rpm, config.tpm)
-        self.pacer.start_full()
+        self.sending = 0
         self.progress = Progress(total=len(requests), concurrency=self.limit.limit)
         tasks = [asyncio.ensure_future(self._one(r)) for r in requests]
         try:
@@ -88,7 +90,6 @@ class Engine:
         ]
 
     async def _one(self, request: ChatRequest) -> CallOutcome:
-        started = time.monotonic()
         attempts = _Attempts()
         try:
             completion = await self._with_retries(self.provider, request, attempts)
@@ -107,7 +108,7 @@ class Engine:
             outcome.case_id,
             outcome.completion,
             outcome.error,
-            latency_ms=(time.monotonic() - started) * 1000,
+            latency_ms=attempts.latency_ms,
             attempts=attempts.count,
             rate_limited=attempts.rate_limited,
             fallback=outcome.fallback,
@@ -121,12 +122,18 @@ class Engine:
         config = provider.config
         estimate = (len(request.user) + len(request.system or "")) // 4 + config.max_tokens
         for attempt in range(config.max_retries + 1):
-            await self.pacer.wait(estimate)
+            # The slot first, then the pacer: a hold the server asks for while we queue for a
+            # slot must still stop us.
             await self.limit.acquire()
+            await self.pacer.wait(estimate)
             attempts.count += 1
+            self.sending += 1
+            started = time.monotonic()
             try:
                 completion = await provider.complete(request)
             except CallFailure as failure:
+                self.sending -= 1
+                await self.pacer.observe(None, None, self.sending)
                 if failure.kind == "rate_limited":
                     attempts.rate_limited += 1
                     self.progress.rate_limited += 1
@@ -138,11 +145,14 @@ class Engine:
                 self.progress.retries += 1
                 wait = self._backoff(attempt, failure.retry_after_s)
             else:
+                self.sending -= 1
                 await self.limit.on_success()
-                if completion.requests_remaining == 0 and completion.reset_s:
-                    self.pacer.hold(completion.reset_s)
+                await self.pacer.observe(
+                    completion.requests_remaining, completion.reset_s, self.sending
+                )
                 return completion
             finally:
+                attempts.latency_ms = (time.monotonic() - started) * 1000
                 await self.limit.release()
                 self.progress.concurrency = self.limit.limit
             await asyncio.sleep(wait)

@@ -58,37 +58,79 @@ class AdaptiveLimit:
 
 @dataclass
 class Pacer:
-    """Spaces requests so that no more than `rpm` requests and `tpm` tokens start per minute."""
+    """When the next request may start: the client's own `rpm` and `tpm` limits, and what the
+    server said about its headroom (requests remaining until a reset, or Retry-After).
+
+    When the server is out of requests, nothing starts until its reset; then one probe goes
+    first, and its answer says how much room there is before the rest follow. A sliding-window
+    limit therefore never sees a burst it has to reject.
+    """
 
     rpm: float | None = None
     tpm: float | None = None
-    _next_request: float = 0.0
-    _hold_until: float = 0.0
-    _tokens: float = 0.0
+    probe_timeout_s: float = 1.0  # a probe that never reports back must not stall the run
+    _next_start: float = 0.0
+    _tokens: float | None = None  # the tpm bucket; starts full
     _refilled: float = field(default_factory=time.monotonic)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _hold_until: float = 0.0
+    _budget: int | None = None  # starts the server still allows; None when it has not said
+    _news: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def hold(self, seconds: float) -> None:
-        """Start nothing for `seconds`: the server said it is out of requests until then."""
+        """Start nothing for `seconds`, then send one probe before the rest."""
         self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+        self._budget = 1
+
+    async def observe(
+        self, remaining: int | None, reset_s: float | None, others_in_flight: int
+    ) -> None:
+        """Take in a response's headroom; `others_in_flight` will use some of it up."""
+        async with self._news:
+            if remaining is None:
+                if self._budget == 0:
+                    self._budget = None  # the server does not say: stop guessing
+            elif remaining - others_in_flight > 0:
+                self._budget = remaining - others_in_flight
+            elif reset_s:
+                self.hold(reset_s)
+            self._news.notify_all()
 
     async def wait(self, tokens: int) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            delay = max(0.0, self._hold_until - now)
-            if self.rpm:
-                delay = max(0.0, self._next_request - now)
-                self._next_request = max(now, self._next_request) + 60.0 / self.rpm
-            if self.tpm:
-                capacity = self.tpm
-                self._tokens = min(capacity, self._tokens + (now - self._refilled) * capacity / 60)
-                self._refilled = now
-                if self._tokens < tokens:
-                    delay = max(delay, (tokens - self._tokens) * 60 / capacity)
-                self._tokens -= tokens
-            if delay:
-                await asyncio.sleep(delay)
+        async with self._news:
+            while True:
+                now = time.monotonic()
+                if self._hold_until > now:
+                    await self._wait_for_news(self._hold_until - now)
+                elif self._budget == 0:
+                    if not await self._wait_for_news(self.probe_timeout_s):
+                        self._budget = 1
+                else:
+                    break
+            if self._budget is not None:
+                self._budget -= 1
+            delay = self._schedule(tokens, time.monotonic())
+        if delay > 0:
+            await asyncio.sleep(delay)
 
-    def start_full(self) -> None:
+    async def _wait_for_news(self, timeout_s: float) -> bool:
+        try:
+            await asyncio.wait_for(self._news.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def _schedule(self, tokens: int, now: float) -> float:
+        """Reserve a start under the client's own limits; how long until it."""
+        delay = 0.0
+        if self.rpm:
+            delay = max(0.0, self._next_start - now)
+            self._next_start = max(now, self._next_start) + 60.0 / self.rpm
         if self.tpm:
-            self._tokens = self.tpm
+            capacity = self.tpm
+            level = capacity if self._tokens is None else self._tokens
+            self._tokens = min(capacity, level + (now - self._refilled) * capacity / 60)
+            self._refilled = now
+            if self._tokens < tokens:
+                delay = max(delay, (tokens - self._tokens) * 60 / capacity)
+            self._tokens -= tokens
+        return delay

@@ -24,7 +24,10 @@ def simulate(
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1.")
     ] = 8787,
     model_version: Annotated[
-        str, typer.Option("--model-version", help="stable, drifted, outage or verbose.")
+        str,
+        typer.Option(
+            "--model-version", help="stable, drifted, degraded, verbose or outage (see README)."
+        ),
     ] = "stable",
     fault: Annotated[
         list[str] | None,

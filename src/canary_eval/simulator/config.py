@@ -30,6 +30,7 @@ class SimulatorConfig:
     latency_scale: float = 1.0
     fixed_latency_ms: float | None = None
     rpm: int | None = None
+    rpm_window_s: float = 60.0  # tests shrink the minute to keep the same dynamics fast
     error_rate: float = 0.0
     timeout_rate: float = 0.0
     hang_s: float = 120.0
@@ -47,7 +48,7 @@ class SimulatorConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"must be between 0 and 1, got {value}", key=name)
-        for name in ("latency_ms", "latency_sigma", "latency_scale", "hang_s"):
+        for name in ("latency_ms", "latency_sigma", "latency_scale", "hang_s", "rpm_window_s"):
             if getattr(self, name) < 0:
                 raise ConfigError("must not be negative", key=name)
         if self.fixed_latency_ms is not None and self.fixed_latency_ms < 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
 
 from canary_eval.simulator.bank import Entry
 from canary_eval.simulator.versions import AnswerKind, ModelVersion, unit
@@ -117,15 +117,16 @@ def _grow_summary(text: str, growth: float, key: tuple[object, ...]) -> str:
     target = len(text) * (1 + growth)
     grown = _soften(text)
     pool = sorted(SUMMARY_HEDGES, key=lambda s: unit(*key, s))
-    while pool and (len(grown) < target or grown == _soften(text)):
-        gap = target - len(grown)
-        best = min(pool, key=lambda s: abs(len(s) + 1 - gap))
+    added = 0
+    while pool and (len(grown) < target or added == 0):
+        # The sentence that lands closest to the target length, so growth stays near its share.
+        best = min(pool, key=lambda s: abs(len(grown) + 1 + len(s) - target))
         pool.remove(best)
-        grown = f"{grown} {best}"
+        grown, added = f"{grown} {best}", added + 1
     return grown
 
 
-def _restyle_json(text: str, restyle: Any) -> str | None:
+def _restyle_json(text: str, restyle: Callable[[str], str]) -> str | None:
     """For a JSON object answer: its longest text field restyled (and hedged); else None."""
     try:
         data = json.loads(text)

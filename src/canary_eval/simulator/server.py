@@ -23,7 +23,8 @@ from typing import Any
 from canary_eval.errors import ConfigError
 from canary_eval.simulator.config import SimulatorConfig
 from canary_eval.simulator.faults import parse_script
-from canary_eval.simulator.vendor import Reply, SimulatorStats, Vendor, error_reply, json_reply
+from canary_eval.simulator.protocol import Reply, error_reply, json_reply
+from canary_eval.simulator.vendor import SimulatorStats, Vendor
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -16,12 +16,20 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from canary_eval.simulator.bank import load_bank
 from canary_eval.simulator.config import SimulatorConfig
 from canary_eval.simulator.faults import Fault, RateDecision, RateLimiter, format_reset
 from canary_eval.simulator.phrasing import generic_answer, phrase
+from canary_eval.simulator.protocol import (
+    Reply,
+    error_reply,
+    json_reply,
+    message_text,
+    request_problem,
+    user_text,
+)
 from canary_eval.simulator.tokens import count_tokens, embed, prompt_tokens, truncate_tokens
 from canary_eval.simulator.versions import (
     MODEL_ALIAS,
@@ -34,17 +42,6 @@ from canary_eval.simulator.versions import (
 
 EMBEDDING_MODEL = "ledger-embed-1"
 PROVIDER_REFUSAL = "I'm sorry, but I can't help with that request."
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to send back: a status, headers and a body, after `delay_s`; or a connection reset."""
-
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-    action: Literal["send", "reset"] = "send"
 
 
 @dataclass(frozen=True)
@@ -68,17 +65,6 @@ class SimulatorStats:
     by_version: Mapping[str, int] = field(default_factory=dict)
 
 
-def json_reply(status: int, data: Any, headers: Mapping[str, str], delay_s: float = 0.0) -> Reply:
-    return Reply(status, json.dumps(data).encode(), headers, delay_s)
-
-
-def error_reply(
-    status: int, message: str, headers: Mapping[str, str], kind: str, code: str | None = None
-) -> Reply:
-    """An error in OpenAI's shape: `{"error": {"message", "type", "code"}}`."""
-    return json_reply(status, {"error": {"message": message, "type": kind, "code": code}}, headers)
-
-
 class Vendor:
     """The model behind the API, with its current config (changeable while serving)."""
 
@@ -89,7 +75,7 @@ class Vendor:
         self._served: Counter[str] = Counter()
         self._asked: Counter[tuple[str, str]] = Counter()
         self.config = config
-        self._limiter = RateLimiter(config.rpm)
+        self._limiter = RateLimiter(config.rpm, config.rpm_window_s)
         self._script: deque[Fault] = deque(config.script)
         self._rng = random.Random(config.seed)
 
@@ -98,8 +84,8 @@ class Vendor:
         when their own setting changes."""
         with self._lock:
             old, new = self.config, self.config.replace(**changes)
-            if new.rpm != old.rpm:
-                self._limiter = RateLimiter(new.rpm)
+            if (new.rpm, new.rpm_window_s) != (old.rpm, old.rpm_window_s):
+                self._limiter = RateLimiter(new.rpm, new.rpm_window_s)
             if "script" in changes:
                 self._script = deque(new.script)
             if new.seed != old.seed:
@@ -148,7 +134,7 @@ class Vendor:
             fault = Fault("unauthorized")
         # A version's outage is sticky per prompt: gateways route by prompt prefix (for cache
         # affinity), so a retry lands on the same broken backend and fails again.
-        if fault is None and unit("outage", config.seed, _user_text(body)) < version.error_rate:
+        if fault is None and unit("outage", config.seed, user_text(body)) < version.error_rate:
             fault = Fault("server_error", status=503)
         fault = fault or self._random_fault(config, draws)
         if fault.kind == "unauthorized":
@@ -163,7 +149,7 @@ class Vendor:
         if fault.kind == "reset":
             self._count("resets")
             return Reply(0, action="reset", delay_s=latency * 0.2)
-        problem = _request_problem(body)
+        problem = request_problem(body)
         if problem is not None:
             return error_reply(400, problem, headers, "invalid_request_error")
         data = self._completion(body, version, config, fault)
@@ -213,7 +199,7 @@ class Vendor:
         self, body: Mapping[str, Any], version: ModelVersion, config: SimulatorConfig, fault: Fault
     ) -> dict[str, Any]:
         messages = [m for m in body["messages"] if isinstance(m, Mapping)]
-        text = self._answer(_user_text(body), version.name, config)
+        text = self._answer(user_text(body), version.name, config)
         finish, refusal = "stop", None
         if fault.kind == "truncate":
             text, finish = truncate_tokens(text, max(1, count_tokens(text) // 2)), "length"
@@ -228,7 +214,7 @@ class Vendor:
             self._count("refusals")
         if finish == "length":
             self._count("truncated")
-        prompt = prompt_tokens([_text(m.get("content")) for m in messages])
+        prompt = prompt_tokens([message_text(m.get("content")) for m in messages])
         completion = count_tokens(text)
         with self._lock:
             self._served[version.name] += 1
@@ -313,33 +299,3 @@ class Vendor:
     def _count(self, name: str) -> None:
         with self._lock:
             self._counts[name] += 1
-
-
-def _request_problem(body: Mapping[str, Any]) -> str | None:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return "'messages' must be a non-empty list."
-    if body.get("stream"):
-        return "The simulator does not stream; send stream: false."
-    return None
-
-
-def _user_text(body: Mapping[str, Any]) -> str:
-    """Every user message's text, joined: where the case's input is to be found."""
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        return ""
-    return "\n".join(
-        _text(m.get("content"))
-        for m in messages
-        if isinstance(m, Mapping) and m.get("role") == "user"
-    )
-
-
-def _text(content: Any) -> str:
-    """A message's text: a string, or the text parts of a content list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    return ""
