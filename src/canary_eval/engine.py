@@ -9,6 +9,7 @@ Retries use exponential backoff with full jitter and honour what the server aske
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -54,7 +55,6 @@ class Engine:
     limit: AdaptiveLimit = field(init=False)
     pacer: Pacer = field(init=False)
     progress: Progress = field(init=False)
-    sending: int = field(init=False)  # calls on the wire right now
 
     async def run(
         self, requests: Sequence[ChatRequest], *, deadline_s: float | None = None
@@ -63,7 +63,6 @@ class Engine:
         config = self.provider.config
         self.limit = AdaptiveLimit(self.concurrency or config.concurrency, config.adaptive)
         self.pacer = Pacer(config.rpm, config.tpm)
-        self.sending = 0
         self.progress = Progress(total=len(requests), concurrency=self.limit.limit)
         tasks = [asyncio.ensure_future(self._one(r)) for r in requests]
         try:
@@ -91,27 +90,24 @@ class Engine:
 
     async def _one(self, request: ChatRequest) -> CallOutcome:
         attempts = _Attempts()
+        completion, error, fallback = None, None, False
         try:
             completion = await self._with_retries(self.provider, request, attempts)
-            outcome = CallOutcome(request.case.id, completion)
         except CallFailure as failure:
-            outcome = CallOutcome(
-                request.case.id, None, CallError(failure.kind, failure.message, failure.status)
-            )
+            error = CallError(failure.kind, failure.message, failure.status)
             if self.fallback is not None:
-                try:
+                # When the fallback fails too, the primary's error is the one worth reporting.
+                with contextlib.suppress(CallFailure):
                     completion = await self._with_retries(self.fallback, request, attempts)
-                    outcome = CallOutcome(request.case.id, completion, fallback=True)
-                except CallFailure:
-                    pass  # the primary's error is the one worth reporting
+                    error, fallback = None, True
         outcome = CallOutcome(
-            outcome.case_id,
-            outcome.completion,
-            outcome.error,
+            request.case.id,
+            completion,
+            error,
             latency_ms=attempts.latency_ms,
             attempts=attempts.count,
             rate_limited=attempts.rate_limited,
-            fallback=outcome.fallback,
+            fallback=fallback,
         )
         self._report(outcome)
         return outcome
@@ -127,13 +123,11 @@ class Engine:
             await self.limit.acquire()
             await self.pacer.wait(estimate)
             attempts.count += 1
-            self.sending += 1
             started = time.monotonic()
             try:
                 completion = await provider.complete(request)
             except CallFailure as failure:
-                self.sending -= 1
-                await self.pacer.observe(None, None, self.sending)
+                await self.pacer.observe(None, None)
                 if failure.kind == "rate_limited":
                     attempts.rate_limited += 1
                     self.progress.rate_limited += 1
@@ -145,11 +139,8 @@ class Engine:
                 self.progress.retries += 1
                 wait = self._backoff(attempt, failure.retry_after_s)
             else:
-                self.sending -= 1
                 await self.limit.on_success()
-                await self.pacer.observe(
-                    completion.requests_remaining, completion.reset_s, self.sending
-                )
+                await self.pacer.observe(completion.requests_remaining, completion.reset_s)
                 return completion
             finally:
                 attempts.latency_ms = (time.monotonic() - started) * 1000

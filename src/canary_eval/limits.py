@@ -81,16 +81,15 @@ class Pacer:
         self._hold_until = max(self._hold_until, time.monotonic() + seconds)
         self._budget = 1
 
-    async def observe(
-        self, remaining: int | None, reset_s: float | None, others_in_flight: int
-    ) -> None:
-        """Take in a response's headroom; `others_in_flight` will use some of it up."""
+    async def observe(self, remaining: int | None, reset_s: float | None) -> None:
+        """Take in the headroom a response reported. The server counted the requests still in
+        flight when they arrived, so what remains is what may still start."""
         async with self._news:
             if remaining is None:
                 if self._budget == 0:
                     self._budget = None  # the server does not say: stop guessing
-            elif remaining - others_in_flight > 0:
-                self._budget = remaining - others_in_flight
+            elif remaining > 0:
+                self._budget = remaining
             elif reset_s:
                 self.hold(reset_s)
             self._news.notify_all()

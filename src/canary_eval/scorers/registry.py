@@ -26,6 +26,7 @@ from typing import Any
 
 import jsonschema
 
+from canary_eval.document import format_key
 from canary_eval.errors import CanaryError, ConfigError
 from canary_eval.models import Case, Completion, Score, ScorerSpec
 from canary_eval.scorers.params import describe_schema, json_type, signature_schema
@@ -202,7 +203,7 @@ def create(spec: ScorerSpec, ctx: ScorerContext) -> BoundScorer:
     )
     if errors:
         err = errors[0]
-        where = _key_path(err.absolute_path)
+        where = format_key(tuple(err.absolute_path))
         if err.validator == "additionalProperties":
             known = ", ".join(sorted(kind.params)) or "none"
             message = f"unknown parameter for scorer '{spec.type}' (known: {known})"
@@ -245,13 +246,6 @@ def _join(prefix: str, where: str) -> str:
     if not prefix or where.startswith("["):
         return prefix + where
     return f"{prefix}.{where}"
-
-
-def _key_path(parts: Sequence[Any]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _resolve(spec: ScorerSpec, ctx: ScorerContext) -> ScorerType:
