@@ -37,6 +37,15 @@ class Document:
         return self.lines.get((), None)
 
 
+def parse_yaml(text: str) -> Any:
+    """What `yaml.safe_load` returns, parsed by libyaml when it is there."""
+    loader = _SafeLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def format_key(key: KeyPath) -> str:
     """`("provider", "concurrency")` -> `provider.concurrency`; `("cases", 3)` -> `cases[3]`."""
     out = ""

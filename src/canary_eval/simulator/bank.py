@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
+from canary_eval.document import parse_yaml
 
 _SPACE = re.compile(r"\s+")
 
@@ -76,12 +76,6 @@ class AnswerBank:
         return None
 
 
-def _safe_load(text: str) -> Any:
-    # The safe loader, C-accelerated when libyaml is there (as document.py does): the same
-    # objects `yaml.safe_load` builds, in a tenth of the time.
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
 def bundled_text(*parts: str) -> str:
     return files("canary_eval").joinpath("bundled", *parts).read_text(encoding="utf-8")
 
@@ -89,8 +83,8 @@ def bundled_text(*parts: str) -> str:
 @cache
 def load_bank() -> AnswerBank:
     """The bundled eval set joined with the bundled answers (read once per process)."""
-    cases: list[dict[str, Any]] = _safe_load(bundled_text("evalsets", "support-bot.yaml"))["cases"]
-    answers: dict[str, Any] = _safe_load(bundled_text("simulator", "answers.yaml"))["answers"]
+    cases: list[dict[str, Any]] = parse_yaml(bundled_text("evalsets", "support-bot.yaml"))["cases"]
+    answers: dict[str, Any] = parse_yaml(bundled_text("simulator", "answers.yaml"))["answers"]
     entries = []
     for case in cases:
         answer = answers[case["id"]]
