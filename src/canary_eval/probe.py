@@ -9,18 +9,15 @@ with the `model` and `system_fingerprint` the vendor stamps on every response, f
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 
 import httpx
 
 from canary_eval.config import ProviderConfig
 from canary_eval.errors import AuthError
-from canary_eval.providers.openai import DEFAULT_BASE_URL
+from canary_eval.providers import anthropic, openai
 
 ProbeMethod = Literal["auto", "models", "chat"]
-ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1"
-ANTHROPIC_VERSION = "2023-06-01"
 
 
 def served_model_probe(
@@ -35,9 +32,8 @@ def served_model_probe(
     config = provider_config
     if config.type not in ("openai", "anthropic"):
         return None
-    headers = _headers(config)
-    default = ANTHROPIC_BASE_URL if config.type == "anthropic" else DEFAULT_BASE_URL
-    base = (config.base_url or default).rstrip("/")
+    vendor = anthropic if config.type == "anthropic" else openai
+    headers, base = vendor.headers(config), vendor.base_url(config)
     with httpx.Client(timeout=timeout_s, transport=transport) as client:
         if method in ("auto", "models"):
             label = _from_models(client, base, headers)
@@ -46,29 +42,6 @@ def served_model_probe(
         if config.type == "anthropic":
             return _from_anthropic_message(client, base, headers, config.model)
         return _from_chat(client, base, headers, config)
-
-
-def _headers(config: ProviderConfig) -> dict[str, str]:
-    headers = {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
-    name = config.api_key_env
-    if not name:
-        return headers
-    key = os.environ.get(name)
-    if not key:
-        raise AuthError(
-            f"environment variable {name} is not set; it must hold the API key",
-            key=f"{config.key}.api_key_env",
-        )
-    if config.type == "anthropic":
-        headers["x-api-key"] = key
-        headers["anthropic-version"] = str(
-            config.options.get("anthropic_version", ANTHROPIC_VERSION)
-        )
-    elif config.options.get("api_version"):
-        headers["api-key"] = key
-    else:
-        headers["Authorization"] = f"Bearer {key}"
-    return headers
 
 
 def _get_json(

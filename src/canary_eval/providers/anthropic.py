@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from canary_eval.config import ProviderConfig
 from canary_eval.models import Completion, Usage
-from canary_eval.providers.base import CallFailure, ChatRequest, HttpProvider, with_headroom
+from canary_eval.providers.base import (
+    CallFailure,
+    ChatRequest,
+    HttpProvider,
+    api_key,
+    configured_headers,
+    with_headroom,
+)
 
+DEFAULT_BASE_URL = "https://api.anthropic.com/v1"
 DEFAULT_VERSION = "2023-06-01"
 
 
@@ -23,14 +32,22 @@ class AnthropicProvider(HttpProvider):
         }
         if request.system:
             body["system"] = request.system
-        headers = {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
-        headers["anthropic-version"] = str(config.options.get("anthropic_version", DEFAULT_VERSION))
-        key = self.api_key()
-        if key:
-            headers["x-api-key"] = key
-        base = config.base_url or "https://api.anthropic.com/v1"
-        data, reply_headers = await self.post_json(base.rstrip("/") + "/messages", body, headers)
+        url = base_url(config) + "/messages"
+        data, reply_headers = await self.post_json(url, body, headers(config))
         return with_headroom(parse_message(data), reply_headers)
+
+
+def base_url(config: ProviderConfig) -> str:
+    return (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
+def headers(config: ProviderConfig) -> dict[str, str]:
+    out = configured_headers(config)
+    out["anthropic-version"] = str(config.options.get("anthropic_version", DEFAULT_VERSION))
+    key = api_key(config)
+    if key:
+        out["x-api-key"] = key
+    return out
 
 
 def parse_message(data: Any) -> Completion:

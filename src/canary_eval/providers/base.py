@@ -57,6 +57,24 @@ class CallFailure(Exception):
         )
 
 
+def api_key(config: ProviderConfig) -> str | None:
+    """The key from the variable the config names; read at call time, never stored."""
+    name = config.api_key_env
+    if not name:
+        return None
+    key = os.environ.get(name)
+    if not key:
+        raise AuthError(
+            f"environment variable {name} is not set; it must hold the API key",
+            key=f"{config.key}.api_key_env",
+        )
+    return key
+
+
+def configured_headers(config: ProviderConfig) -> dict[str, str]:
+    return {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
+
+
 class Provider(Protocol):
     config: ProviderConfig
 
@@ -86,18 +104,6 @@ class HttpProvider:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-    def api_key(self) -> str | None:
-        name = self.config.api_key_env
-        if not name:
-            return None
-        key = os.environ.get(name)
-        if not key:
-            raise AuthError(
-                f"environment variable {name} is not set; it must hold the API key",
-                key=f"{self.config.key}.api_key_env",
-            )
-        return key
 
     async def post_json(
         self, url: str, body: Any, headers: Mapping[str, str]

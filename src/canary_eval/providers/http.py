@@ -19,7 +19,13 @@ from typing import Any
 import httpx
 
 from canary_eval.models import Completion, Usage
-from canary_eval.providers.base import CallFailure, ChatRequest, HttpProvider
+from canary_eval.providers.base import (
+    CallFailure,
+    ChatRequest,
+    HttpProvider,
+    api_key,
+    configured_headers,
+)
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}$")
@@ -30,8 +36,8 @@ class GenericHttpProvider(HttpProvider):
         options = self.config.options
         values = {**request.case.fields, "user": request.user, "system": request.system or ""}
         body = fill(options.get("body", {"input": "{{user}}"}), values)
-        headers = {str(k): str(v) for k, v in options.get("headers", {}).items()}
-        key = self.api_key()
+        headers = configured_headers(self.config)
+        key = api_key(self.config)
         if key:
             headers.setdefault("Authorization", f"Bearer {key}")
         method = str(options.get("method", "POST"))

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from canary_eval.config import ProviderConfig
 from canary_eval.models import Completion, Usage
-from canary_eval.providers.base import CallFailure, ChatRequest, HttpProvider, with_headroom
+from canary_eval.providers.base import (
+    CallFailure,
+    ChatRequest,
+    HttpProvider,
+    api_key,
+    configured_headers,
+    with_headroom,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -29,18 +37,27 @@ class OpenAIProvider(HttpProvider):
             "max_tokens": config.max_tokens,
             **config.options.get("extra_body", {}),
         }
-        headers = {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
-        url = (config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
-        key = self.api_key()
-        api_version = config.options.get("api_version")
-        if api_version:
-            url += f"?api-version={api_version}"
-            if key:
-                headers["api-key"] = key
-        elif key:
-            headers["Authorization"] = f"Bearer {key}"
-        data, reply_headers = await self.post_json(url, body, headers)
+        url = base_url(config) + "/chat/completions"
+        if config.options.get("api_version"):
+            url += f"?api-version={config.options['api_version']}"
+        data, reply_headers = await self.post_json(url, body, headers(config))
         return with_headroom(parse_chat_completion(data), reply_headers)
+
+
+def base_url(config: ProviderConfig) -> str:
+    return (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
+def headers(config: ProviderConfig) -> dict[str, str]:
+    """The configured headers plus the key: `api-key` for Azure (`api_version` set), else a
+    bearer token."""
+    out = configured_headers(config)
+    key = api_key(config)
+    if key and config.options.get("api_version"):
+        out["api-key"] = key
+    elif key:
+        out["Authorization"] = f"Bearer {key}"
+    return out
 
 
 def parse_chat_completion(data: Any) -> Completion:
