@@ -76,6 +76,7 @@ def _behaviour(figures: BehaviourFigures) -> dict[str, Any]:
         **asdict(figures),
         "refusal_rate": figures.refusal_rate,
         "hedging_rate": figures.hedging_rate,
+        "format_failure_rate": figures.format_failure_rate,
     }
 
 

@@ -134,6 +134,9 @@ def _behaviour_and_ops(c: Comparison) -> Group:
     behaviour.add_row("refusal rate", f"{b.refusal_rate:.1%}", f"{bb.refusal_rate:.1%}")
     behaviour.add_row("hedging rate", f"{b.hedging_rate:.1%}", f"{bb.hedging_rate:.1%}")
     behaviour.add_row(
+        "malformed JSON outputs", f"{b.format_failure_rate:.1%}", f"{bb.format_failure_rate:.1%}"
+    )
+    behaviour.add_row(
         "hedges / 100 words", f"{b.hedges_per_100_words:.2f}", f"{bb.hedges_per_100_words:.2f}"
     )
     ops.add_row(

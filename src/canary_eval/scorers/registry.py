@@ -19,7 +19,7 @@ import importlib
 import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,6 @@ class ScorerContext:
     judge: Any = None
     cache_dir: Path | None = None
     offline: bool = False
-    extras: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
