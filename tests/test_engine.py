@@ -12,7 +12,6 @@ import pytest
 from canary_eval.config import ProviderConfig
 from canary_eval.engine import Engine
 from canary_eval.errors import AuthError
-from canary_eval.limits import AdaptiveLimit
 from canary_eval.models import CallOutcome, Case
 from canary_eval.providers import ChatRequest, create_provider
 
@@ -135,20 +134,6 @@ def test_the_deadline_marks_unfinished_cases_and_still_returns(server: ModelServ
     finished = [o for o in outcomes if o.error is None]
     assert 1 <= len(finished) <= 4
     assert {o.error.kind for o in outcomes if o.error} == {"deadline"}
-
-
-def test_adaptive_limit_halves_on_throttling_and_recovers_one_at_a_time() -> None:
-    async def go() -> list[int]:
-        limit = AdaptiveLimit(ceiling=8)
-        seen = [limit.limit]
-        limit.on_throttled()
-        seen.append(limit.limit)
-        for _ in range(4):
-            await limit.on_success()
-        seen.append(limit.limit)
-        return seen
-
-    assert asyncio.run(go()) == [8, 4, 5]
 
 
 def test_the_fallback_answers_when_the_primary_fails_after_its_retries(server: ModelServer) -> None:
