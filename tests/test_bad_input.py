@@ -166,4 +166,18 @@ def test_missing_api_key_variable(
 ) -> None:
     suite = write_suite(model_server.base_url)
     monkeypatch.delenv("CANARY_TEST_KEY")
-    assert_one_line_error(canary("baseline", suite), "CANARY_TEST_KEY is not set")
+    assert_one_line_error(
+        canary("baseline", suite),
+        "suite.yaml",
+        "provider.api_key_env",
+        "CANARY_TEST_KEY is not set",
+    )
+
+
+def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    suite = write_suite(model_server.base_url)
+    canary("baseline", suite)
+    Path("taken").write_text("a file, not a directory")
+    assert_one_line_error(canary("run", suite, "--json", "taken/report.json"), "taken/report.json")

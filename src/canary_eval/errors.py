@@ -5,6 +5,7 @@
     │   ├── ConfigError              suite or monitor config: YAML, schema, paths, scorers
     │   ├── EvalSetError             eval set: format, schema, duplicate ids, empty
     │   ├── BaselineError            baseline or saved run: missing, corrupt, incompatible
+    │   ├── OutputError              a baseline or report file that cannot be written
     │   └── LogError                 production logs: missing files, too many malformed lines
     ├── AuthError               (2)  the provider refused the credentials (401/403)
     ├── EvaluationError         (3)  the run could not be evaluated: outage, deadline
@@ -62,6 +63,10 @@ class EvalSetError(InputError):
 
 class BaselineError(InputError):
     """A baseline or saved run is missing, corrupt or belongs to something else."""
+
+
+class OutputError(InputError):
+    """A file canary was asked to write cannot be written (a missing right, a full disk)."""
 
 
 class LogError(InputError):

@@ -14,7 +14,7 @@ from typing import cast
 
 from canary_eval.config import SuiteConfig
 from canary_eval.engine import Engine, ProgressCallback
-from canary_eval.errors import Interrupted
+from canary_eval.errors import AuthError, Interrupted
 from canary_eval.models import (
     Behaviour,
     CallOutcome,
@@ -51,6 +51,9 @@ def run_suite(
     cases = [c for c in evalset.cases if options.case_ids is None or c.id in options.case_ids]
     try:
         outcomes = asyncio.run(_call(config, cases, options, on_progress))
+    except AuthError as error:
+        # The provider knows the key path; the suite knows the file it is in.
+        raise AuthError(error.message, path=config.path, key=error.key) from None
     except Interrupted as stop:
         outcomes = cast(list[CallOutcome], stop.partial or [])
         finished = {o.case_id: o for o in outcomes} if options.repeats == 1 else {}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from canary_eval.compare import Comparison
 from canary_eval.config import SuiteConfig
+from canary_eval.errors import OutputError
 from canary_eval.history import HistoryRow
 from canary_eval.reports.html import write_html
 from canary_eval.reports.json import write_json
@@ -54,6 +55,11 @@ def write_reports(
     if paths.html:
         write_html(comparison, paths.html, history)
     if paths.prometheus:
-        paths.prometheus.parent.mkdir(parents=True, exist_ok=True)
-        write_prometheus(comparison, paths.prometheus)
+        try:
+            paths.prometheus.parent.mkdir(parents=True, exist_ok=True)
+            write_prometheus(comparison, paths.prometheus)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write: {exc.strerror or exc}", path=paths.prometheus
+            ) from None
     return paths.written()
