@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 
 from canary_eval import stats
 from canary_eval.config import Thresholds
-from canary_eval.gates import behaviour_alerts, model_alerts, ops_alerts, quality_alerts
+from canary_eval.gates import (
+    behaviour_alerts,
+    error_budget_alert,
+    model_alerts,
+    ops_alerts,
+    quality_alerts,
+)
 from canary_eval.metrics import (
     BehaviourFigures,
     OpsFigures,
@@ -152,7 +158,7 @@ def compare(
     ops, baseline_ops = ops_figures(run), ops_figures(baseline)
     behaviour, baseline_behaviour = behaviour_figures(current), behaviour_figures(before)
     now_model, base_model = served_model(run), served_model(baseline)
-    alerts: list[Alert] = []
+    alerts = error_budget_alert(ops, thresholds)
     alerts += quality_alerts(quality, intents, thresholds)
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, thresholds)
     alerts += ops_alerts(ops, baseline_ops, thresholds)
@@ -166,7 +172,7 @@ def compare(
         )
     return Comparison(
         suite=run.info.suite,
-        verdict=_verdict(ops, alerts, thresholds),
+        verdict=_verdict(alerts),
         quality=quality,
         intents=intents,
         alerts=tuple(alerts),
@@ -185,8 +191,8 @@ def compare(
     )
 
 
-def _verdict(ops: OpsFigures, alerts: Sequence[Alert], thresholds: Thresholds) -> Verdict:
-    if ops.error_rate > thresholds.max_error_rate:
+def _verdict(alerts: Sequence[Alert]) -> Verdict:
+    if any(a.metric == "error_budget" for a in alerts):
         return "error"
     if any(a.failing for a in alerts):
         return "regression"

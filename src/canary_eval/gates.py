@@ -178,6 +178,25 @@ def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> l
     return alerts
 
 
+def error_budget_alert(ops: OpsFigures, thresholds: Thresholds) -> list[Alert]:
+    """More failed calls than the budget: the run could not be evaluated (verdict `error`)."""
+    if ops.error_rate <= thresholds.max_error_rate:
+        return []
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(ops.errors_by_kind.items()))
+    return [
+        Alert(
+            layer="ops",
+            metric="error_budget",
+            observed=ops.error_rate,
+            allowed=thresholds.max_error_rate,
+            message=(
+                f"could not evaluate: {ops.error_rate:.1%} of calls failed ({kinds}), above the "
+                f"{thresholds.max_error_rate:.1%} error budget"
+            ),
+        )
+    ]
+
+
 def model_alerts(now: str | None, before: str | None, thresholds: Thresholds) -> list[Alert]:
     if before is None or now is None or now == before:
         return []

@@ -27,7 +27,7 @@ def test_a_suspect_drop_is_a_warning_and_a_blown_budget_an_error(
 ) -> None:
     assert [line.split(" ", 1)[0] for line in annotation_lines(suspect)] == ["::warning"]
     assert annotation_lines(errored)[0].startswith(
-        "::error title=canary support-bot%3A could not evaluate::"
+        "::error title=canary support-bot%3A ops error_budget::could not evaluate: "
     )
 
 

@@ -32,8 +32,6 @@ def breached_gates(comparison: Comparison) -> list[str]:
     """The failing alerts' messages, then the warnings, at most MAX_GATES."""
     alerts = sorted(comparison.alerts, key=lambda a: not a.failing)
     lines = [a.message for a in alerts if a.failing or a.severity == "warning"]
-    if comparison.verdict == "error":
-        lines.insert(0, f"error budget: {comparison.ops.error_rate:.1%} of calls failed")
     if len(lines) > MAX_GATES:
         lines = [*lines[:MAX_GATES], f"... and {len(lines) - MAX_GATES} more"]
     return lines

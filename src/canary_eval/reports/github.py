@@ -20,18 +20,10 @@ def in_github_actions(env: Mapping[str, str] | None = None) -> bool:
 
 
 def annotation_lines(comparison: Comparison) -> list[str]:
-    """One `::error::` line per breached gate (and for a blown error budget), one `::warning::`
+    """One `::error::` line per breached gate (a blown error budget is one), one `::warning::`
     per warning that does not fail the run (a suspect drop). Informational alerts stay out."""
     c = comparison
     lines = []
-    if c.verdict == "error":
-        lines.append(
-            _command(
-                "error",
-                f"canary {c.suite}: could not evaluate",
-                f"{c.ops.error_rate:.1%} of calls failed, past the error budget",
-            )
-        )
     for alert in c.alerts:
         if alert.failing:
             level = "error"

@@ -1,7 +1,7 @@
 """The JUnit XML report, the format CI systems read: one testcase per gate and per intent.
 
 Each breached (failing) alert is exactly one `<failure>` carrying the observed and allowed
-values, plus one more when the run blew its error budget. Gates that are configured but held,
+values; a blown error budget is one of them. Gates that are configured but held,
 and alerts that only inform (a suspect drop, a changed model), are passing testcases whose
 `<system-out>` says what was seen. Every testcase carries `observed` and `allowed` properties.
 """
@@ -61,7 +61,6 @@ def junit_xml(comparison: Comparison, thresholds: Thresholds | None = None) -> s
                 alert.layer, alert.metric, name, alert.observed, alert.allowed, alert.intent
             )
             failures += _testcase(suite, c.suite, gate, [alert])
-    failures += _error_budget(suite, c, limits)
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
@@ -142,6 +141,7 @@ def _gates(c: Comparison, t: Thresholds) -> list[_Gate]:
             c.baseline_model or "unknown",
         )
     )
+    gates.append(_Gate("ops", "error_budget", "error budget", o.error_rate, t.max_error_rate))
     return gates
 
 
@@ -170,25 +170,6 @@ def _testcase(parent: ET.Element, suite: str, gate: _Gate, alerts: list[Alert]) 
         out = ET.SubElement(case, "system-out")
         out.text = _clean("\n".join(f"{a.severity}: {a.message}" for a in informing))
     return len(failing)
-
-
-def _error_budget(parent: ET.Element, c: Comparison, t: Thresholds) -> int:
-    gate = _Gate("ops", "error_budget", "error budget", c.ops.error_rate, t.max_error_rate)
-    case = ET.SubElement(
-        parent, "testcase", classname=f"canary.{_clean(c.suite)}.ops", name=gate.name, time="0"
-    )
-    _properties(case, gate.observed, gate.allowed)
-    if c.verdict != "error":
-        return 0
-    message = (
-        f"the run could not be evaluated: {c.ops.error_rate:.1%} of calls failed, "
-        f"above the {t.max_error_rate:.1%} error budget"
-    )
-    failure = ET.SubElement(case, "failure", type="ops.error_budget", message=message)
-    failure.text = (
-        f"{message}\nobserved: {_fmt(gate.observed)}\nallowed: {_fmt(gate.allowed, _OFF)}"
-    )
-    return 1
 
 
 def _properties(
