@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from canary_eval.compare import Comparison, compare
 from canary_eval.config import IntentThresholds, Thresholds
+from canary_eval.history import HistoryRow
 from canary_eval.models import Behaviour, CallError, CaseResult, RunInfo, RunResult, Score, Usage
 
 Kind = Literal["pass", "suspect", "regression", "error"]
@@ -244,3 +245,27 @@ class RecordingServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def history_row(score: float | None, time: str = "2024-05-07T10:00:00+00:00") -> HistoryRow:
+    """A recorded passing run with this score, for trend charts."""
+    return HistoryRow(
+        suite="support-bot",
+        time=time,
+        verdict="pass",
+        exit_code=0,
+        score=score,
+        baseline_score=1.0,
+        relative_drop=0.0,
+        p_value=1.0,
+        intents={},
+        latency_p50_ms=100.0,
+        latency_p95_ms=120.0,
+        error_rate=0.0,
+        cost_per_case_usd=0.0,
+        rate_limited=0,
+        mean_chars=100.0,
+        refusal_rate=0.0,
+        hedging_rate=0.0,
+        served_model="sim",
+    )

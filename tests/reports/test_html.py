@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from canary_eval.compare import Comparison
-from canary_eval.history import HistoryRow
 from canary_eval.reports.changes import changed_cases
 from canary_eval.reports.html import CSP, render_html, write_html
 
-from factories import comparison
+from factories import comparison, history_row
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "canary-reports" / "test-artifacts"
@@ -83,7 +82,7 @@ def test_draws_the_trend_the_intent_deltas_and_the_interval_as_inline_svg(
     regression: Comparison,
 ) -> None:
     history = [
-        row(f"2024-05-0{day}T14:00:00+00:00", score)
+        history_row(score, f"2024-05-0{day}T14:00:00+00:00")
         for day, score in ((4, 0.98), (5, 0.99), (6, 1.0))
     ]
     page = render_html(regression, history)
@@ -153,7 +152,7 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
 def test_headless_chromium_shows_the_verdict_and_charts_and_runs_no_script(
     hostile: Comparison, tmp_path: Path
 ) -> None:
-    history = [row("2024-05-06T14:00:00+00:00", 0.99)]
+    history = [history_row(0.99, "2024-05-06T14:00:00+00:00")]
     report = tmp_path / "report.html"
     write_html(hostile, report, history)
     shot = tmp_path / "report.png"
@@ -180,26 +179,3 @@ def test_headless_chromium_shows_the_verdict_and_charts_and_runs_no_script(
     assert not re.search(r"<body[^>]*data-pwned", dom)  # the onerror handler never ran
     assert "<title>canary support-bot: REGRESSION</title>" in dom  # no script renamed the page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
-
-
-def row(time: str, score: float) -> HistoryRow:
-    return HistoryRow(
-        suite="support-bot",
-        time=time,
-        verdict="pass",
-        exit_code=0,
-        score=score,
-        baseline_score=1.0,
-        relative_drop=0.0,
-        p_value=1.0,
-        intents={},
-        latency_p50_ms=100.0,
-        latency_p95_ms=120.0,
-        error_rate=0.0,
-        cost_per_case_usd=0.0,
-        rate_limited=0,
-        mean_chars=100.0,
-        refusal_rate=0.0,
-        hedging_rate=0.0,
-        served_model="sim",
-    )

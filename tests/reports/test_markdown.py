@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 
 from canary_eval.compare import Comparison
-from canary_eval.history import HistoryRow
 from canary_eval.reports.markdown import cell, render_markdown, write_markdown
 
-from factories import SCRIPT_OUTPUT, comparison
+from factories import SCRIPT_OUTPUT, comparison, history_row
 
 
 def unescaped_pipes(line: str) -> int:
@@ -91,26 +90,3 @@ def test_write_markdown_writes_the_file(tmp_path: Path) -> None:
     path = tmp_path / "reports" / "canary.md"
     write_markdown(comparison("suspect"), path)
     assert path.read_text(encoding="utf-8").startswith("## ⚠️ canary support-bot: SUSPECT")
-
-
-def history_row(score: float | None, time: str = "2024-05-07T10:00:00+00:00") -> HistoryRow:
-    return HistoryRow(
-        suite="support-bot",
-        time=time,
-        verdict="pass",
-        exit_code=0,
-        score=score,
-        baseline_score=1.0,
-        relative_drop=0.0,
-        p_value=1.0,
-        intents={},
-        latency_p50_ms=100.0,
-        latency_p95_ms=120.0,
-        error_rate=0.0,
-        cost_per_case_usd=0.0,
-        rate_limited=0,
-        mean_chars=100.0,
-        refusal_rate=0.0,
-        hedging_rate=0.0,
-        served_model="sim",
-    )
