@@ -67,11 +67,27 @@ def test_unknown_scorer_type(
     )
 
 
-def test_scorer_parameter_of_the_wrong_type(
+def test_scorer_parameter_of_the_wrong_type_names_its_line(
     canary: Callable[..., CliResult], write_suite: Callable[..., Path]
 ) -> None:
     suite = write_suite("http://127.0.0.1:9/v1", scorers=[{"type": "contains", "value": 3}])
-    assert_one_line_error(canary("validate", suite), "scorers[0].value")
+    line = next(i for i, t in enumerate(suite.read_text().splitlines(), 1) if "value: 3" in t)
+    assert_one_line_error(canary("validate", suite), f"suite.yaml:{line}: scorers[0].value")
+
+
+def test_a_bad_scorer_on_a_case_names_the_eval_set_and_the_case(
+    canary: Callable[..., CliResult], write_suite: Callable[..., Path]
+) -> None:
+    cases = [
+        {"id": "a", "input": "x"},
+        {"id": "b", "input": "y", "scorers": [{"type": "numeric", "value": 3, "abs_tol": "x"}]},
+    ]
+    suite = write_suite("http://127.0.0.1:9/v1", cases)
+    line = next(i for i, t in enumerate(Path("evalset.yaml").read_text().splitlines(), 1)
+                if "id: b" in t)  # fmt: skip
+    assert_one_line_error(
+        canary("validate", suite), f"evalset.yaml:{line}: cases[1].scorers[0].abs_tol"
+    )
 
 
 def test_missing_evalset_file(

@@ -6,6 +6,7 @@ those nodes by the safe loader's constructors: exactly what `yaml.safe_load` wou
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,13 @@ def format_key(key: KeyPath) -> str:
     for part in key:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
+
+
+def parse_key(text: str) -> KeyPath:
+    """`scorers[1].value` -> `("scorers", 1, "value")`: the inverse of `format_key`."""
+    return tuple(
+        int(index) if index else name for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", text)
+    )
 
 
 def load_document(path: Path, error: type[InputError]) -> Document:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from canary_eval.config import SuiteConfig
-from canary_eval.models import EvalSet
+from canary_eval.document import KeyPath, parse_key
+from canary_eval.errors import ConfigError
+from canary_eval.models import EvalSet, ScorerSpec
 from canary_eval.prompts import check_slots
 from canary_eval.scorers import BoundScorer, ScorerContext, create, describe_judges
 
 CaseScorers = dict[str, list[BoundScorer]]
+LineOf = Callable[[KeyPath], int | None]
 
 
 def build_scorers(config: SuiteConfig, evalset: EvalSet, *, offline: bool = False) -> CaseScorers:
@@ -26,8 +32,27 @@ def build_scorers(config: SuiteConfig, evalset: EvalSet, *, offline: bool = Fals
         cache_dir=config.history_path.parent / "cache",
         offline=offline,
     )
-    defaults = [create(spec, ctx) for spec in config.scorers]
-    return {c.id: defaults + [create(spec, ctx) for spec in c.scorers] for c in evalset.cases}
+    defaults = [_create(spec, ctx, config.line_of) for spec in config.scorers]
+    # A case's own scorers live in the eval set: errors name it, schema files are relative to it.
+    case_ctx = replace(ctx, config_path=Path(evalset.path))
+    return {
+        case.id: defaults + [_create(spec, case_ctx, _on_line(case.line)) for spec in case.scorers]
+        for case in evalset.cases
+    }
+
+
+def _on_line(line: int | None) -> LineOf:
+    """An eval set keeps only the line each case starts on."""
+    return lambda _key: line
+
+
+def _create(spec: ScorerSpec, ctx: ScorerContext, line_of: LineOf) -> BoundScorer:
+    """`create`, with the line the faulty key is on added to its error."""
+    try:
+        return create(spec, ctx)
+    except ConfigError as error:
+        line = line_of(parse_key(error.key or spec.key))
+        raise ConfigError(error.message, path=error.path, line=line, key=error.key) from None
 
 
 def scorers_hash(scorers: CaseScorers) -> str:
