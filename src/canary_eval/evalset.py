@@ -73,7 +73,7 @@ def _case(path: Path, index: int, line: int | None, raw: Any) -> Case:
     references = tuple(
         str(r) for r in (reference if isinstance(reference, list) else [reference]) if r is not None
     )
-    fields = {k: v for k, v in raw.items() if k not in ("scorers", "metadata")}
+    fields = {k: v for k, v in raw.items() if k != "scorers"}
     defining = {k: v for k, v in raw.items() if k not in _DESCRIPTIVE}
     content_hash = hashlib.sha256(
         json.dumps(defining, sort_keys=True, default=str).encode()
@@ -132,8 +132,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
-            line = reader.line_num + 1
+            previous = reader.line_num if reader.fieldnames else 0  # reads the header row
             for row in reader:
+                line, previous = previous + 1, reader.line_num  # a quoted row may span lines
                 case: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
                 for column in ("scorers", "metadata"):
                     if column in case:
@@ -146,7 +147,6 @@ def _csv_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
                                 line=line,
                             ) from None
                 yield line, case
-                line = reader.line_num + 1
     except FileNotFoundError:
         raise EvalSetError("file not found", path=path) from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
