@@ -64,7 +64,10 @@ def simulate(
     def ready(sim: Any) -> None:
         typer.echo(f"simulator serving '{model_version}' ({VERSIONS[model_version]})")
         typer.echo(f"  base_url: {sim.base_url}    (Ctrl-C to stop)")
-        typer.echo(f"  try: CANARY_BASE_URL={sim.base_url} canary run configs/support-bot.yaml")
+        typer.echo(f"  try: export CANARY_BASE_URL={sim.base_url} SUPPORT_BOT_API_KEY=any")
+        typer.echo(
+            "       canary baseline configs/support-bot.yaml && canary run configs/support-bot.yaml"
+        )
 
     try:
         serve_forever(config, port, on_ready=ready)
