@@ -252,7 +252,7 @@ def render_history(rows: Sequence[HistoryRow], console: Console) -> None:
         )
         drop = "-" if row.relative_drop is None else f"{-row.relative_drop:+.1%}"
         table.add_row(
-            escape(row.time),
+            escape(row.time[:16].replace("T", " ")),  # to the minute, as cron runs it
             f"[{style}]{escape(row.verdict)}[/]",
             _fmt(row.score, ".3f"),
             score_blocks[i],
