@@ -38,7 +38,7 @@ def validate(suite: SuiteArg) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
     config, evalset = load_suite(suite, check=True)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
-    print(
+    typer.echo(
         f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
         f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)"
     )
@@ -69,7 +69,7 @@ def baseline(
     scored = [c.score for c in run.cases if c.score is not None]
     mean = sum(scored) / len(scored) if scored else float("nan")
     ops = ops_figures(run)
-    print(
+    typer.echo(
         f"baseline saved: {path} ({len(run.cases)} cases x {repeat}, mean score {mean:.3f}, "
         f"served model {served_model(run)}, error rate {ops.error_rate:.1%})"
     )
