@@ -1,5 +1,5 @@
-"""Fixtures that make CLI tests short: a real model server on 127.0.0.1, suites written to real
-files, and the `canary` command run in-process as a user runs it."""
+"""Fixtures that make tests short: a real model server on 127.0.0.1, suites written to real
+files, the `canary` command run in-process as a user runs it, and comparisons of every verdict."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parent))
 
 from canary_eval.cli import app
+from canary_eval.compare import Comparison
 
+from factories import comparison
 from model_server import ModelServer, serving
 
 API_KEY = "sk-test-SECRET-0123456789"
@@ -74,6 +76,11 @@ def right_answer(user: str) -> str:
     return "answer-" + user.split()[-1]
 
 
+def wrong_below(n: int) -> Callable[[str], str]:
+    """A model that gets the questions numbered below `n` wrong and the rest right."""
+    return lambda user: "wrong" if int(user.split()[-1]) < n else right_answer(user)
+
+
 @pytest.fixture
 def write_suite(tmp_path: Path) -> Callable[..., Path]:
     """Write an eval set and a suite config pointing at `base_url`; returns the config path."""
@@ -115,3 +122,26 @@ def write_suite(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+# Comparisons of every verdict, built once per test module.
+
+
+@pytest.fixture(scope="module")
+def regression() -> Comparison:
+    return comparison("regression")
+
+
+@pytest.fixture(scope="module")
+def passing() -> Comparison:
+    return comparison("pass")
+
+
+@pytest.fixture(scope="module")
+def suspect() -> Comparison:
+    return comparison("suspect")
+
+
+@pytest.fixture(scope="module")
+def errored() -> Comparison:
+    return comparison("error")

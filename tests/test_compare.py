@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import CliResult, right_answer
+from conftest import CliResult, right_answer, wrong_below
 from model_server import ModelServer
 
 INTENTS = ("faq", "billing", "account", "technical")
@@ -141,7 +141,7 @@ def test_compare_two_saved_runs_without_a_model(
     model_server.answer = right_answer
     suite = write_suite(model_server.base_url)
     canary("baseline", suite, "--baseline", "before.json")
-    model_server.answer = lambda user: "wrong" if int(user.split()[-1]) < 12 else right_answer(user)
+    model_server.answer = wrong_below(12)
     canary("run", suite, "--baseline", "before.json", "--save-run", "after.json", "--quiet")
     requests = len(model_server.requests)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CliResult, right_answer
+from conftest import CliResult, right_answer, wrong_below
 from factories import RecordingServer
 from model_server import ModelServer
 
@@ -46,7 +46,7 @@ def test_a_regression_pages_and_the_next_pass_resolves(
     suite = alerting_suite(write_suite, model_server.base_url, receiver.url)
     canary("baseline", suite)
 
-    model_server.answer = lambda u: "wrong" if int(u.split()[-1]) < 10 else right_answer(u)
+    model_server.answer = wrong_below(10)
     assert canary("run", suite, "--quiet").exit_code == 1
     model_server.answer = right_answer
     assert canary("run", suite, "--quiet").exit_code == 0
@@ -67,7 +67,7 @@ def test_a_failed_delivery_is_reported_but_never_changes_the_exit_code(
     model_server.answer = right_answer
     suite = alerting_suite(write_suite, model_server.base_url, receiver.url)
     canary("baseline", suite)
-    model_server.answer = lambda u: "wrong" if int(u.split()[-1]) < 10 else right_answer(u)
+    model_server.answer = wrong_below(10)
     receiver.script(f"/slack/{WEBHOOK_SECRET}", 500, 500)
 
     result = canary("run", suite, "--quiet")
@@ -113,7 +113,7 @@ def test_in_github_actions_breached_gates_become_annotations_and_a_step_summary(
     canary("baseline", suite)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
-    model_server.answer = lambda u: "wrong" if int(u.split()[-1]) < 10 else right_answer(u)
+    model_server.answer = wrong_below(10)
 
     result = canary("run", suite, "--quiet")
 

@@ -157,10 +157,6 @@ class CaseResult:
     samples: tuple[float, ...] = ()  # per-repeat scores when the case ran more than once
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def passed(self) -> bool:
-        return self.score is not None and all(s.passed for s in self.scores if not s.invalid)
-
 
 @dataclass(frozen=True)
 class RunInfo:

@@ -20,16 +20,6 @@ PD = "/v2/enqueue"
 HOOK = f"/hooks/{HOOK_SECRET}"
 
 
-@pytest.fixture(scope="module")
-def regression() -> Comparison:
-    return comparison("regression")
-
-
-@pytest.fixture(scope="module")
-def passing() -> Comparison:
-    return comparison("pass")
-
-
 def deliver(
     c: Comparison,
     alerts: AlertsConfig,
