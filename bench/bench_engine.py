@@ -22,10 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from canary_eval.config import load_config
-from canary_eval.evalset import load_evalset
-from canary_eval.runner import RunOptions, run_suite
+from canary_eval.run.runner import RunOptions, run_suite
 from canary_eval.simulator import SimulatorConfig, serve
+from canary_eval.suite.config import load_config
+from canary_eval.suite.evalset import load_evalset
 
 
 def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) -> Path:

@@ -13,11 +13,11 @@ import argparse
 import asyncio
 import time
 
-from canary_eval.config import ProviderConfig
-from canary_eval.engine import Engine
 from canary_eval.models import CallOutcome, Case
-from canary_eval.providers import ChatRequest, create_provider
+from canary_eval.run.engine import Engine
+from canary_eval.run.providers import ChatRequest, create_provider
 from canary_eval.simulator import SimulatorConfig, serve
+from canary_eval.suite.config import ProviderConfig
 
 
 async def run(base_url: str, n: int) -> list[CallOutcome]:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parent))
 
 from canary_eval.cli import app
-from canary_eval.compare import Comparison
+from canary_eval.verdict.compare import Comparison
 
 from factories import comparison
 from model_server import ModelServer, serving

@@ -2,7 +2,7 @@
 HTTP server on 127.0.0.1 that stands in for Slack, PagerDuty, webhooks, Pushgateway and a model
 endpoint.
 
-`comparison(kind)` returns a real `Comparison` made by `canary_eval.compare.compare` from
+`comparison(kind)` returns a real `Comparison` made by `canary_eval.verdict.compare.compare` from
 hand-built runs, so the reports are tested on the same values the CLI hands them.
 """
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from canary_eval.compare import Comparison, compare
-from canary_eval.config import IntentThresholds, Thresholds
-from canary_eval.history import HistoryRow
 from canary_eval.models import Behaviour, CallError, CaseResult, RunInfo, RunResult, Score, Usage
+from canary_eval.store.history import HistoryRow
+from canary_eval.suite.config import IntentThresholds, Thresholds
+from canary_eval.verdict.compare import Comparison, compare
 
 Kind = Literal["pass", "suspect", "regression", "error"]
 

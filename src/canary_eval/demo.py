@@ -19,15 +19,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from canary_eval.baseline import save_run
-from canary_eval.compare import Comparison
-from canary_eval.config import load_config
-from canary_eval.engine import ProgressCallback
-from canary_eval.evalset import load_evalset
 from canary_eval.pipeline import evaluate, record_baseline
 from canary_eval.reports.terminal import render
 from canary_eval.reports.writers import ReportPaths, write_reports
+from canary_eval.run.engine import ProgressCallback
 from canary_eval.simulator import RunningSimulator, SimulatorConfig, serve, write_production_logs
+from canary_eval.store.baseline import save_run
+from canary_eval.suite.config import load_config
+from canary_eval.suite.evalset import load_evalset
+from canary_eval.verdict.compare import Comparison
 
 SUITE = "configs/support-bot.yaml"
 MONITOR = "configs/support-bot-monitor.yaml"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import statistics
 from dataclasses import replace
 
-from canary_eval.compare import Comparison, compare
-from canary_eval.config import SuiteConfig
-from canary_eval.engine import ProgressCallback
 from canary_eval.errors import EvaluationError
-from canary_eval.metrics import ops_figures
 from canary_eval.models import EvalSet, RunResult
-from canary_eval.runner import RunOptions, run_suite
+from canary_eval.run.engine import ProgressCallback
+from canary_eval.run.runner import RunOptions, run_suite
+from canary_eval.suite.config import SuiteConfig
+from canary_eval.verdict.compare import Comparison, compare
+from canary_eval.verdict.metrics import ops_figures
 
 
 def evaluate(

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from canary_eval import history
-from canary_eval.compare import Comparison
-from canary_eval.config import SuiteConfig
 from canary_eval.notify.config import parse_alerts_config
 from canary_eval.notify.delivery import DeliveryResult
 from canary_eval.reports import github
 from canary_eval.reports.markdown import render_markdown
 from canary_eval.reports.writers import ReportPaths, write_reports
+from canary_eval.store import history
+from canary_eval.suite.config import SuiteConfig
+from canary_eval.verdict.compare import Comparison
 
 
 @dataclass(frozen=True)

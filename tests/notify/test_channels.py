@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from canary_eval.compare import Comparison
 from canary_eval.notify import AlertsConfig, deliver_all
 from canary_eval.notify.config import PushgatewayConfig
 from canary_eval.notify.delivery import DeliveryResult
+from canary_eval.verdict.compare import Comparison
 
 from .conftest import HOOK_SECRET, PD_SECRET, SLACK_SECRET
 from factories import Kind, RecordingServer, Reply, comparison

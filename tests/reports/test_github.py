@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from canary_eval.compare import Comparison
 from canary_eval.models import Alert
 from canary_eval.reports.github import annotation_lines, append_step_summary, in_github_actions
+from canary_eval.verdict.compare import Comparison
 
 
 def test_each_breached_gate_becomes_one_error_annotation(regression: Comparison) -> None:

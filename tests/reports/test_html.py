@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from canary_eval.compare import Comparison
 from canary_eval.reports.changes import changed_cases
 from canary_eval.reports.html import CSP, render_html, write_html
+from canary_eval.verdict.compare import Comparison
 
 from factories import comparison, history_row
 

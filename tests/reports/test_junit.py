@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-from canary_eval.compare import Comparison
 from canary_eval.models import Alert
 from canary_eval.reports.junit import junit_xml, write_junit
+from canary_eval.verdict.compare import Comparison
 
 from factories import THRESHOLDS
 

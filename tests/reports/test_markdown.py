@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from canary_eval.compare import Comparison
 from canary_eval.reports.markdown import cell, render_markdown, write_markdown
+from canary_eval.verdict.compare import Comparison
 
 from factories import SCRIPT_OUTPUT, comparison, history_row
 

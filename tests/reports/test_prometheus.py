@@ -8,8 +8,8 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from canary_eval.compare import Comparison
 from canary_eval.reports.prometheus import build_registry, push_metrics, write_prometheus
+from canary_eval.verdict.compare import Comparison
 
 from factories import RecordingServer
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import yaml
 
-from canary_eval.config import load_config
-from canary_eval.evalset import load_evalset
 from canary_eval.models import Case
 from canary_eval.scorers.registry import ScoreInput, ScorerContext, create, registered
 from canary_eval.simulator.bank import load_bank
+from canary_eval.suite.config import load_config
+from canary_eval.suite.evalset import load_evalset
 
 BUNDLED = Path(str(files("canary_eval").joinpath("bundled")))
 EVALSET = BUNDLED / "evalsets" / "support-bot.yaml"

@@ -30,7 +30,7 @@ from canary_eval.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from canary_eval.compare import Comparison
+    from canary_eval.verdict.compare import Comparison
 
 
 @command
@@ -57,9 +57,9 @@ def baseline(
     quiet: QuietOpt = False,
 ) -> None:
     """Run the suite and save the result as its baseline."""
-    from canary_eval.baseline import save_run
-    from canary_eval.metrics import ops_figures, served_model
     from canary_eval.pipeline import record_baseline
+    from canary_eval.store.baseline import save_run
+    from canary_eval.verdict.metrics import ops_figures, served_model
 
     config, evalset = load_suite(suite, check=True)
     with progress_bar(not quiet, "baseline") as progress, saving_partial(config, None):
@@ -97,10 +97,10 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Run the suite, compare with its baseline, report, and exit with the verdict's code."""
-    from canary_eval.baseline import load_run
-    from canary_eval.baseline import save_run as save
     from canary_eval.pipeline import evaluate
     from canary_eval.reports.writers import ReportPaths
+    from canary_eval.store.baseline import load_run
+    from canary_eval.store.baseline import save_run as save
 
     config, evalset = load_suite(suite, check=True)
     # The baseline is checked before any model is called: a missing one costs nothing.
@@ -120,9 +120,9 @@ def run(
 def model_changed(config: Any, reference: Any) -> bool:
     """Ask the endpoint which model it serves; True when it differs from the last one seen
     (the last probe, else the last run, else the baseline)."""
-    from canary_eval import history
-    from canary_eval.metrics import served_model
-    from canary_eval.probe import served_model_probe
+    from canary_eval.run.probe import served_model_probe
+    from canary_eval.store import history
+    from canary_eval.verdict.metrics import served_model
 
     served = served_model_probe(config.provider)
     last = (
@@ -152,10 +152,10 @@ def compare(
     quiet: QuietOpt = False,
 ) -> None:
     """Compare two saved runs with no model calls."""
-    from canary_eval.baseline import load_run
-    from canary_eval.compare import compare as compare_runs
-    from canary_eval.config import Thresholds, load_config
     from canary_eval.reports.writers import ReportPaths
+    from canary_eval.store.baseline import load_run
+    from canary_eval.suite.config import Thresholds, load_config
+    from canary_eval.verdict.compare import compare as compare_runs
 
     config = load_config(suite) if suite else None
     current = load_run(run_file, what="run")
@@ -179,11 +179,11 @@ def rescore(
     quiet: QuietOpt = False,
 ) -> None:
     """Re-score a saved run with the suite's current scorers and compare it; no model calls."""
-    from canary_eval.baseline import load_run
-    from canary_eval.baseline import save_run as save
-    from canary_eval.compare import compare as compare_runs
     from canary_eval.reports.writers import ReportPaths
-    from canary_eval.runner import rescore as rescore_run
+    from canary_eval.run.runner import rescore as rescore_run
+    from canary_eval.store.baseline import load_run
+    from canary_eval.store.baseline import save_run as save
+    from canary_eval.verdict.compare import compare as compare_runs
 
     config, evalset = load_suite(suite)
     reference = load_run(baseline or config.baseline_path, suite=config.suite)

@@ -12,10 +12,10 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from canary_eval.config import SuiteConfig
-    from canary_eval.engine import Progress
     from canary_eval.models import EvalSet
-    from canary_eval.runner import RunOptions
+    from canary_eval.run.engine import Progress
+    from canary_eval.run.runner import RunOptions
+    from canary_eval.suite.config import SuiteConfig
 
 SuiteArg = Annotated[Path, typer.Argument(help="Suite config (YAML).", metavar="SUITE.yaml")]
 ConcurrencyOpt = Annotated[
@@ -92,9 +92,9 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[Progress], Non
 @contextmanager
 def saving_partial(config: Any, path: Path | None) -> Iterator[None]:
     """On Ctrl-C, save the cases that finished (never as the baseline), then exit 130."""
-    from canary_eval.baseline import save_run
     from canary_eval.errors import Interrupted
     from canary_eval.models import RunResult
+    from canary_eval.store.baseline import save_run
 
     try:
         yield
@@ -107,17 +107,17 @@ def saving_partial(config: Any, path: Path | None) -> Iterator[None]:
 
 
 def run_options(repeat: int, concurrency: int | None, deadline: float | None) -> RunOptions:
-    from canary_eval.runner import RunOptions
+    from canary_eval.run.runner import RunOptions
 
     return RunOptions(repeats=repeat, concurrency=concurrency, deadline_s=deadline)
 
 
 def load_suite(suite: Path, *, check: bool = False) -> tuple[SuiteConfig, EvalSet]:
     """Config and eval set; with `check`, everything `validate` checks, before any model call."""
-    from canary_eval.config import load_config
-    from canary_eval.evalset import load_evalset
     from canary_eval.notify.config import parse_alerts_config
-    from canary_eval.scoring import check_suite
+    from canary_eval.run.scoring import check_suite
+    from canary_eval.suite.config import load_config
+    from canary_eval.suite.evalset import load_evalset
 
     config = load_config(suite)
     evalset = load_evalset(config.evalset_path)

@@ -17,8 +17,8 @@ def history(
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 30,
 ) -> None:
     """Show the suite's trend: verdicts, scores, latency and served-model changes."""
-    from canary_eval import history as store
-    from canary_eval.config import load_config
+    from canary_eval.store import history as store
+    from canary_eval.suite.config import load_config
 
     config = load_config(suite)
     rows = store.recent(config.history_path, config.suite, limit)
@@ -43,9 +43,9 @@ def watch(
     """Ask the endpoint which model it serves every interval; run the suite when it changes."""
     import time
 
-    from canary_eval.baseline import load_run
     from canary_eval.pipeline import evaluate
     from canary_eval.reports.writers import ReportPaths
+    from canary_eval.store.baseline import load_run
 
     seconds = _duration(interval)
     config, evalset = load_suite(suite, check=True)

@@ -146,9 +146,9 @@ def monitor(
     import sys
     from datetime import datetime
 
-    from canary_eval.baseline import write_atomic
     from canary_eval.monitor import monitor_report_dict, run_monitor
     from canary_eval.monitor.report import render_html, render_markdown, render_terminal
+    from canary_eval.store.baseline import write_atomic
 
     try:
         end = datetime.fromisoformat(until) if until else None

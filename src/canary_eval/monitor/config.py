@@ -50,9 +50,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from canary_eval.document import Document, load_document
 from canary_eval.errors import ConfigError
-from canary_eval.schemas import validate
+from canary_eval.suite.document import Document, load_document
+from canary_eval.suite.schemas import validate
 
 CALL_FIELDS = (
     "ts",

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from canary_eval.models import Alert, Layer
-from canary_eval.stats import holm, two_proportion_test
+from canary_eval.verdict.stats import holm, two_proportion_test
 
 
 @dataclass(frozen=True)

@@ -143,13 +143,13 @@ class IntentTagger:
 
 
 def load_examples(evalset: Path | None, extra: Sequence[Path]) -> LabelledExamples:
-    """The canary set's cases (via canary_eval.evalset) and extra labelled files, as pairs."""
+    """The canary set's cases (via canary_eval.suite.evalset) and extra labelled files, as pairs."""
     texts: list[str] = []
     intents: list[str] = []
     canary_texts: list[str] = []
     canary_intents: list[str | None] = []
     if evalset is not None:
-        from canary_eval.evalset import load_evalset
+        from canary_eval.suite.evalset import load_evalset
 
         for case in load_evalset(evalset).cases:
             canary_texts.append(case.input)

@@ -22,7 +22,7 @@ from canary_eval.monitor.config import SignalThresholds
 from canary_eval.monitor.gates import GateTest, RateChange, decide, rate_tests, where
 from canary_eval.monitor.records import EVENTS
 from canary_eval.monitor.windows import Columns
-from canary_eval.stats import wilson_interval
+from canary_eval.verdict.stats import wilson_interval
 
 _CODE = {name: i for i, name in enumerate(EVENTS)}
 

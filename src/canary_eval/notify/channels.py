@@ -17,12 +17,12 @@ from typing import Any
 
 import httpx
 
-from canary_eval.compare import Comparison
 from canary_eval.notify.config import AlertsConfig
 from canary_eval.notify.delivery import DeliveryResult, Redactor, Sleep, send
 from canary_eval.notify.pagerduty import resolve_event, trigger_event
 from canary_eval.notify.slack import slack_message, slack_recovery
 from canary_eval.notify.webhook import webhook_payload
+from canary_eval.verdict.compare import Comparison
 
 
 def deliver_all(

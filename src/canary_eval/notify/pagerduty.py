@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from canary_eval.compare import Comparison
 from canary_eval.notify.summary import breached_gates, headline, model_line, score_line
+from canary_eval.verdict.compare import Comparison
 
 SEVERITY = {"regression": "critical", "error": "error", "suspect": "warning", "pass": "info"}
 

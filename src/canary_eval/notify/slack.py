@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from canary_eval.compare import Comparison
 from canary_eval.notify.summary import breached_gates, headline, model_line, recovery, score_line
+from canary_eval.verdict.compare import Comparison
 
 MARK = {
     "pass": ":white_check_mark:",

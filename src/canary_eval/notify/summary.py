@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from canary_eval.compare import Comparison
+from canary_eval.verdict.compare import Comparison
 
 MAX_GATES = 10
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from canary_eval.compare import Comparison
 from canary_eval.reports.json import report_dict
+from canary_eval.verdict.compare import Comparison
 
 SUMMARY_KEYS = (
     "verdict",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from canary_eval.compare import Comparison
 from canary_eval.models import CaseResult
+from canary_eval.verdict.compare import Comparison
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from canary_eval.baseline import write_atomic
-from canary_eval.compare import Comparison
+from canary_eval.store.baseline import write_atomic
+from canary_eval.verdict.compare import Comparison
 
 
 def in_github_actions(env: Mapping[str, str] | None = None) -> bool:

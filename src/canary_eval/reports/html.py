@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from canary_eval.baseline import write_atomic
-from canary_eval.compare import Comparison
-from canary_eval.history import HistoryRow, with_current
 from canary_eval.reports.changes import ChangedCase, changed_cases, num, percent_change
 from canary_eval.reports.charts import delta_chart, interval_chart, trend_chart
+from canary_eval.store.baseline import write_atomic
+from canary_eval.store.history import HistoryRow, with_current
+from canary_eval.verdict.compare import Comparison
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 

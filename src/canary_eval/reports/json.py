@@ -9,9 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from canary_eval.baseline import write_atomic
-from canary_eval.compare import Comparison
-from canary_eval.metrics import BehaviourFigures
+from canary_eval.store.baseline import write_atomic
+from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.metrics import BehaviourFigures
 
 
 def report_dict(comparison: Comparison) -> dict[str, Any]:

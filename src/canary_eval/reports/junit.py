@@ -14,10 +14,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from canary_eval.baseline import write_atomic
-from canary_eval.compare import Comparison
-from canary_eval.config import Thresholds
 from canary_eval.models import Alert
+from canary_eval.store.baseline import write_atomic
+from canary_eval.suite.config import Thresholds
+from canary_eval.verdict.compare import Comparison
 
 # XML 1.0 cannot carry most control characters, and model output may hold any of them.
 _OFF = "not configured"

@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from canary_eval.baseline import write_atomic
-from canary_eval.compare import Comparison
-from canary_eval.history import HistoryRow, sparkline, with_current
 from canary_eval.reports.changes import changed_cases, num, percent_change
+from canary_eval.store.baseline import write_atomic
+from canary_eval.store.history import HistoryRow, sparkline, with_current
+from canary_eval.verdict.compare import Comparison
 
 TOP_CHANGED = 10
 CELL_CHARS = 200

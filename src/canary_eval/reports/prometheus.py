@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from canary_eval.compare import Comparison
+from canary_eval.verdict.compare import Comparison
 
 VERDICTS = ("pass", "suspect", "regression", "error")
 QUANTILES = (("0.5", "latency_p50_ms"), ("0.95", "latency_p95_ms"), ("0.99", "latency_p99_ms"))

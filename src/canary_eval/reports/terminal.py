@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from canary_eval.compare import Comparison
+from canary_eval.verdict.compare import Comparison
 
 VERDICT_STYLE = {
     "pass": "bold green",

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from canary_eval.compare import Comparison
-from canary_eval.config import SuiteConfig
 from canary_eval.errors import OutputError
-from canary_eval.history import HistoryRow
 from canary_eval.reports.html import write_html
 from canary_eval.reports.json import write_json
 from canary_eval.reports.junit import write_junit
 from canary_eval.reports.markdown import write_markdown
 from canary_eval.reports.prometheus import write_prometheus
+from canary_eval.store.history import HistoryRow
+from canary_eval.suite.config import SuiteConfig
+from canary_eval.verdict.compare import Comparison
 
 
 @dataclass(frozen=True)

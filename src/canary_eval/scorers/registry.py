@@ -26,10 +26,10 @@ from typing import Any
 
 import jsonschema
 
-from canary_eval.document import format_key
 from canary_eval.errors import CanaryError, ConfigError
 from canary_eval.models import Case, Completion, Score, ScorerSpec
 from canary_eval.scorers.params import describe_schema, json_type, signature_schema
+from canary_eval.suite.document import format_key
 
 BUILTIN_MODULES = (
     "text",

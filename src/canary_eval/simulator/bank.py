@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from canary_eval.document import parse_yaml
+from canary_eval.suite.document import parse_yaml
 
 _SPACE = re.compile(r"\s+")
 

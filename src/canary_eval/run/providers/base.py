@@ -1,0 +1,215 @@
+"""The provider interface: one call to one model endpoint, its outcome classified.
+
+A provider sends a single request and returns a `Completion` or raises `CallFailure` with the
+error kind, the HTTP status and how long the server asked us to wait. Retries, concurrency and
+rate limits belong to the engine, so every provider gets them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from canary_eval.errors import AuthError
+from canary_eval.models import Case, Completion, ErrorKind
+from canary_eval.suite.config import ProviderConfig
+
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One rendered prompt for one case."""
+
+    case: Case
+    system: str | None
+    user: str
+
+
+class CallFailure(Exception):
+    """A call that produced no usable completion, classified for the engine and the report."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in ("timeout", "rate_limited", "server_error", "connect_error") or (
+            self.status in RETRYABLE_STATUS
+        )
+
+
+def api_key(config: ProviderConfig) -> str | None:
+    """The key from the variable the config names; read at call time, never stored."""
+    name = config.api_key_env
+    if not name:
+        return None
+    key = os.environ.get(name)
+    if not key:
+        raise AuthError(
+            f"environment variable {name} is not set; it must hold the API key",
+            key=f"{config.key}.api_key_env",
+        )
+    return key
+
+
+def configured_headers(config: ProviderConfig) -> dict[str, str]:
+    return {str(k): str(v) for k, v in config.options.get("headers", {}).items()}
+
+
+class Provider(Protocol):
+    config: ProviderConfig
+
+    async def complete(self, request: ChatRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class HttpProvider:
+    """Shared plumbing for providers that speak JSON over HTTP with one pooled client."""
+
+    config: ProviderConfig
+    transport: httpx.AsyncBaseTransport | None = None
+    client: httpx.AsyncClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        limit = self.config.concurrency * 2
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.config.timeout_s),
+            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+            transport=self.transport,
+        )
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def post_json(
+        self, url: str, body: Any, headers: Mapping[str, str]
+    ) -> tuple[Any, httpx.Headers]:
+        """POST; the parsed JSON body and the headers, or a classified CallFailure."""
+        try:
+            response = await self.client.post(url, json=body, headers=dict(headers))
+        except httpx.TimeoutException as exc:
+            raise CallFailure("timeout", f"timed out after {self.config.timeout_s:g}s") from exc
+        except httpx.TransportError as exc:
+            raise CallFailure("connect_error", f"{type(exc).__name__}: {exc}") from exc
+        self.check_status(response)
+        try:
+            return response.json(), response.headers
+        except ValueError as exc:
+            raise CallFailure(
+                "malformed_response", "response body is not JSON", status=response.status_code
+            ) from exc
+
+    def check_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if status in (401, 403):
+            who = f" (check {self.config.api_key_env})" if self.config.api_key_env else ""
+            raise AuthError(
+                f"the provider refused the credentials: HTTP {status}{who}",
+                key=f"{self.config.key}.api_key_env",
+            )
+        wait = retry_after(response.headers)
+        snippet = response.text[:200].replace("\n", " ")
+        if status == 429:
+            raise CallFailure("rate_limited", "HTTP 429", status=status, retry_after_s=wait)
+        if status >= 500:
+            raise CallFailure("server_error", f"HTTP {status}", status=status, retry_after_s=wait)
+        raise CallFailure("client_error", f"HTTP {status}: {snippet}", status=status)
+
+
+def with_headroom(completion: Completion, headers: Mapping[str, str]) -> Completion:
+    """Attach the rate-limit headroom the server reported, so the engine can pace itself."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    remaining = next(
+        (
+            lower[name]
+            for name in ("x-ratelimit-remaining-requests", "anthropic-ratelimit-requests-remaining")
+            if name in lower
+        ),
+        None,
+    )
+    if remaining is None or not remaining.strip().isdigit():
+        return completion
+    reset = retry_after(
+        {k: v for k, v in lower.items() if k.endswith(("reset-requests", "requests-reset"))}
+    )
+    return replace(completion, requests_remaining=int(remaining), reset_s=reset)
+
+
+_DURATION = re.compile(
+    r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
+    r"(?:(\d+(?:\.\d+)?)ms)?$"
+)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait, from the headers vendors use, or None."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    if "retry-after-ms" in lower:
+        return _number(lower["retry-after-ms"], 1e-3)
+    if "retry-after" in lower:
+        value = lower["retry-after"]
+        seconds = _number(value, 1.0)
+        if seconds is not None:
+            return seconds
+        try:
+            from email.utils import parsedate_to_datetime
+
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+    waits = [
+        wait
+        for name, value in lower.items()
+        if name.startswith("x-ratelimit-reset")
+        or (name.startswith("anthropic-ratelimit-") and name.endswith("-reset"))
+        if (wait := _reset(value)) is not None
+    ]
+    return max(waits) if waits else None
+
+
+def _number(text: str, scale: float) -> float | None:
+    try:
+        return max(0.0, float(text) * scale)
+    except ValueError:
+        return None
+
+
+def _reset(text: str) -> float | None:
+    """`6m0s`, `1.5s`, `250ms`, a plain number of seconds, or an RFC 3339 time."""
+    text = text.strip()
+    if (plain := _number(text, 1.0)) is not None:
+        return plain
+    match = _DURATION.match(text)
+    if match and any(match.groups()):
+        h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
+        return h * 3600 + m * 60 + s + ms / 1000
+    try:
+        return max(0.0, datetime.fromisoformat(text).timestamp() - time.time())
+    except ValueError:
+        return None

@@ -1,0 +1,212 @@
+"""One canary run: render every case's prompt, call the model through the engine, score the
+outputs, and return a `RunResult`. No comparison happens here; that is `compare.py`'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import cast
+
+from canary_eval.errors import AuthError, Interrupted
+from canary_eval.models import (
+    Behaviour,
+    CallOutcome,
+    Case,
+    CaseResult,
+    Completion,
+    EvalSet,
+    RunInfo,
+    RunResult,
+    Score,
+    Usage,
+)
+from canary_eval.run.engine import Engine, ProgressCallback
+from canary_eval.run.providers import ChatRequest, create_provider
+from canary_eval.run.scoring import CaseScorers, check_suite, judges, scorers_hash
+from canary_eval.scorers import BoundScorer, ScoreInput, measure_behaviour, score_case
+from canary_eval.suite.config import SuiteConfig
+from canary_eval.suite.prompts import render
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    repeats: int = 1
+    concurrency: int | None = None
+    deadline_s: float | None = None
+    case_ids: frozenset[str] | None = None  # run only these (confirmation re-runs)
+
+
+def run_suite(
+    config: SuiteConfig,
+    evalset: EvalSet,
+    options: RunOptions = RunOptions(),
+    on_progress: ProgressCallback | None = None,
+) -> RunResult:
+    scorers = check_suite(config, evalset)
+    cases = [c for c in evalset.cases if options.case_ids is None or c.id in options.case_ids]
+    try:
+        outcomes = asyncio.run(_call(config, cases, options, on_progress))
+    except AuthError as error:
+        # The provider knows the key path; the suite knows the file it is in.
+        raise AuthError(error.message, path=config.path, key=error.key) from None
+    except Interrupted as stop:
+        outcomes = cast(list[CallOutcome], stop.partial or [])
+        finished = {o.case_id: o for o in outcomes} if options.repeats == 1 else {}
+        done = [c for c in cases if c.id in finished]
+        partial = asyncio.run(_score_all(done, [finished[c.id] for c in done], scorers, 1))
+        raise Interrupted(
+            f"interrupted: {len(done)} of {len(cases)} cases finished",
+            RunResult(_info(config, evalset, options, scorers), tuple(partial)),
+        ) from None
+    results = asyncio.run(_score_all(cases, outcomes, scorers, options.repeats))
+    return RunResult(_info(config, evalset, options, scorers), tuple(results))
+
+
+def _info(
+    config: SuiteConfig,
+    evalset: EvalSet,
+    options: RunOptions,
+    scorers: CaseScorers,
+) -> RunInfo:
+    return RunInfo(
+        suite=config.suite,
+        evalset_hash=evalset.hash,
+        prompt_hash=config.prompt.hash,
+        provider=config.provider.type,
+        model=config.provider.model,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        scorers_hash=scorers_hash(scorers),
+        judges=tuple(judges(scorers)),
+        repeats=options.repeats,
+        pricing={
+            "input_per_mtok": config.provider.pricing.input_per_mtok,
+            "output_per_mtok": config.provider.pricing.output_per_mtok,
+        },
+    )
+
+
+async def _call(
+    config: SuiteConfig,
+    cases: Sequence[Case],
+    options: RunOptions,
+    on_progress: ProgressCallback | None,
+) -> list[CallOutcome]:
+    provider = create_provider(config.provider)
+    fallback = create_provider(config.provider.fallback) if config.provider.fallback else None
+    requests = [
+        ChatRequest(case, *_rendered(config, case))
+        for case in cases
+        for _ in range(options.repeats)
+    ]
+    engine = Engine(provider, fallback, options.concurrency, on_progress)
+    try:
+        return await engine.run(requests, deadline_s=options.deadline_s)
+    finally:
+        await provider.aclose()
+        if fallback is not None:
+            await fallback.aclose()
+
+
+def _rendered(config: SuiteConfig, case: Case) -> tuple[str | None, str]:
+    prompt = render(config.prompt, case)
+    return prompt.system, prompt.user
+
+
+async def _score_all(
+    cases: Sequence[Case],
+    outcomes: Sequence[CallOutcome],
+    scorers: CaseScorers,
+    repeats: int,
+) -> list[CaseResult]:
+    by_case = [outcomes[i * repeats : (i + 1) * repeats] for i in range(len(cases))]
+    return list(
+        await asyncio.gather(
+            *(
+                _score(case, runs, scorers[case.id])
+                for case, runs in zip(cases, by_case, strict=True)
+            )
+        )
+    )
+
+
+async def _score(case: Case, runs: Sequence[CallOutcome], scorers: list[BoundScorer]) -> CaseResult:
+    samples: list[float] = []
+    first: CaseResult | None = None
+    for run in runs:
+        if run.completion is None:
+            continue
+        item = ScoreInput(run.completion.text, case, run.completion)
+        value, scores = await score_case(scorers, item)
+        if not math.isnan(value):
+            samples.append(value)
+        if first is None:
+            first = _result(case, run, value, scores)
+    if first is None:
+        return _result(case, runs[0], math.nan, ())
+    score = statistics.fmean(samples) if samples else None
+    return replace(first, score=score, samples=tuple(samples) if len(runs) > 1 else ())
+
+
+def _result(case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...]) -> CaseResult:
+    completion = run.completion
+    return CaseResult(
+        id=case.id,
+        intent=case.intent,
+        content_hash=case.content_hash,
+        output=completion.text if completion else None,
+        score=None if math.isnan(value) else value,
+        scores=scores,
+        error=run.error,
+        latency_ms=run.latency_ms,
+        usage=completion.usage if completion else Usage(),
+        model=completion.model if completion else None,
+        fingerprint=completion.fingerprint if completion else None,
+        attempts=run.attempts,
+        rate_limited=run.rate_limited,
+        fallback=run.fallback,
+        behaviour=(
+            measure_behaviour(completion.text, completion, case=case) if completion else Behaviour()
+        ),
+        metadata=case.metadata,
+    )
+
+
+def rescore(config: SuiteConfig, evalset: EvalSet, saved: RunResult) -> RunResult:
+    """Score a saved run's outputs again with the suite's current scorers; no model calls.
+
+    Cases the eval set no longer has are dropped; errored cases stay errored.
+    """
+    scorers = check_suite(config, evalset, offline=True)
+    by_id = {case.id: case for case in evalset.cases}
+    kept = [c for c in saved.cases if c.id in by_id]
+
+    async def score_all() -> list[CaseResult]:
+        return list(await asyncio.gather(*(_rescore(by_id[c.id], c, scorers[c.id]) for c in kept)))
+
+    info = replace(
+        saved.info,
+        scorers_hash=scorers_hash(scorers),
+        judges=tuple(judges(scorers)),
+        evalset_hash=evalset.hash,
+    )
+    return RunResult(info, tuple(asyncio.run(score_all())))
+
+
+async def _rescore(case: Case, saved: CaseResult, scorers: list[BoundScorer]) -> CaseResult:
+    if saved.output is None:
+        return replace(saved, content_hash=case.content_hash)
+    completion = Completion(saved.output, saved.model, saved.fingerprint, saved.usage)
+    value, scores = await score_case(scorers, ScoreInput(saved.output, case, completion))
+    return replace(
+        saved,
+        content_hash=case.content_hash,
+        score=None if math.isnan(value) else value,
+        scores=scores,
+        behaviour=measure_behaviour(saved.output, completion, case=case),
+        samples=(),
+    )

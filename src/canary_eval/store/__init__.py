@@ -1,0 +1,1 @@
+"""What outlives a run: the baseline and the history, written atomically."""

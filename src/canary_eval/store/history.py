@@ -1,0 +1,347 @@
+"""Run history: every run's summary in SQLite, so the canary can say when a change began.
+
+One row per run (time, verdict, scores, per-intent scores, ops and behaviour figures, served
+model) and one per model probe (`--if-model-changed`). The database runs in WAL mode with a busy
+timeout, and every write is one short `BEGIN IMMEDIATE` transaction, so two cron runs that
+overlap both land and readers never block writers. Reading a database that does not exist yet
+returns nothing and creates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from canary_eval.verdict.compare import Comparison
+
+BUSY_TIMEOUT_S = 30.0
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    suite TEXT NOT NULL,
+    time TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    exit_code INTEGER NOT NULL,
+    score REAL,
+    baseline_score REAL,
+    relative_drop REAL,
+    p_value REAL,
+    intents TEXT NOT NULL,
+    latency_p50_ms REAL,
+    latency_p95_ms REAL,
+    error_rate REAL,
+    cost_per_case_usd REAL,
+    rate_limited INTEGER,
+    mean_chars REAL,
+    refusal_rate REAL,
+    hedging_rate REAL,
+    served_model TEXT,
+    breached INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_by_suite ON runs (suite, id);
+CREATE TABLE IF NOT EXISTS model_checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    suite TEXT NOT NULL,
+    time TEXT NOT NULL,
+    served_model TEXT
+);
+CREATE INDEX IF NOT EXISTS model_checks_by_suite ON model_checks (suite, id);
+"""
+
+_COLUMNS = (
+    "suite",
+    "time",
+    "verdict",
+    "exit_code",
+    "score",
+    "baseline_score",
+    "relative_drop",
+    "p_value",
+    "intents",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "error_rate",
+    "cost_per_case_usd",
+    "rate_limited",
+    "mean_chars",
+    "refusal_rate",
+    "hedging_rate",
+    "served_model",
+    "breached",
+)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One recorded run. Figures that could not be computed (no paired cases) are None."""
+
+    suite: str
+    time: str  # ISO 8601, the run's own creation time
+    verdict: str
+    exit_code: int
+    score: float | None
+    baseline_score: float | None
+    relative_drop: float | None
+    p_value: float | None
+    intents: dict[str, float | None]
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    error_rate: float | None
+    cost_per_case_usd: float | None
+    rate_limited: int | None
+    mean_chars: float | None
+    refusal_rate: float | None
+    hedging_rate: float | None
+    served_model: str | None
+    breached: int = 0  # failing alerts in that run
+
+
+def summary_row(comparison: Comparison) -> HistoryRow:
+    """The history row of a run."""
+    c, q = comparison, comparison.quality
+    return HistoryRow(
+        suite=c.suite,
+        time=c.run.info.created_at,
+        verdict=c.verdict,
+        exit_code=c.exit_code,
+        score=_real(q.score),
+        baseline_score=_real(q.baseline_score),
+        relative_drop=_real(q.relative_drop),
+        p_value=_real(q.p_value),
+        intents={row.intent: _real(row.score) for row in c.intents},
+        latency_p50_ms=c.ops.latency_p50_ms,
+        latency_p95_ms=c.ops.latency_p95_ms,
+        error_rate=c.ops.error_rate,
+        cost_per_case_usd=c.ops.cost_per_case_usd,
+        rate_limited=c.ops.rate_limited,
+        mean_chars=c.behaviour.mean_chars,
+        refusal_rate=c.behaviour.refusal_rate,
+        hedging_rate=c.behaviour.hedging_rate,
+        served_model=c.served_model,
+        breached=sum(a.failing for a in c.alerts),
+    )
+
+
+def with_current(rows: Sequence[HistoryRow], comparison: Comparison) -> list[HistoryRow]:
+    """The suite's rows, plus this run at the end unless it is already recorded there."""
+    mine = [r for r in rows if r.suite == comparison.suite]
+    if mine and mine[-1].time == comparison.run.info.created_at:
+        return mine
+    return [*mine, summary_row(comparison)]
+
+
+def record(db_path: Path, comparison: Comparison) -> None:
+    """Append the run's summary to the history."""
+    row = summary_row(comparison)
+    values = [getattr(row, name) for name in _COLUMNS]
+    values[_COLUMNS.index("intents")] = json.dumps(row.intents)
+    marks = ", ".join("?" * len(_COLUMNS))
+    with _writing(db_path) as db:
+        db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({marks})", values)
+
+
+def recent(db_path: Path, suite: str, limit: int = 50) -> list[HistoryRow]:
+    """The suite's last `limit` runs, oldest first."""
+    with _reading(db_path) as db:
+        if db is None:
+            return []
+        rows = db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE suite = ? ORDER BY id DESC LIMIT ?",
+            (suite, limit),
+        ).fetchall()
+    return [_row(r) for r in reversed(rows)]
+
+
+def last_verdict(db_path: Path, suite: str) -> str | None:
+    """The verdict of the suite's last recorded run; None before the first."""
+    return _last(
+        db_path, "SELECT verdict FROM runs WHERE suite = ? ORDER BY id DESC LIMIT 1", suite
+    )
+
+
+def last_served_model(db_path: Path, suite: str) -> str | None:
+    """The served model of the suite's last recorded run."""
+    query = "SELECT served_model FROM runs WHERE suite = ? ORDER BY id DESC LIMIT 1"
+    return _last(db_path, query, suite)
+
+
+def record_model_check(db_path: Path, suite: str, served_model: str | None) -> None:
+    """Remember what a probe (`served_model_probe`) said the endpoint serves."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with _writing(db_path) as db:
+        db.execute(
+            "INSERT INTO model_checks (suite, time, served_model) VALUES (?, ?, ?)",
+            (suite, now, served_model),
+        )
+
+
+def last_checked_model(db_path: Path, suite: str) -> str | None:
+    """What the last probe for the suite said; probes compare with probes, because a probe
+    may name the model differently from the answers of a full run."""
+    query = "SELECT served_model FROM model_checks WHERE suite = ? ORDER BY id DESC LIMIT 1"
+    return _last(db_path, query, suite)
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One block character per value, scaled between the smallest and largest; a gap for None."""
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if not known:
+        return " " * len(values)
+    low, high = min(known), max(known)
+    span = high - low
+    chars = []
+    for v in values:
+        if v is None or not math.isfinite(v):
+            chars.append(" ")
+        else:
+            level = round((v - low) / span * (len(BLOCKS) - 1)) if span else len(BLOCKS) // 2
+            chars.append(BLOCKS[level])
+    return "".join(chars)
+
+
+def render_history(rows: Sequence[HistoryRow], console: Console) -> None:
+    """The trend as a table, oldest first: sparklines of score and p95 latency on top, one
+    block per row beside each figure, and a marker where the served model changed."""
+    if not rows:
+        console.print("no runs recorded yet")
+        return
+    scores = [r.score for r in rows]
+    p95 = [r.latency_p95_ms for r in rows]
+    console.print(
+        f"{escape(rows[-1].suite)}: {len(rows)} run(s)  "
+        f"score {sparkline(scores)}  p95 {sparkline(p95)}"
+    )
+    table = Table(title_justify="left")
+    for column in (
+        "time",
+        "verdict",
+        "score",
+        "",
+        "vs baseline",
+        "p95 ms",
+        "",
+        "errors",
+        "served model",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("time", "verdict", "", "served model") else "right"
+        )
+    score_blocks, p95_blocks = sparkline(scores), sparkline(p95)
+    previous: str | None = None
+    for i, row in enumerate(rows):
+        model = escape(row.served_model or "-")
+        if i and row.served_model != previous:
+            model = f"[bold yellow]▲ {model} (changed)[/]"
+        previous = row.served_model
+        style = {"pass": "green", "suspect": "yellow", "regression": "red"}.get(
+            row.verdict, "magenta"
+        )
+        drop = "-" if row.relative_drop is None else f"{-row.relative_drop:+.1%}"
+        table.add_row(
+            escape(row.time[:16].replace("T", " ")),  # to the minute, as cron runs it
+            f"[{style}]{escape(row.verdict)}[/]",
+            _fmt(row.score, ".3f"),
+            score_blocks[i],
+            drop,
+            _fmt(row.latency_p95_ms, ".0f"),
+            p95_blocks[i],
+            _fmt(row.error_rate, ".1%"),
+            model,
+        )
+    console.print(table)
+
+
+def _fmt(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _real(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    # Autocommit mode: transactions are opened explicitly, so a write never upgrades a read lock.
+    db = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return db
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL once. The switch takes an exclusive lock and SQLite answers "locked" at
+    once, without its busy handler, when another run holds one: so wait and try again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone() != ("wal",):
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+@contextmanager
+def _writing(db_path: Path) -> Iterator[sqlite3.Connection]:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = _connect(db_path)
+    try:
+        _use_wal(db)
+        # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last run.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Statement by statement: executescript would commit the open transaction.
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+@contextmanager
+def _reading(db_path: Path) -> Iterator[sqlite3.Connection | None]:
+    if not db_path.exists():
+        yield None
+        return
+    db = _connect(db_path)
+    try:
+        exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone()
+        yield db if exists else None
+    finally:
+        db.close()
+
+
+def _last(db_path: Path, query: str, suite: str) -> str | None:
+    with _reading(db_path) as db:
+        if db is None:
+            return None
+        try:
+            row = db.execute(query, (suite,)).fetchone()
+        except sqlite3.OperationalError:  # an older database without that table
+            return None
+    return str(row[0]) if row and row[0] is not None else None
+
+
+def _row(values: Sequence[Any]) -> HistoryRow:
+    fields = dict(zip(_COLUMNS, values, strict=True))
+    fields["intents"] = json.loads(fields["intents"] or "{}")
+    return HistoryRow(**fields)

@@ -1,0 +1,202 @@
+"""Suite config: YAML -> JSON Schema -> `SuiteConfig`, with `${VAR}` interpolation and paths
+resolved relative to the config file.
+
+Secrets never pass through here: a config names the environment variable that holds the key
+(`api_key_env`), and only the provider reads it, at call time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from canary_eval.errors import ConfigError
+from canary_eval.models import ScorerSpec
+from canary_eval.suite.document import Document, KeyPath, format_key, load_document
+from canary_eval.suite.schemas import validate
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Pricing:
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """How to reach the model. `options` holds the provider-specific keys as configured."""
+
+    type: str
+    model: str = ""
+    base_url: str = ""
+    api_key_env: str | None = None
+    concurrency: int = 8
+    timeout_s: float = 30.0
+    max_retries: int = 4
+    temperature: float = 0.0
+    max_tokens: int = 512
+    rpm: float | None = None
+    tpm: float | None = None
+    adaptive: bool = True
+    pricing: Pricing = Pricing()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fallback: ProviderConfig | None = None
+    key: str = "provider"  # where it was configured, for messages
+
+    @property
+    def label(self) -> str:
+        return f"{self.type}:{self.model}" if self.model else self.type
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    system: str | None = None
+    template: str = "{{input}}"
+
+    @property
+    def hash(self) -> str:
+        text = json.dumps([self.system, self.template])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class IntentThresholds:
+    max_relative_drop: float | None = None
+    min_cases: int = 10
+    alpha: float | None = None  # defaults to the suite's alpha
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Gates. Every one but `max_relative_drop` and `alpha` is off (None) until configured."""
+
+    max_relative_drop: float = 0.03
+    alpha: float = 0.05
+    fail_on_suspect: bool = False
+    confirm_repeats: int = 0
+    per_intent: IntentThresholds = IntentThresholds()
+    max_error_rate: float = 0.10
+    max_length_increase: float | None = None
+    max_refusal_rate_increase: float | None = None
+    max_hedging_rate_increase: float | None = None
+    max_format_failure_increase: float | None = None
+    max_p95_latency_increase: float | None = None
+    max_cost_per_case_increase: float | None = None
+    max_error_rate_increase: float | None = None
+    fail_on_model_change: bool = False
+    max_flip_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    path: Path
+    suite: str
+    evalset_path: Path
+    baseline_path: Path
+    history_path: Path
+    provider: ProviderConfig
+    prompt: PromptConfig
+    scorers: tuple[ScorerSpec, ...]
+    thresholds: Thresholds
+    judge: ProviderConfig | None = None
+    quarantine: frozenset[str] = frozenset()
+    alerts: Mapping[str, Any] = field(default_factory=dict)
+    document: Document | None = field(default=None, compare=False, repr=False)
+
+    def line_of(self, key: KeyPath) -> int | None:
+        return self.document.line_of(key) if self.document else None
+
+
+def load_config(path: str | Path) -> SuiteConfig:
+    """Load and validate a suite config; any problem is a ConfigError naming file, line and key."""
+    doc = load_document(Path(path), ConfigError)
+    if not isinstance(doc.data, dict):
+        raise ConfigError("must be a mapping with suite, evalset and provider", path=doc.path)
+    data = _interpolate(doc.data, doc, ())
+    validate(doc, "suite", ConfigError, data)
+    base = doc.path.parent
+    suite = str(data["suite"])
+    default_state = Path(".canary")  # next to the config file
+    return SuiteConfig(
+        path=doc.path,
+        suite=suite,
+        evalset_path=base / data["evalset"],
+        baseline_path=base / data.get("baseline", default_state / f"{suite}.baseline.json"),
+        history_path=base / data.get("history", default_state / "history.sqlite"),
+        provider=_provider(data["provider"], base, "provider"),
+        prompt=PromptConfig(**data.get("prompt", {})),
+        scorers=scorer_specs(data.get("scorers", []), "scorers"),
+        thresholds=_thresholds(data.get("thresholds", {})),
+        judge=_provider(data["judge"], base, "judge") if "judge" in data else None,
+        quarantine=frozenset(data.get("quarantine", [])),
+        alerts=data.get("alerts", {}),
+        document=doc,
+    )
+
+
+def scorer_specs(items: list[dict[str, Any]], key: str) -> tuple[ScorerSpec, ...]:
+    """Config scorer entries (`{type, weight, ...params}`) -> ScorerSpecs keyed for messages."""
+    specs = []
+    for i, item in enumerate(items):
+        params = {k: v for k, v in item.items() if k not in ("type", "weight")}
+        specs.append(
+            ScorerSpec(str(item["type"]), params, float(item.get("weight", 1.0)), f"{key}[{i}]")
+        )
+    return tuple(specs)
+
+
+def _provider(data: dict[str, Any], base: Path, key: str) -> ProviderConfig:
+    known = {f for f in ProviderConfig.__dataclass_fields__ if f not in ("options", "key")}
+    fields = {k: v for k, v in data.items() if k in known and k not in ("pricing", "fallback")}
+    options = {k: v for k, v in data.items() if k not in known}
+    if "path" in options:
+        options["path"] = str(base / options["path"])
+    fallback = data.get("fallback")
+    return ProviderConfig(
+        **fields,
+        pricing=Pricing(**data.get("pricing", {})),
+        options=options,
+        fallback=_provider(fallback, base, f"{key}.fallback") if fallback else None,
+        key=key,
+    )
+
+
+def _thresholds(data: dict[str, Any]) -> Thresholds:
+    per_intent = IntentThresholds(**data.get("per_intent", {}))
+    rest = {k: v for k, v in data.items() if k != "per_intent"}
+    return Thresholds(**rest, per_intent=per_intent)
+
+
+def _interpolate(value: Any, doc: Document, key: KeyPath) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, doc, (*key, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, doc, (*key, i)) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"environment variable {name} is not set (use ${{{name}:-default}} for a default)",
+            path=doc.path,
+            line=doc.line_of(key),
+            key=format_key(key),
+        )
+
+    return _ENV_REF.sub(substitute, value)

@@ -1,0 +1,153 @@
+"""Eval sets: YAML (`cases:`), JSONL (one case a line) or CSV (a header row) -> `EvalSet`.
+
+Every case gets a content hash over what defines it (input, references, scorers and any other
+prompt field, but not its id, intent or metadata), so a later run pairs with the baseline only
+where the case is unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from canary_eval.errors import EvalSetError
+from canary_eval.models import Case, EvalSet
+from canary_eval.suite.config import scorer_specs
+from canary_eval.suite.document import Document, load_document
+from canary_eval.suite.schemas import validate
+
+# Fields that describe a case rather than define what is asked and expected.
+_DESCRIPTIVE = {"id", "intent", "metadata"}
+
+
+def load_evalset(path: str | Path) -> EvalSet:
+    """Load, validate and hash an eval set; problems raise EvalSetError naming file and line."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        rows = list(_yaml_rows(path))
+    elif suffix in (".jsonl", ".ndjson"):
+        rows = list(_jsonl_rows(path))
+    elif suffix == ".csv":
+        rows = list(_csv_rows(path))
+    else:
+        raise EvalSetError("unknown eval-set format (use .yaml, .jsonl or .csv)", path=path)
+    if not rows:
+        raise EvalSetError("the eval set has no cases", path=path)
+    cases: list[Case] = []
+    seen: dict[str, int | None] = {}
+    for index, (line, raw) in enumerate(rows):
+        case = _case(path, index, line, raw)
+        if case.id in seen:
+            first = f" (first at line {seen[case.id]})" if seen[case.id] else ""
+            raise EvalSetError(
+                f"duplicate case id '{case.id}'{first}",
+                path=path,
+                line=line,
+                key=f"cases[{index}].id",
+            )
+        seen[case.id] = line
+        cases.append(case)
+    digest = hashlib.sha256()
+    for case in cases:
+        digest.update(f"{case.id}\0{case.content_hash}\n".encode())
+    return EvalSet(str(path), tuple(cases), digest.hexdigest()[:16])
+
+
+def _case(path: Path, index: int, line: int | None, raw: Any) -> Case:
+    key = f"cases[{index}]"
+    doc = Document(path, raw, {(): line} if line else {})
+    if not isinstance(raw, dict):
+        raise EvalSetError(
+            "a case must be a mapping with id and input", path=path, line=line, key=key
+        )
+    try:
+        validate(doc, "evalset", EvalSetError)
+    except EvalSetError as exc:
+        raise EvalSetError(exc.message, path=path, line=line, key=f"{key}.{exc.key}") from None
+    reference = raw.get("reference")
+    references = tuple(
+        str(r) for r in (reference if isinstance(reference, list) else [reference]) if r is not None
+    )
+    fields = {k: v for k, v in raw.items() if k != "scorers"}
+    defining = {k: v for k, v in raw.items() if k not in _DESCRIPTIVE}
+    content_hash = hashlib.sha256(
+        json.dumps(defining, sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    return Case(
+        id=str(raw["id"]),
+        input=str(raw["input"]),
+        reference=references[0] if references else None,
+        references=references,
+        intent=str(raw["intent"]) if raw.get("intent") is not None else None,
+        scorers=scorer_specs(raw.get("scorers", []), f"{key}.scorers"),
+        metadata=raw.get("metadata", {}),
+        fields=fields,
+        content_hash=content_hash,
+        line=line,
+    )
+
+
+def _yaml_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
+    doc = load_document(path, EvalSetError)
+    data = doc.data
+    if isinstance(data, dict):
+        if "cases" not in data:
+            raise EvalSetError("expected a 'cases:' list", path=path, line=1, key="cases")
+        data = data["cases"]
+        prefix: tuple[str, ...] = ("cases",)
+    else:
+        prefix = ()
+    if data is None:
+        return
+    if not isinstance(data, list):
+        raise EvalSetError(
+            "'cases' must be a list", path=path, line=doc.line_of(prefix), key="cases"
+        )
+    for i, raw in enumerate(data):
+        yield doc.line_of((*prefix, i)), raw
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for number, text in enumerate(lines, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    yield number, json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise EvalSetError(f"invalid JSON: {exc.msg}", path=path, line=number) from None
+    except FileNotFoundError:
+        raise EvalSetError("file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalSetError(f"cannot read: {exc}", path=path) from None
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            previous = reader.line_num if reader.fieldnames else 0  # reads the header row
+            for row in reader:
+                line, previous = previous + 1, reader.line_num  # a quoted row may span lines
+                case: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+                for column in ("scorers", "metadata"):
+                    if column in case:
+                        try:
+                            case[column] = json.loads(case[column])
+                        except json.JSONDecodeError as exc:
+                            raise EvalSetError(
+                                f"column '{column}' must hold JSON: {exc.msg}",
+                                path=path,
+                                line=line,
+                            ) from None
+                yield line, case
+    except FileNotFoundError:
+        raise EvalSetError("file not found", path=path) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise EvalSetError(f"cannot read: {exc}", path=path) from None

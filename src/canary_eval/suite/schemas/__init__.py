@@ -1,0 +1,93 @@
+"""The JSON Schemas canary ships, and validation that reports the first problem as one line."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jsonschema
+
+from canary_eval.errors import InputError
+from canary_eval.suite.document import Document, KeyPath, format_key
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    text = files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate(doc: Document, name: str, error: type[InputError], data: Any = None) -> None:
+    """Raise `error` for the first schema violation, naming the file, line and key path."""
+    instance = doc.data if data is None else data
+    validator = jsonschema.Draft202012Validator(load_schema(name))
+    problems = sorted(validator.iter_errors(instance), key=_order)
+    if not problems:
+        return
+    problem = _deepest(problems[0])
+    key: KeyPath = tuple(problem.absolute_path)
+    message = _describe(problem)
+    if problem.validator == "required":
+        missing = _missing_property(problem)
+        key = (*key, missing)
+        message = "required"
+    elif problem.validator == "additionalProperties":
+        properties = _schema_of(problem).get("properties", {})
+        instance = problem.instance if isinstance(problem.instance, dict) else {}
+        extra = sorted(set(instance) - set(properties))
+        if extra:
+            key = (*key, extra[0])
+        known = ", ".join(sorted(properties))
+        message = f"unknown key (known: {known})"
+    raise error(message, path=doc.path, line=doc.line_of(key), key=format_key(key) or None)
+
+
+def _order(problem: jsonschema.ValidationError) -> tuple[int, str]:
+    return (len(problem.absolute_path), str(problem.absolute_path))
+
+
+def _deepest(problem: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    # oneOf/anyOf report the union; the branch that got furthest explains it best.
+    while problem.context:
+        problem = max(problem.context, key=lambda p: len(p.absolute_path))
+    return problem
+
+
+def _schema_of(problem: jsonschema.ValidationError) -> dict[str, Any]:
+    return dict(problem.schema) if isinstance(problem.schema, dict) else {}
+
+
+def _missing_property(problem: jsonschema.ValidationError) -> str:
+    return str(problem.message).split("'")[1] if "'" in problem.message else "?"
+
+
+def _describe(problem: jsonschema.ValidationError) -> str:
+    schema = _schema_of(problem)
+    kind = schema.get("type")
+    article = {
+        "integer": "an integer",
+        "number": "a number",
+        "string": "a string",
+        "boolean": "true or false",
+        "object": "a mapping",
+        "array": "a list",
+    }
+    if problem.validator in ("type", "minimum", "maximum", "exclusiveMinimum"):
+        parts = [article.get(kind, str(kind))] if isinstance(kind, str) else ["a value"]
+        if "minimum" in schema:
+            parts.append(f">= {schema['minimum']}")
+        if "exclusiveMinimum" in schema:
+            parts.append(f"> {schema['exclusiveMinimum']}")
+        if "maximum" in schema:
+            parts.append(f"<= {schema['maximum']}")
+        return "must be " + " ".join(parts)
+    if problem.validator == "enum":
+        return "must be one of " + ", ".join(str(v) for v in schema["enum"])
+    if problem.validator == "minLength":
+        return "must not be empty"
+    if problem.validator == "minItems":
+        return f"must have at least {schema['minItems']} item(s)"
+    return str(problem.message)

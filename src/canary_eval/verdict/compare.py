@@ -1,0 +1,284 @@
+"""A run against its baseline -> `Comparison`: quality (paired test, intervals, the smallest
+drop this run can detect), per intent (Holm-corrected), behaviour, operations and the served
+model, every breached gate an `Alert`, and one verdict.
+
+Cases pair by id and content hash: a case whose content changed since the baseline, and cases
+added or removed, are listed and left out of every paired figure.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from canary_eval.models import VERDICT_EXIT_CODES, Alert, CaseResult, RunResult, Verdict
+from canary_eval.suite.config import Thresholds
+from canary_eval.verdict import stats
+from canary_eval.verdict.gates import (
+    behaviour_alerts,
+    error_budget_alert,
+    model_alerts,
+    ops_alerts,
+    quality_alerts,
+)
+from canary_eval.verdict.metrics import (
+    BehaviourFigures,
+    OpsFigures,
+    behaviour_figures,
+    model_versions,
+    ops_figures,
+    served_model,
+)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    pairs: tuple[tuple[CaseResult, CaseResult], ...]  # (current, baseline), both scored
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    unscored: tuple[str, ...] = ()  # errored or unscorable on either side
+    quarantined: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quality:
+    score: float
+    baseline_score: float
+    ci: tuple[float, float]
+    delta: float
+    delta_ci: tuple[float, float]
+    relative_drop: float
+    p_value: float
+    method: str
+    n: int
+    worse: int
+    better: int
+    min_detectable_drop: float  # relative to the baseline score, at 80 % power
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    intent: str
+    n: int
+    score: float
+    baseline_score: float
+    delta: float
+    relative_drop: float
+    p_value: float
+    p_adjusted: float
+    tested: bool
+    regressed: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    suite: str
+    verdict: Verdict
+    quality: Quality
+    intents: tuple[IntentResult, ...]
+    alerts: tuple[Alert, ...]
+    pairing: Pairing
+    ops: OpsFigures
+    baseline_ops: OpsFigures
+    behaviour: BehaviourFigures
+    baseline_behaviour: BehaviourFigures
+    model_versions: dict[str, int]
+    served_model: str | None
+    baseline_model: str | None
+    run: RunResult
+    baseline: RunResult
+    flaky: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        return VERDICT_EXIT_CODES[self.verdict]
+
+    @property
+    def model_changed(self) -> bool:
+        return self.baseline_model is not None and self.served_model != self.baseline_model
+
+
+def pair(run: RunResult, baseline: RunResult, quarantine: frozenset[str] = frozenset()) -> Pairing:
+    before = baseline.by_id()
+    now = run.by_id()
+    pairs, changed, unscored, quarantined = [], [], [], []
+    for case in run.cases:
+        base = before.get(case.id)
+        if base is None:
+            continue
+        if case.id in quarantine:
+            quarantined.append(case.id)
+        elif base.content_hash != case.content_hash:
+            changed.append(case.id)
+        elif case.score is None or base.score is None:
+            unscored.append(case.id)
+        else:
+            pairs.append((case, base))
+    return Pairing(
+        pairs=tuple(pairs),
+        added=tuple(c.id for c in run.cases if c.id not in before),
+        removed=tuple(c.id for c in baseline.cases if c.id not in now),
+        changed=tuple(changed),
+        unscored=tuple(unscored),
+        quarantined=tuple(quarantined),
+    )
+
+
+def flaky_cases(baseline: RunResult, max_flip_rate: float | None) -> tuple[str, ...]:
+    """Cases whose repeated baseline samples disagree on pass/fail more often than allowed."""
+    limit = 0.0 if max_flip_rate is None else max_flip_rate
+    flaky = []
+    for case in baseline.cases:
+        if len(case.samples) < 2:
+            continue
+        passes = sum(s >= 0.5 for s in case.samples)
+        flip_rate = min(passes, len(case.samples) - passes) / len(case.samples)
+        if flip_rate > limit:
+            flaky.append(case.id)
+    return tuple(flaky)
+
+
+def compare(
+    run: RunResult,
+    baseline: RunResult,
+    thresholds: Thresholds,
+    quarantine: frozenset[str] = frozenset(),
+    seed: int = 0,
+) -> Comparison:
+    pairing = pair(run, baseline, quarantine)
+    current = [c for c, _ in pairing.pairs]
+    before = [b for _, b in pairing.pairs]
+    quality = _quality(current, before, thresholds.alpha, seed)
+    intents = _intents(pairing, thresholds, seed)
+    ops, baseline_ops = ops_figures(run), ops_figures(baseline)
+    behaviour, baseline_behaviour = behaviour_figures(current), behaviour_figures(before)
+    now_model, base_model = served_model(run), served_model(baseline)
+    alerts = error_budget_alert(ops, thresholds)
+    alerts += quality_alerts(quality, intents, thresholds)
+    alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, thresholds)
+    alerts += ops_alerts(ops, baseline_ops, thresholds)
+    alerts += model_alerts(now_model, base_model, thresholds)
+    notes = []
+    if quality.min_detectable_drop > thresholds.max_relative_drop:
+        notes.append(
+            f"This run can only reliably detect a drop of {quality.min_detectable_drop:.1%} "
+            f"(80 % power, n={quality.n}); the threshold is {thresholds.max_relative_drop:.1%}. "
+            "Add cases or use --repeat to see smaller drops."
+        )
+    return Comparison(
+        suite=run.info.suite,
+        verdict=_verdict(alerts),
+        quality=quality,
+        intents=intents,
+        alerts=tuple(alerts),
+        pairing=pairing,
+        ops=ops,
+        baseline_ops=baseline_ops,
+        behaviour=behaviour,
+        baseline_behaviour=baseline_behaviour,
+        model_versions=model_versions(run),
+        served_model=now_model,
+        baseline_model=base_model,
+        run=run,
+        baseline=baseline,
+        flaky=flaky_cases(baseline, thresholds.max_flip_rate),
+        notes=tuple(notes),
+    )
+
+
+def _verdict(alerts: Sequence[Alert]) -> Verdict:
+    if any(a.metric == "error_budget" for a in alerts):
+        return "error"
+    if any(a.failing for a in alerts):
+        return "regression"
+    if any(a.layer == "quality" and a.metric == "score" for a in alerts):
+        return "suspect"
+    return "pass"
+
+
+def _scores(cases: Sequence[CaseResult]) -> list[float]:
+    return [c.score for c in cases if c.score is not None]
+
+
+def _quality(
+    current: Sequence[CaseResult], before: Sequence[CaseResult], alpha: float, seed: int
+) -> Quality:
+    now, base = _scores(current), _scores(before)
+    n = len(now)
+    if n == 0:
+        nan = math.nan
+        return Quality(nan, nan, (nan, nan), nan, (nan, nan), 0.0, 1.0, "none", 0, 0, 0, math.inf)
+    score, baseline_score = statistics.fmean(now), statistics.fmean(base)
+    test = stats.paired_drop_test(now, base, seed=seed)
+    diffs = [a - b for a, b in zip(now, base, strict=True)]
+    if test.method == "mcnemar":
+        mde = stats.minimum_detectable_drop(
+            n, discordance=(test.worse + test.better) / n, alpha=alpha
+        )
+    else:
+        sd = statistics.stdev(diffs) if n > 1 else 0.0
+        mde = stats.minimum_detectable_drop(n, sd_diff=sd or 1 / n, alpha=alpha)
+    return Quality(
+        score=score,
+        baseline_score=baseline_score,
+        ci=stats.bootstrap_mean_ci(now, seed=seed),
+        delta=score - baseline_score,
+        delta_ci=stats.paired_delta_ci(now, base, seed=seed),
+        relative_drop=stats.relative_drop(score, baseline_score),
+        p_value=test.p_value,
+        method=test.method,
+        n=n,
+        worse=test.worse,
+        better=test.better,
+        min_detectable_drop=mde / baseline_score if baseline_score else math.inf,
+    )
+
+
+def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[IntentResult, ...]:
+    """Every intent's paired test; those with enough cases are Holm-corrected together."""
+    groups: dict[str, list[tuple[CaseResult, CaseResult]]] = defaultdict(list)
+    for pair_ in pairing.pairs:
+        groups[pair_[0].intent or "(none)"].append(pair_)
+    gate = thresholds.per_intent
+    alpha = gate.alpha or thresholds.alpha
+    tested = {
+        intent
+        for intent, pairs in groups.items()
+        if gate.max_relative_drop is not None and len(pairs) >= gate.min_cases
+    }
+    scores = {
+        intent: (_scores([c for c, _ in pairs]), _scores([b for _, b in pairs]))
+        for intent, pairs in sorted(groups.items())
+    }
+    p_values = {
+        intent: stats.paired_drop_test(now, before, seed=seed).p_value if intent in tested else 1.0
+        for intent, (now, before) in scores.items()
+    }
+    order = sorted(tested)
+    adjusted = dict(zip(order, stats.holm([p_values[i] for i in order]), strict=True))
+    results = []
+    for intent, (now, before) in scores.items():
+        score, base_score = statistics.fmean(now), statistics.fmean(before)
+        drop = stats.relative_drop(score, base_score)
+        p_adj = adjusted.get(intent, 1.0)
+        limit = gate.max_relative_drop
+        results.append(
+            IntentResult(
+                intent=intent,
+                n=len(now),
+                score=score,
+                baseline_score=base_score,
+                delta=score - base_score,
+                relative_drop=drop,
+                p_value=p_values[intent],
+                p_adjusted=p_adj,
+                tested=intent in tested,
+                regressed=intent in tested and limit is not None and drop > limit and p_adj < alpha,
+            )
+        )
+    return tuple(results)

@@ -1,0 +1,211 @@
+"""The gates: each compares one figure of a run with its baseline against a configured limit
+and raises an `Alert` when it is breached. A gate whose limit is not configured stays silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from canary_eval.models import Alert
+from canary_eval.suite.config import Thresholds
+from canary_eval.verdict import stats
+from canary_eval.verdict.metrics import BehaviourFigures, OpsFigures
+
+if TYPE_CHECKING:
+    from canary_eval.verdict.compare import IntentResult, Pairing, Quality
+
+
+class _Rate(NamedTuple):
+    """A share of outputs, now and in the baseline, and how much it may rise (absolute)."""
+
+    metric: str
+    label: str
+    allowed: float | None
+    events_now: int
+    outputs_now: int
+    events_before: int
+    outputs_before: int
+
+
+def quality_alerts(
+    quality: Quality, intents: Sequence[IntentResult], thresholds: Thresholds
+) -> list[Alert]:
+    alerts = []
+    limit = thresholds.max_relative_drop
+    if quality.n and quality.relative_drop > limit:
+        significant = quality.p_value < thresholds.alpha
+        verdict = "significant" if significant else "not significant"
+        alerts.append(
+            Alert(
+                layer="quality",
+                metric="score",
+                severity="critical" if significant else "warning",
+                failing=significant or thresholds.fail_on_suspect,
+                observed=quality.relative_drop,
+                allowed=limit,
+                message=(
+                    f"canary score fell {quality.relative_drop:.1%} "
+                    f"({quality.baseline_score:.3f} -> {quality.score:.3f}), above the "
+                    f"{limit:.1%} limit; {verdict} (p={quality.p_value:.3g}, {quality.method})"
+                ),
+            )
+        )
+    for row in intents:
+        if row.regressed:
+            alerts.append(
+                Alert(
+                    layer="intent",
+                    metric="score",
+                    intent=row.intent,
+                    observed=row.relative_drop,
+                    allowed=thresholds.per_intent.max_relative_drop,
+                    message=(
+                        f"intent '{row.intent}' fell {row.relative_drop:.1%} "
+                        f"({row.baseline_score:.3f} -> {row.score:.3f}, n={row.n}, "
+                        f"Holm-corrected p={row.p_adjusted:.3g})"
+                    ),
+                )
+            )
+    return alerts
+
+
+def behaviour_alerts(
+    pairing: Pairing, now: BehaviourFigures, before: BehaviourFigures, thresholds: Thresholds
+) -> list[Alert]:
+    alerts = []
+    limit = thresholds.max_length_increase
+    if limit is not None and before.mean_chars:
+        increase = now.mean_chars / before.mean_chars - 1
+        # Significance on the paired per-case lengths, so one long answer cannot trip the gate.
+        diffs = [
+            (b.behaviour.chars - c.behaviour.chars) / before.mean_chars for c, b in pairing.pairs
+        ]
+        p = stats.sign_flip_test(diffs) if diffs else 1.0
+        if increase > limit and p < thresholds.alpha:
+            alerts.append(
+                Alert(
+                    layer="behaviour",
+                    metric="output_length",
+                    observed=increase,
+                    allowed=limit,
+                    message=(
+                        f"answers got {increase:.0%} longer ({before.mean_chars:.0f} -> "
+                        f"{now.mean_chars:.0f} chars on average; p={p:.3g})"
+                    ),
+                )
+            )
+    rates = (
+        _Rate("refusal_rate", "refusals", thresholds.max_refusal_rate_increase,
+              now.refusals, now.answered, before.refusals, before.answered),
+        _Rate("hedging_rate", "hedged answers", thresholds.max_hedging_rate_increase,
+              now.hedged, now.answered, before.hedged, before.answered),
+        _Rate("format_failure_rate", "malformed structured outputs",
+              thresholds.max_format_failure_increase, now.format_failures, now.format_checked,
+              before.format_failures, before.format_checked),
+    )  # fmt: skip
+    for rate in rates:
+        metric, label, allowed, x_now, n_now, x_before, n_before = rate
+        if allowed is None or not n_now or not n_before:
+            continue
+        rate_now, rate_before = x_now / n_now, x_before / n_before
+        p = stats.two_proportion_test(x_before, n_before, x_now, n_now)
+        if rate_now - rate_before > allowed and p < thresholds.alpha:
+            low, high = stats.wilson_interval(x_now, n_now)
+            alerts.append(
+                Alert(
+                    layer="behaviour",
+                    metric=metric,
+                    observed=rate_now - rate_before,
+                    allowed=allowed,
+                    message=(
+                        f"{label} rose from {rate_before:.1%} to {rate_now:.1%} "
+                        f"(95 % CI {low:.1%}-{high:.1%}; p={p:.3g})"
+                    ),
+                )
+            )
+    return alerts
+
+
+def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> list[Alert]:
+    alerts = []
+    relative = (
+        (
+            "latency_p95_ms",
+            "p95 latency",
+            thresholds.max_p95_latency_increase,
+            now.latency_p95_ms,
+            before.latency_p95_ms,
+            "{:.0f} ms",
+        ),
+        (
+            "cost_per_case_usd",
+            "cost per case",
+            thresholds.max_cost_per_case_increase,
+            now.cost_per_case_usd,
+            before.cost_per_case_usd,
+            "${:.6f}",
+        ),
+    )
+    for metric, label, allowed, value, base, unit in relative:
+        if allowed is None or not base:
+            continue
+        increase = value / base - 1
+        if increase > allowed:
+            alerts.append(
+                Alert(
+                    layer="ops",
+                    metric=metric,
+                    observed=increase,
+                    allowed=allowed,
+                    message=(
+                        f"{label} rose {increase:.0%} ({unit.format(base)} -> "
+                        f"{unit.format(value)}), above the {allowed:.0%} limit"
+                    ),
+                )
+            )
+    allowed_errors = thresholds.max_error_rate_increase
+    if allowed_errors is not None and now.error_rate - before.error_rate > allowed_errors:
+        alerts.append(
+            Alert(
+                layer="ops",
+                metric="error_rate",
+                observed=now.error_rate - before.error_rate,
+                allowed=allowed_errors,
+                message=f"error rate rose from {before.error_rate:.1%} to {now.error_rate:.1%}",
+            )
+        )
+    return alerts
+
+
+def error_budget_alert(ops: OpsFigures, thresholds: Thresholds) -> list[Alert]:
+    """More failed calls than the budget: the run could not be evaluated (verdict `error`)."""
+    if ops.error_rate <= thresholds.max_error_rate:
+        return []
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(ops.errors_by_kind.items()))
+    return [
+        Alert(
+            layer="ops",
+            metric="error_budget",
+            observed=ops.error_rate,
+            allowed=thresholds.max_error_rate,
+            message=(
+                f"could not evaluate: {ops.error_rate:.1%} of calls failed ({kinds}), above the "
+                f"{thresholds.max_error_rate:.1%} error budget"
+            ),
+        )
+    ]
+
+
+def model_alerts(now: str | None, before: str | None, thresholds: Thresholds) -> list[Alert]:
+    if before is None or now is None or now == before:
+        return []
+    return [
+        Alert(
+            layer="model",
+            metric="served_model",
+            severity="critical" if thresholds.fail_on_model_change else "info",
+            failing=thresholds.fail_on_model_change,
+            message=f"the served model changed: {before} -> {now}",
+        )
+    ]

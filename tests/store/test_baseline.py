@@ -1,0 +1,54 @@
+"""The baseline store: versioned JSON that round-trips, written so a crash never leaves half."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from canary_eval.errors import BaselineError
+from canary_eval.store.baseline import load_run, save_run, write_atomic
+
+from factories import baseline_cases, run
+
+
+def test_a_saved_run_loads_back_equal(tmp_path: Path) -> None:
+    original = run(baseline_cases(3))
+    save_run(tmp_path / "b.json", original)
+    assert load_run(tmp_path / "b.json") == original
+
+
+def test_ctrl_c_while_writing_leaves_the_old_baseline_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "b.json"
+    path.write_text("old")
+
+    def interrupted(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(path, "new")
+
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["b.json"]
+
+
+def test_a_baseline_of_another_schema_version_says_to_record_a_new_one(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    save_run(path, run(baseline_cases(1)))
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "schema_version": 99}))
+    with pytest.raises(BaselineError, match="schema version 99 is not 1; record a new one"):
+        load_run(path)
+
+
+def test_a_truncated_baseline_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    save_run(path, run(baseline_cases(1)))
+    path.write_text(path.read_text()[:50])
+    with pytest.raises(BaselineError, match="corrupt baseline"):
+        load_run(path)
