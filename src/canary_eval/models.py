@@ -35,10 +35,22 @@ class ScorerSpec:
 
 
 @dataclass(frozen=True)
+class ToolResult:
+    """What a tool answers in a case's tool loop: to calls of `name` and, when `arguments` is
+    given, only to calls whose arguments include these values."""
+
+    name: str
+    content: str
+    arguments: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Case:
     """One eval case. `fields` holds every field of the case, for prompt slots.
 
     `reference` is the first reference; `references` all of them (a case may accept several).
+    `input` is the turn under test; `messages` the conversation before it (chat-format
+    `{role, content}` dicts), and `tool_results` what tools answer if the model calls them.
     """
 
     id: str
@@ -51,6 +63,9 @@ class Case:
     fields: Mapping[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     line: int | None = None  # where the case starts in its file, when known
+    messages: tuple[Mapping[str, Any], ...] = ()
+    tool_results: tuple[ToolResult, ...] = ()
+    max_turns: int | None = None  # the case's own bound on its tool loop
 
 
 @dataclass(frozen=True)
@@ -62,13 +77,47 @@ class EvalSet:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens of one answer, normalised across vendors: `input_tokens` counts every prompt token
+    (cached and cache-written ones too) and `output_tokens` every output token (reasoning too);
+    the three details say how many of them were cache reads, cache writes and reasoning."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0  # read from the vendor's prompt cache (part of input_tokens)
+    cache_write_tokens: int = 0  # written to the prompt cache (part of input_tokens)
+    reasoning_tokens: int = 0  # thinking the vendor bills as output (part of output_tokens)
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_input_tokens + other.cached_input_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call in a model's answer: the tool's name and its arguments.
+
+    `arguments` is the parsed JSON object, or None when what the model sent (`raw_arguments`)
+    is not a JSON object: a scored failure of the case, never an error of the call.
+    """
+
+    name: str
+    arguments: Mapping[str, Any] | None = field(default_factory=dict)
+    raw_arguments: str = ""
+    id: str | None = None
 
 
 @dataclass(frozen=True)
 class Completion:
-    """What a provider returned for one successful call."""
+    """What a provider returned for one successful call: text plus the tool calls it made.
+
+    After a tool loop (`run/agent.py`) the text is the final answer, `tool_calls` the whole call
+    sequence in order, `usage` the sum over turns and `turns` how many calls it took.
+    """
 
     text: str
     model: str | None = None
@@ -79,6 +128,8 @@ class Completion:
     # Rate-limit headroom the server reported with this answer, for pacing the next requests.
     requests_remaining: int | None = None
     reset_s: float | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    turns: int = 1
 
 
 @dataclass(frozen=True)
@@ -156,6 +207,8 @@ class CaseResult:
     behaviour: Behaviour = Behaviour()
     samples: tuple[float, ...] = ()  # per-repeat scores when the case ran more than once
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    tool_calls: tuple[ToolCall, ...] = ()  # every tool call of the case, in order
+    turns: int = 1  # model calls the case took (more than one in a tool loop)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from canary_eval.errors import BaselineError
+from canary_eval.models import CaseResult, ToolCall, Usage
 from canary_eval.store.baseline import load_run, save_run, write_atomic
 
 from factories import baseline_cases, run
@@ -52,3 +53,17 @@ def test_a_truncated_baseline_is_corrupt(tmp_path: Path) -> None:
     path.write_text(path.read_text()[:50])
     with pytest.raises(BaselineError, match="corrupt baseline"):
         load_run(path)
+
+
+def test_tool_calls_and_token_details_survive_a_save_and_load(tmp_path: Path) -> None:
+    calls = (
+        ToolCall("lookup_invoice", {"invoice_id": "INV-1"}, '{"invoice_id": "INV-1"}', "call_1"),
+        ToolCall("open_dispute", None, "{not json"),
+    )
+    usage = Usage(100, 20, cached_input_tokens=64, cache_write_tokens=8, reasoning_tokens=12)
+    case = CaseResult("c1", None, "h", "", 1.0, usage=usage, tool_calls=calls, turns=2)
+    save_run(tmp_path / "b.json", run([case]))
+
+    loaded = load_run(tmp_path / "b.json").cases[0]
+
+    assert (loaded.tool_calls, loaded.usage, loaded.turns) == (calls, usage, 2)

@@ -83,10 +83,7 @@ def _info(
         scorers_hash=scorers_hash(scorers),
         judges=tuple(judges(scorers)),
         repeats=options.repeats,
-        pricing={
-            "input_per_mtok": config.provider.pricing.input_per_mtok,
-            "output_per_mtok": config.provider.pricing.output_per_mtok,
-        },
+        pricing=config.provider.pricing.as_dict(),
     )
 
 
@@ -173,6 +170,8 @@ def _result(case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...
             measure_behaviour(completion.text, completion, case=case) if completion else Behaviour()
         ),
         metadata=case.metadata,
+        tool_calls=completion.tool_calls if completion else (),
+        turns=completion.turns if completion else 1,
     )
 
 
@@ -200,7 +199,14 @@ def rescore(config: SuiteConfig, evalset: EvalSet, saved: RunResult) -> RunResul
 async def _rescore(case: Case, saved: CaseResult, scorers: list[BoundScorer]) -> CaseResult:
     if saved.output is None:
         return replace(saved, content_hash=case.content_hash)
-    completion = Completion(saved.output, saved.model, saved.fingerprint, saved.usage)
+    completion = Completion(
+        saved.output,
+        saved.model,
+        saved.fingerprint,
+        saved.usage,
+        tool_calls=saved.tool_calls,
+        turns=saved.turns,
+    )
     value, scores = await score_case(scorers, ScoreInput(saved.output, case, completion))
     return replace(
         saved,

@@ -22,6 +22,7 @@ from canary_eval.models import (
     RunInfo,
     RunResult,
     Score,
+    ToolCall,
     Usage,
 )
 
@@ -112,4 +113,5 @@ def _case(raw: dict[str, Any]) -> CaseResult:
     fields["usage"] = Usage(**raw.get("usage", {}))
     fields["behaviour"] = Behaviour(**raw.get("behaviour", {}))
     fields["samples"] = tuple(raw.get("samples", ()))
+    fields["tool_calls"] = tuple(ToolCall(**t) for t in raw.get("tool_calls", ()))
     return CaseResult(**fields)

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from canary_eval.models import CaseResult, RunResult
+from canary_eval.models import CaseResult, RunResult, Usage
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class OpsFigures:
     error_rate: float
     errors_by_kind: Mapping[str, int] = field(default_factory=dict)
     fallback_share: float = 0.0
+    cached_input_tokens: int = 0  # part of input_tokens
+    reasoning_tokens: int = 0  # part of output_tokens
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,23 @@ def percentile(values: Iterable[float], q: float) -> float:
     return data[low] + (data[high] - data[low]) * (position - low)
 
 
+def cost_usd(usage: Usage, pricing: Mapping[str, float]) -> float:
+    """What one answer cost: cache reads and writes at their own price where one is set."""
+    price_in = pricing.get("input_per_mtok", 0.0)
+    cached = usage.cached_input_tokens * pricing.get("cached_input_per_mtok", price_in)
+    written = usage.cache_write_tokens * pricing.get("cache_write_per_mtok", price_in)
+    uncached = max(0, usage.input_tokens - usage.cached_input_tokens - usage.cache_write_tokens)
+    output = usage.output_tokens * pricing.get("output_per_mtok", 0.0)
+    return (uncached * price_in + cached + written + output) / 1e6
+
+
 def ops_figures(run: RunResult) -> OpsFigures:
     cases = run.cases
     answered = [c for c in cases if c.error is None]
     latencies = [c.latency_ms for c in answered]
     tokens_in = sum(c.usage.input_tokens for c in cases)
     tokens_out = sum(c.usage.output_tokens for c in cases)
-    pricing = run.info.pricing
-    cost = (
-        tokens_in * pricing.get("input_per_mtok", 0.0)
-        + tokens_out * pricing.get("output_per_mtok", 0.0)
-    ) / 1e6
+    cost = sum(cost_usd(c.usage, run.info.pricing) for c in cases)
     n = len(cases)
     return OpsFigures(
         cases=n,
@@ -89,6 +97,8 @@ def ops_figures(run: RunResult) -> OpsFigures:
         error_rate=(n - len(answered)) / n if n else 0.0,
         errors_by_kind=dict(Counter(c.error.kind for c in cases if c.error)),
         fallback_share=sum(c.fallback for c in cases) / n if n else 0.0,
+        cached_input_tokens=sum(c.usage.cached_input_tokens for c in cases),
+        reasoning_tokens=sum(c.usage.reasoning_tokens for c in cases),
     )
 
 

@@ -23,12 +23,14 @@ def server() -> Iterator[RecordingServer]:
 
 def complete(config: ProviderConfig, case: Case | None = None, system: str | None = "Be brief.",
              user: str = "Where are my invoices?") -> Completion:  # fmt: skip
-    case = case or Case(id="c1", input=user)
+    return complete_request(config, ChatRequest(case or Case(id="c1", input=user), system, user))
 
+
+def complete_request(config: ProviderConfig, request: ChatRequest) -> Completion:
     async def call() -> Completion:
         provider = create_provider(config)
         try:
-            return await provider.complete(ChatRequest(case, system, user))
+            return await provider.complete(request)
         finally:
             await provider.aclose()
 

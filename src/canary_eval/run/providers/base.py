@@ -26,11 +26,17 @@ RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One rendered prompt for one case."""
+    """One rendered prompt for one case: the system prompt and the turn under test, and the
+    whole conversation in chat format (`messages`, empty for the plain system + user form) with
+    the tools, tool choice and response format production sends alongside."""
 
     case: Case
     system: str | None
     user: str
+    messages: tuple[Mapping[str, Any], ...] = ()
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: Any = None
+    response_format: Mapping[str, Any] | None = None
 
 
 class CallFailure(Exception):

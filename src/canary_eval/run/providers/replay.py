@@ -40,7 +40,14 @@ def load_recorded(path: Path) -> dict[str, Completion]:
         return _from_jsonl(path)
     run = load_run(path, what="recording")
     return {
-        case.id: Completion(case.output, case.model, case.fingerprint, case.usage)
+        case.id: Completion(
+            case.output,
+            case.model,
+            case.fingerprint,
+            case.usage,
+            tool_calls=case.tool_calls,
+            turns=case.turns,
+        )
         for case in run.cases
         if case.output is not None
     }
