@@ -117,13 +117,10 @@ def test_a_chat_format_conversation_is_translated_to_the_messages_api(
          "function": {"name": "lookup_invoice", "arguments": '{"invoice_id": "INV-1042"}'}}]},
         {"role": "tool", "tool_call_id": "call_1", "content": '{"status": "paid"}'},
     )  # fmt: skip
+    parameters = {"type": "object", "properties": {"invoice_id": {"type": "string"}}}
     tool = {
         "type": "function",
-        "function": {
-            "name": "lookup_invoice",
-            "description": "Find one",
-            "parameters": {"type": "object", "properties": {"invoice_id": {"type": "string"}}},
-        },
+        "function": {"name": "lookup_invoice", "description": "Find one", "parameters": parameters},
     }
     fmt = {"type": "json_schema", "json_schema": {"name": "a", "schema": {"type": "object"}}}
     request = ChatRequest(Case("c1", "q"), None, "q", history, (tool,), "required", fmt)
@@ -140,7 +137,7 @@ def test_a_chat_format_conversation_is_translated_to_the_messages_api(
          "content": '{"status": "paid"}'}]},
     ]  # fmt: skip
     assert body["tools"] == [{"name": "lookup_invoice", "description": "Find one",
-                              "input_schema": tool["function"]["parameters"]}]  # fmt: skip
+                              "input_schema": parameters}]  # fmt: skip
     assert body["tool_choice"] == {"type": "any"}
     assert body["output_format"] == {"type": "json_schema", "schema": {"type": "object"}}
 
