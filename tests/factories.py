@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from canary_eval.models import Behaviour, CallError, CaseResult, RunInfo, RunResult, Score, Usage
 from canary_eval.store.history import HistoryRow
-from canary_eval.suite.config import IntentThresholds, Thresholds
+from canary_eval.suite.config import Alerting, IntentThresholds, Thresholds
 from canary_eval.verdict.compare import Comparison, compare
 
 Kind = Literal["pass", "suspect", "regression", "error"]
@@ -35,6 +35,21 @@ THRESHOLDS = Thresholds(
     max_p95_latency_increase=0.50,
     max_cost_per_case_increase=0.20,
     max_error_rate_increase=0.05,
+)
+# The report specs count one failure per breached gate, so the shared comparisons page on every
+# behaviour and ops gate too (by default those only warn).
+PAGE_ON_EVERY_GATE = Alerting(
+    severity={
+        gate: "page"
+        for gate in (
+            "max_length_increase",
+            "max_refusal_rate_increase",
+            "max_hedging_rate_increase",
+            "max_p95_latency_increase",
+            "max_cost_per_case_increase",
+            "max_error_rate_increase",
+        )
+    }
 )
 
 
@@ -148,7 +163,8 @@ def comparison(
         ]
 
     base = run(adjust(baseline_cases(), False), created_at="2024-05-01T09:00:00+00:00")
-    result = compare(run(adjust(current_cases(kind), True), created_at), base, thresholds)
+    current = run(adjust(current_cases(kind), True), created_at)
+    result = compare(current, base, thresholds, alerting=PAGE_ON_EVERY_GATE)
     assert result.verdict == kind, (result.verdict, [a.message for a in result.alerts])
     return result
 

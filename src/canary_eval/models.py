@@ -238,20 +238,30 @@ class RunResult:
 
 Verdict = Literal["pass", "suspect", "regression", "error"]
 Layer = Literal["quality", "intent", "behaviour", "ops", "model", "drift", "signals"]
-Severity = Literal["info", "warning", "critical"]
+# `page` decides exit 1 and pages on-call; `warn` is reported and sent to chat; `info` is shown.
+Severity = Literal["page", "warn", "info"]
 
 VERDICT_EXIT_CODES: Mapping[str, int] = {"pass": 0, "suspect": 0, "regression": 1, "error": 3}
 
 
 @dataclass(frozen=True)
 class Alert:
-    """One finding worth a person's attention. `failing` alerts decide the verdict."""
+    """One finding worth a person's attention. Only `page` alerts decide the verdict (exit 1).
+
+    `gate` names the configured gate that raised it (a `thresholds` key such as
+    `max_p95_latency_increase`), the name the paging policy is keyed by.
+    """
 
     layer: Layer
     metric: str
     message: str
-    severity: Severity = "critical"
-    failing: bool = True
+    severity: Severity = "page"
     intent: str | None = None
     observed: float | None = None
     allowed: float | None = None
+    gate: str = ""
+
+    @property
+    def failing(self) -> bool:
+        """Whether this alert decides the verdict: it pages."""
+        return self.severity == "page"

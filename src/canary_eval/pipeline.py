@@ -23,7 +23,7 @@ def evaluate(
     on_progress: ProgressCallback | None = None,
 ) -> Comparison:
     run = run_suite(config, evalset, options, on_progress)
-    result = compare(run, baseline, config.thresholds, config.quarantine)
+    result = compare(run, baseline, config.thresholds, config.quarantine, alerting=config.alerting)
     repeats = config.thresholds.confirm_repeats
     if result.verdict != "suspect" or repeats == 0:
         return result
@@ -34,7 +34,9 @@ def evaluate(
         config, evalset, replace(options, repeats=repeats, case_ids=discordant), on_progress
     )
     pooled = pool(run, rerun)
-    confirmed = compare(pooled, baseline, config.thresholds, config.quarantine)
+    confirmed = compare(
+        pooled, baseline, config.thresholds, config.quarantine, alerting=config.alerting
+    )
     note = (
         f"confirmation: {len(discordant)} discordant case(s) re-run {repeats} more time(s); "
         f"verdict on the pooled evidence: {confirmed.verdict}"

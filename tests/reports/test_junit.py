@@ -88,7 +88,7 @@ def test_a_suspect_drop_is_told_in_system_out_but_does_not_fail(suspect: Compari
     assert root.findall(".//failure") == []
     out = root.find(".//testcase[@name='quality score']/system-out")
     assert out is not None
-    assert "warning: canary score fell" in (out.text or "")
+    assert "warn: canary score fell" in (out.text or "")
 
 
 def test_a_blown_error_budget_is_a_failure_of_its_own_gate(errored: Comparison) -> None:

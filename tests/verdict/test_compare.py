@@ -67,7 +67,11 @@ def test_a_regression_in_one_intent_is_caught_while_the_average_hides_it(
     assert [a["intent"] for a in data["alerts"] if a["failing"]] == ["disputes"]
 
 
-def test_longer_hedged_answers_with_the_same_correctness_raise_behaviour_alerts(
+def _hedging(user: str) -> str:
+    return f"It may be {right_answer(user)}, though this might vary and could change later."
+
+
+def test_longer_hedged_answers_with_the_same_correctness_warn_without_paging(
     canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
 ) -> None:
     model_server.answer = right_answer
@@ -77,16 +81,38 @@ def test_longer_hedged_answers_with_the_same_correctness_raise_behaviour_alerts(
         thresholds={"max_length_increase": 0.25, "max_hedging_rate_increase": 0.10},
     )
     canary("baseline", suite)
-    model_server.answer = lambda user: (
-        f"It may be {right_answer(user)}, though this might vary and could change later."
-    )
+    model_server.answer = _hedging
 
-    data = report(canary("run", suite, "--json", "report.json"))
+    result = canary("run", suite, "--json", "report.json")
+    data = report(result)
 
-    assert data["verdict"] == "regression"
+    assert (result.exit_code, data["verdict"], data["severity"]) == (0, "pass", "warn")
     assert data["quality"]["relative_drop"] == 0
-    metrics = {a["metric"] for a in data["alerts"] if a["layer"] == "behaviour"}
-    assert metrics == {"output_length", "hedging_rate"}
+    behaviour = [a for a in data["alerts"] if a["layer"] == "behaviour"]
+    assert {(a["metric"], a["gate"], a["severity"], a["failing"]) for a in behaviour} == {
+        ("output_length", "max_length_increase", "warn", False),
+        ("hedging_rate", "max_hedging_rate_increase", "warn", False),
+    }
+
+
+def test_a_gate_configured_to_page_decides_exit_1(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    model_server.answer = right_answer
+    suite = write_suite(
+        model_server.base_url,
+        scorers=[{"type": "contains"}],
+        thresholds={"max_length_increase": 0.25, "max_hedging_rate_increase": 0.10},
+        alerting={"severity": {"max_hedging_rate_increase": "page"}},
+    )
+    canary("baseline", suite)
+    model_server.answer = _hedging
+
+    result = canary("run", suite, "--json", "report.json")
+    data = report(result)
+
+    assert (result.exit_code, data["verdict"], data["severity"]) == (1, "regression", "page")
+    assert [a["metric"] for a in data["alerts"] if a["failing"]] == ["hedging_rate"]
 
 
 def test_a_changed_served_model_is_flagged_but_passes(
@@ -212,7 +238,7 @@ def test_a_drop_past_the_threshold_that_is_not_significant_is_suspect(
     assert data["verdict"] == "suspect"
     assert data["exit_code"] == 0
     assert [(a["layer"], a["severity"], a["failing"]) for a in data["alerts"]] == [
-        ("quality", "warning", False)
+        ("quality", "warn", False)
     ]
 
 

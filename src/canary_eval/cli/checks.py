@@ -36,12 +36,17 @@ if TYPE_CHECKING:
 @command
 def validate(suite: SuiteArg) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
+    from canary_eval.verdict.policy import Policy
+
     config, evalset = load_suite(suite, check=True)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
     typer.echo(
         f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
         f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)"
     )
+    typer.echo("gates (severity: page decides exit 1, warn and info are reported):")
+    for gate, setting, severity in Policy(config.thresholds, config.alerting).effective():
+        typer.echo(f"  {severity:<5} {gate.name:<28} {setting:<26} {gate.what}")
 
 
 @command
@@ -154,7 +159,7 @@ def compare(
     """Compare two saved runs with no model calls."""
     from canary_eval.reports.writers import ReportPaths
     from canary_eval.store.baseline import load_run
-    from canary_eval.suite.config import Thresholds, load_config
+    from canary_eval.suite.config import Alerting, Thresholds, load_config
     from canary_eval.verdict.compare import compare as compare_runs
 
     config = load_config(suite) if suite else None
@@ -162,7 +167,8 @@ def compare(
     reference = load_run(baseline_file, suite=current.info.suite)
     thresholds = config.thresholds if config else Thresholds()
     quarantine = config.quarantine if config else frozenset()
-    comparison = compare_runs(current, reference, thresholds, quarantine)
+    alerting = config.alerting if config else Alerting()
+    comparison = compare_runs(current, reference, thresholds, quarantine, alerting=alerting)
     _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
 
 
@@ -193,7 +199,9 @@ def rescore(
         reference = rescore_run(config, evalset, reference)
     if save_run:
         save(save_run, current)
-    comparison = compare_runs(current, reference, config.thresholds, config.quarantine)
+    comparison = compare_runs(
+        current, reference, config.thresholds, config.quarantine, alerting=config.alerting
+    )
     _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
 
 

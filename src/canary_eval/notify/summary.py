@@ -31,7 +31,7 @@ def recovery(comparison: Comparison, previous_verdict: str | None) -> str:
 def breached_gates(comparison: Comparison) -> list[str]:
     """The failing alerts' messages, then the warnings, at most MAX_GATES."""
     alerts = sorted(comparison.alerts, key=lambda a: not a.failing)
-    lines = [a.message for a in alerts if a.failing or a.severity == "warning"]
+    lines = [a.message for a in alerts if a.failing or a.severity == "warn"]
     if len(lines) > MAX_GATES:
         lines = [*lines[:MAX_GATES], f"... and {len(lines) - MAX_GATES} more"]
     return lines

@@ -27,7 +27,7 @@ def annotation_lines(comparison: Comparison) -> list[str]:
     for alert in c.alerts:
         if alert.failing:
             level = "error"
-        elif alert.severity == "warning":
+        elif alert.severity == "warn":
             level = "warning"
         else:
             continue

@@ -119,7 +119,7 @@ def _alerts(c: Comparison) -> str:
         return "<section><h2>Alerts</h2><p>No gate breached.</p></section>"
     rows = []
     for a in c.alerts:
-        css = "bad" if a.failing else ("warn" if a.severity == "warning" else "info")
+        css = "bad" if a.failing else ("warn" if a.severity == "warn" else "info")
         status = "breached" if a.failing else a.severity
         rows.append(
             [

@@ -78,7 +78,7 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
             ["", "layer", "metric", "intent", "message"],
             [
                 [
-                    "❌" if a.failing else ("⚠️" if a.severity == "warning" else "ℹ️"),  # noqa: RUF001
+                    "❌" if a.failing else ("⚠️" if a.severity == "warn" else "ℹ️"),  # noqa: RUF001
                     a.layer,
                     cell(a.metric),
                     cell(a.intent or ""),

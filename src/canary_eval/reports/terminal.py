@@ -94,7 +94,7 @@ def _alerts(c: Comparison) -> Table:
     for column in ("layer", "metric", "intent", "severity", "message"):
         table.add_column(column)
     for a in c.alerts:
-        style = "red" if a.failing else ("yellow" if a.severity == "warning" else "cyan")
+        style = "red" if a.failing else ("yellow" if a.severity == "warn" else "cyan")
         table.add_row(
             a.layer, a.metric, a.intent or "", f"[{style}]{a.severity}[/]", escape(a.message)
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_eval.errors import ConfigError
-from canary_eval.models import ScorerSpec
+from canary_eval.models import ScorerSpec, Severity
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
 from canary_eval.suite.schemas import validate
 
@@ -104,6 +104,13 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Alerting:
+    """The paging policy's knobs (`alerting:` in the suite config; see verdict/policy.py)."""
+
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # per-gate overrides
+
+
+@dataclass(frozen=True)
 class SuiteConfig:
     path: Path
     suite: str
@@ -117,6 +124,7 @@ class SuiteConfig:
     judge: ProviderConfig | None = None
     quarantine: frozenset[str] = frozenset()
     alerts: Mapping[str, Any] = field(default_factory=dict)
+    alerting: Alerting = Alerting()
     document: Document | None = field(default=None, compare=False, repr=False)
 
     def line_of(self, key: KeyPath) -> int | None:
@@ -146,6 +154,7 @@ def load_config(path: str | Path) -> SuiteConfig:
         judge=_provider(data["judge"], base, "judge") if "judge" in data else None,
         quarantine=frozenset(data.get("quarantine", [])),
         alerts=data.get("alerts", {}),
+        alerting=Alerting(**data.get("alerting", {})),
         document=doc,
     )
 

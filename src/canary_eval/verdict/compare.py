@@ -14,8 +14,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from canary_eval.models import VERDICT_EXIT_CODES, Alert, CaseResult, RunResult, Verdict
-from canary_eval.suite.config import Thresholds
+from canary_eval.models import (
+    VERDICT_EXIT_CODES,
+    Alert,
+    CaseResult,
+    RunResult,
+    Severity,
+    Verdict,
+)
+from canary_eval.suite.config import Alerting, Thresholds
 from canary_eval.verdict import stats
 from canary_eval.verdict.gates import (
     behaviour_alerts,
@@ -32,6 +39,7 @@ from canary_eval.verdict.metrics import (
     ops_figures,
     served_model,
 )
+from canary_eval.verdict.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,12 @@ class Comparison:
         return VERDICT_EXIT_CODES[self.verdict]
 
     @property
+    def severity(self) -> Severity | None:
+        """The highest severity among the run's alerts (page > warn > info); None without any."""
+        levels: tuple[Severity, ...] = ("page", "warn", "info")
+        return next((s for s in levels if any(a.severity == s for a in self.alerts)), None)
+
+    @property
     def model_changed(self) -> bool:
         return self.baseline_model is not None and self.served_model != self.baseline_model
 
@@ -149,7 +163,9 @@ def compare(
     thresholds: Thresholds,
     quarantine: frozenset[str] = frozenset(),
     seed: int = 0,
+    alerting: Alerting | None = None,
 ) -> Comparison:
+    policy = Policy(thresholds, alerting or Alerting())
     pairing = pair(run, baseline, quarantine)
     current = [c for c, _ in pairing.pairs]
     before = [b for _, b in pairing.pairs]
@@ -159,10 +175,10 @@ def compare(
     behaviour, baseline_behaviour = behaviour_figures(current), behaviour_figures(before)
     now_model, base_model = served_model(run), served_model(baseline)
     alerts = error_budget_alert(ops, thresholds)
-    alerts += quality_alerts(quality, intents, thresholds)
-    alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, thresholds)
-    alerts += ops_alerts(ops, baseline_ops, thresholds)
-    alerts += model_alerts(now_model, base_model, thresholds)
+    alerts += quality_alerts(quality, intents, policy)
+    alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
+    alerts += ops_alerts(ops, baseline_ops, policy)
+    alerts += model_alerts(now_model, base_model, policy)
     notes = []
     if quality.min_detectable_drop > thresholds.max_relative_drop:
         notes.append(

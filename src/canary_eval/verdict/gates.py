@@ -1,5 +1,6 @@
 """The gates: each compares one figure of a run with its baseline against a configured limit
-and raises an `Alert` when it is breached. A gate whose limit is not configured stays silent.
+and raises an `Alert` when it is breached, with the severity the paging policy gives that gate.
+A gate whose limit is not configured stays silent.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from canary_eval.models import Alert
 from canary_eval.suite.config import Thresholds
 from canary_eval.verdict import stats
 from canary_eval.verdict.metrics import BehaviourFigures, OpsFigures
+from canary_eval.verdict.policy import Policy
 
 if TYPE_CHECKING:
     from canary_eval.verdict.compare import IntentResult, Pairing, Quality
@@ -21,6 +23,7 @@ class _Rate(NamedTuple):
 
     metric: str
     label: str
+    gate: str
     allowed: float | None
     events_now: int
     outputs_now: int
@@ -29,8 +32,9 @@ class _Rate(NamedTuple):
 
 
 def quality_alerts(
-    quality: Quality, intents: Sequence[IntentResult], thresholds: Thresholds
+    quality: Quality, intents: Sequence[IntentResult], policy: Policy
 ) -> list[Alert]:
+    thresholds = policy.thresholds
     alerts = []
     limit = thresholds.max_relative_drop
     if quality.n and quality.relative_drop > limit:
@@ -40,8 +44,12 @@ def quality_alerts(
             Alert(
                 layer="quality",
                 metric="score",
-                severity="critical" if significant else "warning",
-                failing=significant or thresholds.fail_on_suspect,
+                gate="max_relative_drop",
+                severity=(
+                    policy.severity("max_relative_drop")
+                    if significant or thresholds.fail_on_suspect
+                    else "warn"
+                ),
                 observed=quality.relative_drop,
                 allowed=limit,
                 message=(
@@ -58,6 +66,8 @@ def quality_alerts(
                     layer="intent",
                     metric="score",
                     intent=row.intent,
+                    gate="per_intent",
+                    severity=policy.severity("per_intent"),
                     observed=row.relative_drop,
                     allowed=thresholds.per_intent.max_relative_drop,
                     message=(
@@ -71,8 +81,9 @@ def quality_alerts(
 
 
 def behaviour_alerts(
-    pairing: Pairing, now: BehaviourFigures, before: BehaviourFigures, thresholds: Thresholds
+    pairing: Pairing, now: BehaviourFigures, before: BehaviourFigures, policy: Policy
 ) -> list[Alert]:
+    thresholds = policy.thresholds
     alerts = []
     limit = thresholds.max_length_increase
     if limit is not None and before.mean_chars:
@@ -87,6 +98,8 @@ def behaviour_alerts(
                 Alert(
                     layer="behaviour",
                     metric="output_length",
+                    gate="max_length_increase",
+                    severity=policy.severity("max_length_increase"),
                     observed=increase,
                     allowed=limit,
                     message=(
@@ -96,16 +109,19 @@ def behaviour_alerts(
                 )
             )
     rates = (
-        _Rate("refusal_rate", "refusals", thresholds.max_refusal_rate_increase,
+        _Rate("refusal_rate", "refusals", "max_refusal_rate_increase",
+              thresholds.max_refusal_rate_increase,
               now.refusals, now.answered, before.refusals, before.answered),
-        _Rate("hedging_rate", "hedged answers", thresholds.max_hedging_rate_increase,
+        _Rate("hedging_rate", "hedged answers", "max_hedging_rate_increase",
+              thresholds.max_hedging_rate_increase,
               now.hedged, now.answered, before.hedged, before.answered),
         _Rate("format_failure_rate", "malformed structured outputs",
-              thresholds.max_format_failure_increase, now.format_failures, now.format_checked,
+              "max_format_failure_increase", thresholds.max_format_failure_increase,
+              now.format_failures, now.format_checked,
               before.format_failures, before.format_checked),
     )  # fmt: skip
     for rate in rates:
-        metric, label, allowed, x_now, n_now, x_before, n_before = rate
+        metric, label, gate, allowed, x_now, n_now, x_before, n_before = rate
         if allowed is None or not n_now or not n_before:
             continue
         rate_now, rate_before = x_now / n_now, x_before / n_before
@@ -116,6 +132,8 @@ def behaviour_alerts(
                 Alert(
                     layer="behaviour",
                     metric=metric,
+                    gate=gate,
+                    severity=policy.severity(gate),
                     observed=rate_now - rate_before,
                     allowed=allowed,
                     message=(
@@ -127,11 +145,13 @@ def behaviour_alerts(
     return alerts
 
 
-def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> list[Alert]:
+def ops_alerts(now: OpsFigures, before: OpsFigures, policy: Policy) -> list[Alert]:
+    thresholds = policy.thresholds
     alerts = []
     relative = (
         (
             "latency_p95_ms",
+            "max_p95_latency_increase",
             "p95 latency",
             thresholds.max_p95_latency_increase,
             now.latency_p95_ms,
@@ -140,6 +160,7 @@ def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> l
         ),
         (
             "cost_per_case_usd",
+            "max_cost_per_case_increase",
             "cost per case",
             thresholds.max_cost_per_case_increase,
             now.cost_per_case_usd,
@@ -147,7 +168,7 @@ def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> l
             "${:.6f}",
         ),
     )
-    for metric, label, allowed, value, base, unit in relative:
+    for metric, gate, label, allowed, value, base, unit in relative:
         if allowed is None or not base:
             continue
         increase = value / base - 1
@@ -156,6 +177,8 @@ def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> l
                 Alert(
                     layer="ops",
                     metric=metric,
+                    gate=gate,
+                    severity=policy.severity(gate),
                     observed=increase,
                     allowed=allowed,
                     message=(
@@ -170,6 +193,8 @@ def ops_alerts(now: OpsFigures, before: OpsFigures, thresholds: Thresholds) -> l
             Alert(
                 layer="ops",
                 metric="error_rate",
+                gate="max_error_rate_increase",
+                severity=policy.severity("max_error_rate_increase"),
                 observed=now.error_rate - before.error_rate,
                 allowed=allowed_errors,
                 message=f"error rate rose from {before.error_rate:.1%} to {now.error_rate:.1%}",
@@ -187,6 +212,7 @@ def error_budget_alert(ops: OpsFigures, thresholds: Thresholds) -> list[Alert]:
         Alert(
             layer="ops",
             metric="error_budget",
+            gate="max_error_rate",
             observed=ops.error_rate,
             allowed=thresholds.max_error_rate,
             message=(
@@ -197,15 +223,15 @@ def error_budget_alert(ops: OpsFigures, thresholds: Thresholds) -> list[Alert]:
     ]
 
 
-def model_alerts(now: str | None, before: str | None, thresholds: Thresholds) -> list[Alert]:
+def model_alerts(now: str | None, before: str | None, policy: Policy) -> list[Alert]:
     if before is None or now is None or now == before:
         return []
     return [
         Alert(
             layer="model",
             metric="served_model",
-            severity="critical" if thresholds.fail_on_model_change else "info",
-            failing=thresholds.fail_on_model_change,
+            gate="model_change",
+            severity=policy.severity("model_change"),
             message=f"the served model changed: {before} -> {now}",
         )
     ]

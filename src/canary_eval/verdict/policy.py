@@ -1,0 +1,72 @@
+"""The paging policy: which gate's breach pages on-call, which only warns, which only informs.
+
+Only `page` alerts decide exit 1 (and trigger PagerDuty); `warn` alerts go to the reports and to
+chat with exit 0; `info` alerts are shown. Quality (overall and per intent) pages by
+default; behaviour, operations and a served-model change warn or inform. The suite config
+overrides any gate: `alerting: {severity: {max_p95_latency_increase: page}}`. A blown error budget
+is not a gate of this policy: it always decides the `error` verdict (exit 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from canary_eval.models import Severity
+from canary_eval.suite.config import Alerting, Thresholds
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One gate of a canary run as the policy knows it."""
+
+    name: str  # the key it is configured and overridden by
+    layer: str
+    default: Severity
+    what: str
+
+
+GATES: tuple[Gate, ...] = (
+    Gate("max_relative_drop", "quality", "page", "overall canary score"),
+    Gate("per_intent", "intent", "page", "canary score per intent (Holm-corrected)"),
+    Gate("max_length_increase", "behaviour", "warn", "mean output length, relative"),
+    Gate("max_refusal_rate_increase", "behaviour", "warn", "refusal rate, absolute"),
+    Gate("max_hedging_rate_increase", "behaviour", "warn", "hedged-answer rate, absolute"),
+    Gate("max_format_failure_increase", "behaviour", "warn", "malformed structured outputs"),
+    Gate("max_p95_latency_increase", "ops", "warn", "p95 latency, relative"),
+    Gate("max_cost_per_case_increase", "ops", "warn", "cost per case, relative"),
+    Gate("max_error_rate_increase", "ops", "warn", "error rate, absolute"),
+    Gate("model_change", "model", "info", "the served model or fingerprint changed"),
+)
+GATE_NAMES = tuple(g.name for g in GATES)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The effective severity of every gate: the defaults, `fail_on_model_change`, then the
+    config's `alerting.severity` overrides, in that order."""
+
+    thresholds: Thresholds
+    alerting: Alerting
+
+    def severity(self, gate: str) -> Severity:
+        configured = self.alerting.severity.get(gate)
+        if configured is not None:
+            return configured
+        if gate == "model_change" and self.thresholds.fail_on_model_change:
+            return "page"
+        return next(g.default for g in GATES if g.name == gate)
+
+    def effective(self) -> list[tuple[Gate, str, Severity]]:
+        """Every gate with its setting and the severity it has under this config."""
+        return [(g, self.setting(g.name), self.severity(g.name)) for g in GATES]
+
+    def setting(self, gate: str) -> str:
+        """The gate's configured limit as the config would spell it; `off` when unset."""
+        t = self.thresholds
+        if gate == "per_intent":
+            limit = t.per_intent.max_relative_drop
+            return "off" if limit is None else f"{limit:g} (min_cases {t.per_intent.min_cases})"
+        if gate == "model_change":
+            return f"fail_on_model_change {str(t.fail_on_model_change).lower()}"
+        value = getattr(t, gate)
+        return "off" if value is None else f"{value:g}"

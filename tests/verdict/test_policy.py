@@ -1,0 +1,65 @@
+"""The paging policy: quality pages, behaviour and ops warn, a model change informs; the config
+overrides any gate, and `validate` prints what is in force."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from canary_eval.suite.config import Alerting, Thresholds
+from canary_eval.verdict.policy import GATE_NAMES, Policy
+
+from conftest import CliResult
+
+
+def test_quality_pages_behaviour_and_ops_warn_a_model_change_informs_by_default() -> None:
+    policy = Policy(Thresholds(), Alerting())
+
+    assert policy.severity("max_relative_drop") == policy.severity("per_intent") == "page"
+    assert policy.severity("max_hedging_rate_increase") == "warn"
+    assert policy.severity("max_p95_latency_increase") == "warn"
+    assert policy.severity("model_change") == "info"
+
+
+def test_fail_on_model_change_pages_unless_the_policy_says_otherwise() -> None:
+    strict = Thresholds(fail_on_model_change=True)
+
+    assert Policy(strict, Alerting()).severity("model_change") == "page"
+    assert (
+        Policy(strict, Alerting(severity={"model_change": "warn"})).severity("model_change")
+        == "warn"
+    )
+
+
+def test_validate_prints_every_gate_with_its_setting_and_severity(
+    canary: Callable[..., CliResult], write_suite: Callable[..., Path]
+) -> None:
+    suite = write_suite(
+        "http://127.0.0.1:9/v1",
+        thresholds={"max_p95_latency_increase": 0.5},
+        alerting={"severity": {"max_p95_latency_increase": "page", "per_intent": "warn"}},
+    )
+
+    result = canary("validate", suite)
+
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[1]: line.split() for line in result.stdout.splitlines()[2:]}
+    assert set(lines) == set(GATE_NAMES)
+    assert lines["max_p95_latency_increase"][:3] == ["page", "max_p95_latency_increase", "0.5"]
+    assert lines["per_intent"][0] == "warn"
+    assert lines["max_hedging_rate_increase"][:3] == ["warn", "max_hedging_rate_increase", "off"]
+
+
+def test_an_unknown_gate_or_severity_is_a_one_line_config_error(
+    canary: Callable[..., CliResult], write_suite: Callable[..., Path]
+) -> None:
+    unknown = write_suite("http://127.0.0.1:9/v1", alerting={"severity": {"max_p99": "page"}})
+    result = canary("validate", unknown)
+    assert result.exit_code == 2
+    assert "suite.yaml:" in result.stderr
+    assert "alerting.severity.max_p99: unknown key" in result.stderr
+
+    wrong = write_suite("http://127.0.0.1:9/v1", alerting={"severity": {"per_intent": "critical"}})
+    result = canary("validate", wrong)
+    assert result.exit_code == 2
+    assert "alerting.severity.per_intent: must be one of page, warn, info" in result.stderr
