@@ -9,6 +9,7 @@
     │   └── LogError                 production logs: missing files, too many malformed lines
     ├── AuthError               (2)  the provider refused the credentials (401/403)
     ├── EvaluationError         (3)  the run could not be evaluated: outage, deadline
+    ├── InternalError           (4)  a bug in canary: anything raised that is not a CanaryError
     └── Interrupted           (130)  Ctrl-C; carries what finished, so it can be saved
 
 Only `cli.py` turns these into a message and an exit code. The core raises them and never prints.
@@ -83,6 +84,12 @@ class EvaluationError(CanaryError):
     """The run could not be evaluated: the provider failed beyond the budget, or time ran out."""
 
     exit_code = 3
+
+
+class InternalError(CanaryError):
+    """A bug in canary, not in the input: never exit 1, which only a gate may decide."""
+
+    exit_code = 4
 
 
 class Interrupted(CanaryError):

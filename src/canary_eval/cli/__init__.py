@@ -1,5 +1,7 @@
 """The `canary` command line: the only place that talks to the person and turns errors and
-verdicts into exit codes (0 pass, 1 regression, 2 bad input, 3 could not evaluate, 130 Ctrl-C).
+verdicts into exit codes (0 pass, 1 regression, 2 bad input, 3 could not evaluate, 4 internal
+error, 130 Ctrl-C). Exit 1 comes only from a gate: anything unexpected that escapes a command is
+a bug in canary, reported in one line and exit 4.
 
 Commands live in the modules of this package, each registered with `@command`; the core is
 imported inside them, so `canary --help` starts fast.
@@ -11,9 +13,10 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, ParamSpec
 
+import click
 import typer
 
-from canary_eval.errors import CanaryError
+from canary_eval.errors import CanaryError, InternalError
 
 app = typer.Typer(
     add_completion=False,
@@ -48,9 +51,20 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
             _fail(error, error.exit_code)
         except KeyboardInterrupt as error:
             _fail(error, 130, "interrupted")
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise  # an exit code already decided, or a usage error click reports itself
+        except Exception as error:  # the promise: a bug never reads as exit 1
+            _fail(error, InternalError.exit_code, internal_message(error))
 
     app.command()(guarded)
     return guarded
+
+
+def internal_message(error: BaseException) -> str:
+    """One line for a bug: what was raised, and how to get the traceback for a report."""
+    text = " ".join(str(error).split())[:300]
+    what = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return f"internal error: {what} (a bug in canary; rerun with --debug for the traceback)"
 
 
 def _fail(error: BaseException, code: int, message: str | None = None) -> None:

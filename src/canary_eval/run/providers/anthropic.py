@@ -20,6 +20,7 @@ from canary_eval.run.providers.base import (
     HttpProvider,
     api_key,
     configured_headers,
+    parsed,
     with_headroom,
 )
 from canary_eval.run.providers.chat import (
@@ -60,7 +61,7 @@ class AnthropicProvider(HttpProvider):
         body.update(config.options.get("extra_body", {}))
         url = base_url(config) + "/messages"
         data, reply_headers = await self.post_json(url, body, headers(config))
-        return with_headroom(parse_message(data), reply_headers)
+        return with_headroom(parsed(parse_message, data), reply_headers)
 
 
 def base_url(config: ProviderConfig) -> str:

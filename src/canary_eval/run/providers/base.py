@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -121,10 +121,12 @@ class HttpProvider:
             raise CallFailure("timeout", f"timed out after {self.config.timeout_s:g}s") from exc
         except httpx.TransportError as exc:
             raise CallFailure("connect_error", f"{type(exc).__name__}: {exc}") from exc
+        except httpx.DecodingError as exc:
+            raise CallFailure("malformed_response", f"body cannot be decoded: {exc}") from exc
         self.check_status(response)
         try:
             return response.json(), response.headers
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CallFailure(
                 "malformed_response", "response body is not JSON", status=response.status_code
             ) from exc
@@ -146,6 +148,17 @@ class HttpProvider:
         if status >= 500:
             raise CallFailure("server_error", f"HTTP {status}", status=status, retry_after_s=wait)
         raise CallFailure("client_error", f"HTTP {status}: {snippet}", status=status)
+
+
+def parsed(parse: Callable[[Any], Completion], data: Any) -> Completion:
+    """`parse(data)`, where a value of the wrong shape anywhere in a server's JSON (a null, a
+    string for an object) is a `malformed_response` of this case, never a crash of the run."""
+    try:
+        return parse(data)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise CallFailure(
+            "malformed_response", f"unusable response: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def with_headroom(completion: Completion, headers: Mapping[str, str]) -> Completion:

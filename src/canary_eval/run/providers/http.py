@@ -53,7 +53,9 @@ class GenericHttpProvider(HttpProvider):
 
         def number(name: str) -> int:
             value = lookup(data, paths[name]) if name in paths else None
-            return int(value) if isinstance(value, int | float) else 0
+            if isinstance(value, int | float) and 0 <= value < 2**53:  # NaN and inf are not
+                return int(value)
+            return 0
 
         model = lookup(data, paths["model"]) if "model" in paths else None
         finish = lookup(data, paths["finish_reason"]) if "finish_reason" in paths else None

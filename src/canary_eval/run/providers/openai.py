@@ -18,6 +18,7 @@ from canary_eval.run.providers.base import (
     HttpProvider,
     api_key,
     configured_headers,
+    parsed,
     with_headroom,
 )
 from canary_eval.run.providers.chat import conversation, malformed, text_of, token_count, tool_call
@@ -46,7 +47,7 @@ class OpenAIProvider(HttpProvider):
         if config.options.get("api_version"):
             url += f"?api-version={config.options['api_version']}"
         data, reply_headers = await self.post_json(url, body, headers(config))
-        return with_headroom(parse_chat_completion(data), reply_headers)
+        return with_headroom(parsed(parse_chat_completion, data), reply_headers)
 
 
 def base_url(config: ProviderConfig) -> str:
