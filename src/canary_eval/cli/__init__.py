@@ -13,7 +13,6 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, ParamSpec
 
-import click
 import typer
 
 from canary_eval.errors import CanaryError, InternalError
@@ -51,7 +50,7 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
             _fail(error, error.exit_code)
         except KeyboardInterrupt as error:
             _fail(error, 130, "interrupted")
-        except (typer.Exit, typer.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # an exit code already decided, or a usage error click reports itself
         except Exception as error:  # the promise: a bug never reads as exit 1
             _fail(error, InternalError.exit_code, internal_message(error))
