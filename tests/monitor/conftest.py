@@ -252,3 +252,18 @@ def scenario(tmp_path: Path) -> Scenario:
         return write_config(tmp_path, **config)
 
     return make
+
+
+def rounded(value: Any) -> Any:
+    """Figures with floats to 9 significant digits: engines sum in parallel, in no fixed order."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        return rounded(asdict(value))
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    return value

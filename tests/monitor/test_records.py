@@ -5,22 +5,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from canary_eval.errors import LogError
 from canary_eval.monitor import run_monitor
-from canary_eval.monitor.config import Pricing
-from canary_eval.monitor.records import (
-    STATUSES,
-    CallRecord,
-    Tally,
-    read_calls,
-    read_feedback,
-    resolve_paths,
-)
+from canary_eval.monitor.readers import ShapeOptions, Tally, read_logs
+from canary_eval.monitor.readers.rows import resolve_paths
 
 from .conftest import generate, write_config, write_evalset, write_jsonl
 
@@ -37,26 +30,46 @@ CALL = {
 }
 
 
-def _read(lines: list[str], *, pricing: Pricing | None = None) -> tuple[list[CallRecord], Tally]:
-    tally = Tally("call")
+Records = list[dict[str, Any]]
+
+
+def read(
+    tmp_path: Path, stream: str, lines: list[str], paths: tuple[str, ...] = ("-",)
+) -> tuple[Records, Tally]:
+    """Read `lines` from stdin (or `paths`) as one stream; the staged records and its tally."""
     stdin = io.StringIO("".join(line + "\n" for line in lines))
-    return list(read_calls(["-"], {}, pricing, tally, stdin)), tally
+    calls, feedback = (paths, ()) if stream == "call" else ((), paths)
+    logs = read_logs(
+        calls,
+        feedback,
+        formats=(None, None),
+        options=(ShapeOptions(), ShapeOptions()),
+        staging=tmp_path / "staging",
+        stdin=stdin,
+    )
+    staged = logs.calls.staged if stream == "call" else logs.feedback.staged
+    records = [json.loads(line) for line in Path(staged).read_text().splitlines()]
+    return records, logs.calls_tally if stream == "call" else logs.feedback_tally
 
 
-def test_a_canonical_record_is_parsed_and_priced_when_it_has_no_cost() -> None:
-    (record,), tally = _read([json.dumps(CALL)], pricing=Pricing(1.0, 2.0))
+def _read(lines: list[str], tmp_path: Path) -> tuple[Records, Tally]:
+    return read(tmp_path, "call", lines)
+
+
+def test_a_canonical_record_is_parsed(tmp_path: Path) -> None:
+    (record,), tally = _read([json.dumps(CALL)], tmp_path)
     assert tally.malformed == 0
-    assert record.ts == 1714564800.0
-    assert record.cost_usd == pytest.approx(200e-6 + 200e-6)
-    assert record.intent is None
-    assert STATUSES[record.status] == "ok"
+    assert record["ts"] == 1714564800.0
+    assert record["intent"] is None
+    assert record["status"] == "ok"
+    assert tally.time_units == {"iso": 1}
 
 
-def test_a_logged_cost_wins_over_pricing_and_no_pricing_leaves_cost_unknown() -> None:
-    (logged,), _ = _read([json.dumps({**CALL, "cost_usd": 0.5})], pricing=Pricing(1.0, 2.0))
-    (unknown,), _ = _read([json.dumps(CALL)])
-    assert logged.cost_usd == 0.5
-    assert math.isnan(unknown.cost_usd)
+def test_a_logged_cost_is_kept_and_a_missing_one_left_for_pricing(tmp_path: Path) -> None:
+    (logged,), _ = _read([json.dumps({**CALL, "cost_usd": 0.5})], tmp_path)
+    (unknown,), _ = _read([json.dumps(CALL)], tmp_path)
+    assert logged["cost_usd"] == 0.5
+    assert unknown["cost_usd"] is None
 
 
 @pytest.mark.parametrize(
@@ -69,18 +82,45 @@ def test_a_logged_cost_wins_over_pricing_and_no_pricing_leaves_cost_unknown() ->
         ("200", "ok"),
     ],
 )
-def test_status_accepts_names_and_http_codes(status: object, expected: str) -> None:
-    (record,), _ = _read([json.dumps({**CALL, "status": status})])
-    assert STATUSES[record.status] == expected
+def test_status_accepts_names_and_http_codes(status: object, expected: str, tmp_path: Path) -> None:
+    (record,), _ = _read([json.dumps({**CALL, "status": status})], tmp_path)
+    assert record["status"] == expected
 
 
-def test_naive_timestamps_are_utc_and_offsets_are_honoured() -> None:
-    (naive,), _ = _read([json.dumps({**CALL, "ts": "2024-05-01T12:00:00"})])
-    (offset,), _ = _read([json.dumps({**CALL, "ts": "2024-05-01T14:00:00+02:00"})])
-    assert naive.ts == offset.ts == 1714564800.0
+def test_naive_timestamps_are_utc_and_offsets_are_honoured(tmp_path: Path) -> None:
+    (naive,), _ = _read([json.dumps({**CALL, "ts": "2024-05-01T12:00:00"})], tmp_path)
+    (offset,), _ = _read([json.dumps({**CALL, "ts": "2024-05-01T14:00:00+02:00"})], tmp_path)
+    assert naive["ts"] == offset["ts"] == 1714564800.0
 
 
-def test_malformed_lines_are_counted_with_their_line_numbers_and_reasons() -> None:
+@pytest.mark.parametrize(
+    ("ts", "unit"),
+    [
+        (1714564800, "epoch_s"),
+        (1714564800.0, "epoch_s"),
+        ("1714564800", "epoch_s"),
+        (1714564800000, "epoch_ms"),
+        (1714564800000000, "epoch_us"),
+        (1714564800000000000, "epoch_ns"),
+        ("2024-05-01T12:00:00Z", "iso"),
+    ],
+)
+def test_epoch_times_are_told_apart_by_magnitude_and_the_unit_is_counted(
+    ts: object, unit: str, tmp_path: Path
+) -> None:
+    (record,), tally = _read([json.dumps({**CALL, "ts": ts})], tmp_path)
+    assert record["ts"] == 1714564800.0
+    assert tally.time_units == {unit: 1}
+
+
+@pytest.mark.parametrize("ts", [-5, 1e30, "57464-01-01", float("nan"), True, {"at": 1}])
+def test_an_impossible_time_is_a_counted_bad_record_not_a_crash(ts: object, tmp_path: Path) -> None:
+    records, tally = _read([json.dumps(CALL), json.dumps({**CALL, "ts": ts})], tmp_path)
+    assert len(records) == 1
+    assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [(2, "ts")]
+
+
+def test_malformed_lines_are_counted_with_their_line_numbers_and_reasons(tmp_path: Path) -> None:
     lines = [
         json.dumps(CALL),
         "{not json",
@@ -92,7 +132,7 @@ def test_malformed_lines_are_counted_with_their_line_numbers_and_reasons() -> No
         json.dumps({**CALL, "input_tokens": -3}),
         json.dumps(CALL),
     ]
-    records, tally = _read(lines)
+    records, tally = _read(lines, tmp_path)
     assert len(records) == 2
     assert tally.total == 8  # the blank line is not a record
     assert tally.malformed == 6
@@ -107,8 +147,7 @@ def test_malformed_lines_are_counted_with_their_line_numbers_and_reasons() -> No
     assert all(m.path == "<stdin>" for m in tally.examples)
 
 
-def test_feedback_events_are_validated() -> None:
-    tally = Tally("feedback")
+def test_feedback_events_are_validated(tmp_path: Path) -> None:
     lines = [
         {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "thumbs_down"},
         {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "csat", "value": 4},
@@ -116,9 +155,8 @@ def test_feedback_events_are_validated() -> None:
         {"ts": "2024-05-01T12:00:00Z", "task_id": "t1", "event": "shrug"},
         {"ts": "2024-05-01T12:00:00Z", "event": "accepted"},
     ]
-    stdin = io.StringIO("".join(json.dumps(line) + "\n" for line in lines))
-    events = list(read_feedback(["-"], {}, tally, stdin))
-    assert [e.value for e in events][1] == 4.0
+    events, tally = read(tmp_path, "feedback", [json.dumps(line) for line in lines])
+    assert [e["value"] for e in events][1] == 4.0
     assert len(events) == 2
     assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [
         (3, "value"),
@@ -131,8 +169,8 @@ def test_gzipped_logs_are_read(tmp_path: Path) -> None:
     path = tmp_path / "calls.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.write(json.dumps(CALL) + "\n")
-    tally = Tally("call")
-    assert len(list(read_calls([str(path)], {}, None, tally))) == 1
+    records, _ = read(tmp_path, "call", [], (str(path),))
+    assert len(records) == 1
 
 
 def test_a_glob_matching_nothing_is_a_log_error_naming_it(tmp_path: Path) -> None:
@@ -192,9 +230,8 @@ def test_csv_rows_are_numbered_by_their_line_in_the_file(tmp_path: Path) -> None
         "2024-05-01T12:00:00Z,t2,hello,100,10,5,ok,maybe\n",
         encoding="utf-8",
     )
-    tally = Tally("call")
-    records = list(read_calls([str(path)], {}, None, tally))
-    assert [r.task_id for r in records] == ["t1"]
+    records, tally = read(tmp_path, "call", [], (str(path),))
+    assert [r["task_id"] for r in records] == ["t1"]
     assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [
         (3, "latency_ms"),
         (4, "fallback"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,9 +9,7 @@ import pytest
 import yaml
 
 from canary_eval.errors import LogError
-from canary_eval.monitor import run_monitor, windows
-from canary_eval.monitor.records import CallRecord, FeedbackRecord
-from canary_eval.monitor.windows import LogAccumulator
+from canary_eval.monitor import run_monitor
 
 from .conftest import END, generate, write_config, write_evalset, write_jsonl
 
@@ -141,71 +138,3 @@ def test_logs_without_a_single_valid_call_are_a_log_error(tmp_path: Path) -> Non
     path.write_text("calls: calls.jsonl\n", encoding="utf-8")
     with pytest.raises(LogError, match="no valid call records"):
         run_monitor(path)
-
-
-def _tag(texts: Sequence[str], *, count: bool = True) -> list[str]:
-    return ["tagged"] * len(texts)
-
-
-def _records(n: int, days: float) -> list[CallRecord]:
-    step = days * DAY / n
-    return [
-        CallRecord(
-            T_END - days * DAY + i * step,
-            f"task{i}",
-            f"text {i}",
-            None,
-            10.0,
-            1,
-            1,
-            0.0,
-            0,
-            False,
-            "m",
-        )
-        for i in range(1, n + 1)
-    ]
-
-
-def test_old_records_are_dropped_while_streaming_and_tasks_forgotten(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(windows, "TASKS_KEPT_ANYWAY", 1000)
-    acc = LogAccumulator(window_s=DAY, reference_s=DAY, tag=_tag, sample_size=200)
-    acc.add_calls(_records(45_000, days=30))
-    data = acc.finish("calls")
-    assert data.bounds.end == pytest.approx(T_END)
-    assert data.calls["ts"].min() > T_END - 2 * DAY
-    assert len(data.calls["ts"]) == 3000
-    assert len(acc.tasks.names) < 10_000
-    kept = {acc.tasks.names[int(code)] for code in data.calls["task"]}
-    assert kept == {f"task{i}" for i in range(42_001, 45_001)}
-    assert set(data.intents) == {"tagged"}
-
-
-def test_text_samples_are_bounded_uniform_and_inside_their_window() -> None:
-    acc = LogAccumulator(window_s=DAY, reference_s=3 * DAY, tag=_tag, sample_size=500)
-    acc.add_calls(_records(40_000, days=4))
-    data = acc.finish("calls")
-    current, reference = data.current_sample, data.reference_sample
-    assert len(current.texts) == len(reference.texts) == 500
-    numbers = [int(t.split()[1]) for t in current.texts]
-    assert min(numbers) > 30_000  # the last quarter of the stream
-    assert 33_000 < sum(numbers) / len(numbers) < 37_000  # spread over the whole window
-    assert current.population == 10_000
-    assert set(current.intents) == {"tagged"}
-
-
-def test_feedback_after_until_and_before_the_reference_is_ignored() -> None:
-    acc = LogAccumulator(window_s=DAY, reference_s=DAY, tag=_tag, until=T_END - DAY)
-    acc.add_calls(_records(1000, days=3))
-    acc.add_feedback(
-        [
-            FeedbackRecord(T_END - 0.5 * DAY, "task1", 0, float("nan")),
-            FeedbackRecord(T_END - 1.5 * DAY, "task1", 0, float("nan")),
-            FeedbackRecord(T_END - 3.5 * DAY, "task1", 0, float("nan")),
-        ]
-    )
-    data = acc.finish("calls")
-    assert list(data.feedback["ts"]) == [T_END - 1.5 * DAY]
-    assert acc.after_until > 0

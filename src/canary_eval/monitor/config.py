@@ -3,6 +3,13 @@
 ```yaml
 name: support-bot
 calls: logs/calls-*.jsonl          # glob or list of globs, relative to this file; "-" is stdin
+format: otlp                       # canonical | parquet | otlp | langfuse | litellm | helicone
+status_values: {FAILURE: error}    # source status values -> ok | error | rate_limited
+units: {latency: s}                # of a logged latency field: ms (default), s, us, ns
+task_key: gen_ai.conversation.id   # OTLP: the attribute grouping spans into tasks (trace id)
+engine: duckdb                     # or spark (pip install 'canary-eval[spark]')
+spark: {master: "local[2]", conf: {spark.executor.memory: 4g}}
+on_model_change: {run: ../configs/support-bot.yaml, timeout_s: 1800}
 feedback: logs/feedback-*.jsonl    # optional
 fields: {ts: timestamp, task_id: conversation.id}   # canonical -> source; dotted paths nest
 feedback_fields: {ts: created_at}  # optional overrides of `fields` for the feedback stream
@@ -139,6 +146,16 @@ class MonitorConfig:
     ops: OpsThresholds = OpsThresholds()
     signals: SignalThresholds = SignalThresholds()
     drift: DriftThresholds = DriftThresholds()
+    format: str | None = None
+    feedback_format: str | None = None
+    status_values: Mapping[str, str] = field(default_factory=dict)
+    latency_unit: str = "ms"
+    task_key: str | None = None
+    engine: str = "duckdb"
+    spark_master: str | None = None
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+    on_model_change: Path | None = None
+    on_model_change_timeout_s: float = 1800.0
 
 
 def parse_duration(text: str) -> timedelta:
@@ -186,6 +203,8 @@ def _build(doc: Document) -> MonitorConfig:
     intents = raw.get("intents", {})
     extra = intents.get("extra_examples", [])
     thresholds = raw.get("thresholds", {})
+    spark = raw.get("spark", {})
+    on_change = raw.get("on_model_change") or {}
     return MonitorConfig(
         path=path,
         name=str(raw.get("name") or path.stem),
@@ -205,6 +224,16 @@ def _build(doc: Document) -> MonitorConfig:
         ops=OpsThresholds(**thresholds.get("ops", {})),
         signals=SignalThresholds(**thresholds.get("signals", {})),
         drift=DriftThresholds(**thresholds.get("drift", {})),
+        format=raw.get("format"),
+        feedback_format=raw.get("feedback_format"),
+        status_values={str(k).lower(): v for k, v in (raw.get("status_values") or {}).items()},
+        latency_unit=(raw.get("units") or {}).get("latency", "ms"),
+        task_key=raw.get("task_key"),
+        engine=raw.get("engine", "duckdb"),
+        spark_master=spark.get("master"),
+        spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
+        on_model_change=base / on_change["run"] if on_change.get("run") else None,
+        on_model_change_timeout_s=float(on_change.get("timeout_s", 1800.0)),
     )
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds
@@ -23,7 +20,6 @@ from canary_eval.monitor.gates import (
     rate_tests,
     relative_alerts,
 )
-from canary_eval.monitor.windows import Columns
 
 
 @dataclass(frozen=True)
@@ -50,48 +46,6 @@ class OpsFigures:
     @property
     def fallback_rate(self) -> float | None:
         return self.fallbacks / self.calls if self.calls else None
-
-
-class WindowOps:
-    """One window's calls, with per-task sums computed once for every intent."""
-
-    def __init__(self, calls: Columns, mask: Any, task_intent: Any) -> None:
-        self._calls = {name: values[mask] for name, values in calls.items()}
-        tasks = self._calls["task"]
-        size = len(task_intent)
-        self._per_task_calls = np.bincount(tasks, minlength=size)
-        self._per_task_cost = np.bincount(tasks, weights=self._calls["cost"], minlength=size)
-        tokens = self._calls["in_tok"].astype(np.float64) + self._calls["out_tok"]
-        self._per_task_tokens = np.bincount(tasks, weights=tokens, minlength=size)
-        self._task_intent = task_intent
-
-    def figures(self, intent: int | None = None) -> OpsFigures:
-        calls = self._calls
-        present = self._per_task_calls > 0
-        if intent is None:
-            chosen = slice(None)
-        else:
-            chosen = calls["intent"] == intent
-            present &= self._task_intent == intent
-        latency = calls["latency"][chosen]
-        status = calls["status"][chosen]
-        n = int(latency.size)
-        p50, p95 = np.percentile(latency, [50, 95]) if n else (None, None)
-        costs = self._per_task_cost[present]
-        known = costs[~np.isnan(costs)]
-        tasks = int(present.sum())
-        return OpsFigures(
-            calls=n,
-            tasks=tasks,
-            latency_p50_ms=None if p50 is None else float(p50),
-            latency_p95_ms=None if p95 is None else float(p95),
-            errors=int((status == 1).sum()),
-            rate_limited=int((status == 2).sum()),
-            fallbacks=int(calls["fallback"][chosen].sum()),
-            cost_usd=float(known.sum()) if known.size else None,
-            cost_per_task_usd=float(known.mean()) if known.size else None,
-            tokens_per_task=float(self._per_task_tokens[present].mean()) if tasks else None,
-        )
 
 
 Pair = tuple[str | None, OpsFigures, OpsFigures]  # (intent, reference, current)

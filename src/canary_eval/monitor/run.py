@@ -1,4 +1,4 @@
-"""One monitor run: read the logs once, compare the current window with the reference, decide.
+"""One monitor run: read the logs, aggregate them on the engine, compare the windows, decide.
 
 `run_monitor` returns a `MonitorResult` (verdict, exit code, alerts and every figure overall and
 per intent); `canary_eval.monitor.report` turns it into the JSON, terminal, Markdown and HTML
@@ -7,16 +7,18 @@ reports. Nothing here prints or exits.
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
+from canary_eval.errors import LogError
 from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
+from canary_eval.monitor import aggregate, model_change
+from canary_eval.monitor.aggregate import TextSample, WindowFigures
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
 from canary_eval.monitor.drift import (
     DriftFigures,
@@ -26,6 +28,8 @@ from canary_eval.monitor.drift import (
     intent_mix_shift,
     length_shift,
 )
+from canary_eval.monitor.engine import Engine, open_engine, queries
+from canary_eval.monitor.engine.base import TAG_SCHEMA, load
 from canary_eval.monitor.intents import (
     ClassifierReport,
     IntentTagger,
@@ -33,10 +37,9 @@ from canary_eval.monitor.intents import (
     load_examples,
     train_intent_classifier,
 )
-from canary_eval.monitor.ops import OpsFigures, WindowOps, ops_alerts
-from canary_eval.monitor.records import Malformed, Tally, read_calls, read_feedback, resolve_paths
-from canary_eval.monitor.signals import SignalFigures, WindowSignals, signal_alerts
-from canary_eval.monitor.windows import LogAccumulator, LogData
+from canary_eval.monitor.ops import OpsFigures, ops_alerts
+from canary_eval.monitor.readers import Malformed, ShapeOptions, Tally, read_logs
+from canary_eval.monitor.signals import SignalFigures, signal_alerts
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,17 @@ class MonitorWindows:
 
 
 @dataclass(frozen=True)
+class ModelChangeFigures:
+    """A change of served model inside the windows, every figure split at it."""
+
+    at: str  # ISO 8601, UTC
+    before: str
+    after: str
+    segments: tuple[SegmentFigures, ...]  # overall first; reference = before, current = after
+    canary: model_change.CanaryRun | None
+
+
+@dataclass(frozen=True)
 class MonitorResult:
     name: str
     verdict: Verdict
@@ -85,15 +99,23 @@ class MonitorResult:
     classifier: ClassifierReport
     windows: MonitorWindows
     models: Mapping[str, int]  # served model -> calls in the current window
+    engine: str = "duckdb"
+    time_units: Mapping[str, Mapping[str, int]] | None = None  # stream -> unit -> records
+    model_change: ModelChangeFigures | None = None
+    current_sample: TextSample | None = None
 
 
 def run_monitor(
-    config_path: Path, *, until: datetime | None = None, stdin: TextIO | None = None
+    config_path: Path,
+    *,
+    until: datetime | None = None,
+    stdin: TextIO | None = None,
+    engine: str | None = None,
 ) -> MonitorResult:
     """Run the monitor a config describes; raises ConfigError / LogError (exit 2) on bad input."""
     config = load_monitor_config(Path(config_path))
-    call_paths = resolve_paths(config.calls)
-    feedback_paths = resolve_paths(config.feedback)
+    if engine is not None:
+        config = replace(config, engine=engine)
     examples = load_examples(config.evalset, config.extra_examples)
     classifier, base_report = train_intent_classifier(
         examples, min_confidence=config.min_confidence, seed=config.seed
@@ -101,81 +123,184 @@ def run_monitor(
     tagger = IntentTagger(classifier)
     if until is not None and until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
-    accumulator = LogAccumulator(
-        window_s=config.window.total_seconds(),
-        reference_s=config.reference.total_seconds(),
-        tag=tagger,
-        until=until.timestamp() if until is not None else None,
-        sample_size=config.sample_size,
-        seed=config.seed,
+    with tempfile.TemporaryDirectory(prefix="canary-monitor-") as staging:
+        options = [
+            ShapeOptions(fields, config.status_values, config.latency_unit, config.task_key)
+            for fields in (config.call_fields, config.feedback_fields)
+        ]
+        logs = read_logs(
+            config.calls,
+            config.feedback,
+            formats=(config.format, config.feedback_format),
+            options=(options[0], options[1]),
+            staging=Path(staging),
+            stdin=stdin,
+        )
+        logs.calls_tally.check(config.max_malformed_share)
+        logs.feedback_tally.check(config.max_malformed_share)
+        db = open_engine(config.engine, master=config.spark_master, conf=config.spark_conf)
+        try:
+            load(
+                db,
+                logs,
+                config.pricing,
+                statuses=config.status_values,
+                latency_unit=config.latency_unit,
+            )
+            logs.calls_tally.check(config.max_malformed_share)
+            logs.feedback_tally.check(config.max_malformed_share)
+            return _run(
+                config,
+                db,
+                Path(staging),
+                examples,
+                tagger,
+                base_report,
+                logs.calls_tally,
+                logs.feedback_tally,
+                until,
+            )
+        finally:
+            db.close()
+
+
+def _run(
+    config: MonitorConfig,
+    db: Engine,
+    staging: Path,
+    examples: LabelledExamples,
+    tagger: IntentTagger,
+    base_report: ClassifierReport,
+    calls_tally: Tally,
+    feedback_tally: Tally,
+    until: datetime | None,
+) -> MonitorResult:
+    source = ", ".join(config.calls)
+    newest_call, newest_feedback, total = db.rows(
+        queries.newest(until.timestamp() if until else None)
+    )[0]
+    if not total or newest_call is None:
+        raise LogError("no valid call records to monitor", path=source)
+    window, span = config.window.total_seconds(), (config.window + config.reference).total_seconds()
+    end = until.timestamp() if until else max(newest_call, newest_feedback or newest_call)
+    start, middle = end - span, end - window
+    untagged = [str(r[0]) for r in db.rows(queries.untagged(start, end))]
+    tags = staging / "tags.jsonl"
+    with tags.open("w", encoding="utf-8") as out:
+        for text, intent in zip(untagged, tagger(untagged, count=False), strict=True):
+            out.write(json.dumps({"input": text, "intent": intent}) + "\n")
+    db.json_view("tags", str(tags), TAG_SCHEMA)
+    figures = aggregate.aggregate(
+        db, [("reference", start, middle), ("current", end - window, end)]
     )
-    calls_tally, feedback_tally = Tally("call"), Tally("feedback")
-    accumulator.add_calls(
-        read_calls(call_paths, config.call_fields, config.pricing, calls_tally, stdin)
+    bounds = MonitorWindows(_iso(start), _iso(middle), _iso(end), window, span - window)
+    for name, key in (("current", "window"), ("reference", "reference")):
+        if not figures.ops_of(name, None).calls:
+            frm, to = (
+                (bounds.current_start, bounds.end)
+                if name == "current"
+                else (bounds.reference_start, bounds.current_start)
+            )
+            raise LogError(
+                f"no call records in the {name} window ({frm} to {to}); the logs must "
+                "cover the window and the reference period before it",
+                path=source,
+                key=key,
+            )
+    tagged, other = db.rows(queries.tagged())[0]
+    classifier = replace(base_report, tagged=int(tagged or 0), other=int(other or 0))
+    samples = {
+        name: aggregate.text_sample(
+            db, name, config.sample_size, config.seed, figures.ops_of(name, None).calls
+        )
+        for name in ("current", "reference")
+    }
+    change = _model_change(config, db, start, end)
+    result = _evaluate(
+        config, figures, samples, examples, classifier, calls_tally, feedback_tally, bounds
     )
-    calls_tally.check(config.max_malformed_share)
-    accumulator.add_feedback(
-        read_feedback(feedback_paths, config.feedback_fields, feedback_tally, stdin)
+    return replace(
+        result,
+        engine=db.name,
+        time_units={
+            "calls": dict(calls_tally.time_units),
+            "feedback": dict(feedback_tally.time_units),
+        },
+        model_change=change,
+        current_sample=samples["current"],
     )
-    feedback_tally.check(config.max_malformed_share)
-    data = accumulator.finish(", ".join(config.calls))
-    return _evaluate(
-        config, data, examples, tagger.report(base_report), calls_tally, feedback_tally
+
+
+def _model_change(
+    config: MonitorConfig, db: Engine, start: float, end: float
+) -> ModelChangeFigures | None:
+    found = model_change.detect(db.rows(queries.models()))
+    if found is None or not model_change.majority_after(
+        db.rows(model_change.after_query(found)), found
+    ):
+        return None
+    edge = found.at_ts - 1e-6  # the first call of the new model is "after"
+    split = aggregate.aggregate(db, [("before", start, edge), ("after", edge, end)])
+    intents = sorted({i for w in split.intent_calls.values() for i in w})
+    after_calls = split.ops_of("after", None).calls or 1
+    segments = tuple(
+        SegmentFigures(
+            intent,
+            split.ops_of("before", intent),
+            split.ops_of("after", intent),
+            split.signals_of("before", intent),
+            split.signals_of("after", intent),
+            split.ops_of("after", intent).calls / after_calls if intent else 1.0,
+            None,
+            None,
+        )
+        for intent in (None, *intents)
     )
+    canary = None
+    if config.on_model_change is not None:
+        canary = model_change.run_canary(config.on_model_change, config.on_model_change_timeout_s)
+    return ModelChangeFigures(found.at, found.before, found.after, segments, canary)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _evaluate(
     config: MonitorConfig,
-    data: LogData,
+    figures: WindowFigures,
+    samples: Mapping[str, TextSample],
     examples: LabelledExamples,
     classifier: ClassifierReport,
     calls_tally: Tally,
     feedback_tally: Tally,
+    bounds: MonitorWindows,
 ) -> MonitorResult:
-    calls, feedback = data.calls, data.feedback
-    current, reference = data.current(calls), data.reference(calls)
-    ops = {
-        "ref": WindowOps(calls, reference, data.task_intent),
-        "cur": WindowOps(calls, current, data.task_intent),
-    }
-    signals = {
-        "ref": WindowSignals(
-            calls["task"][reference], feedback, data.reference(feedback), data.task_intent
-        ),
-        "cur": WindowSignals(
-            calls["task"][current], feedback, data.current(feedback), data.task_intent
-        ),
-    }
-    counts_cur = Counter(
-        dict(zip(*np.unique(calls["intent"][current], return_counts=True), strict=True))
-    )
-    counts_ref = Counter(
-        dict(zip(*np.unique(calls["intent"][reference], return_counts=True), strict=True))
-    )
+    counts_cur = figures.intent_calls.get("current", {})
+    counts_ref = figures.intent_calls.get("reference", {})
     total_cur = sum(counts_cur.values())
-    traffic = {data.intents[int(k)]: v / total_cur for k, v in counts_cur.items()}
-    drift = _drift(config, data, examples, counts_ref, counts_cur)
+    traffic = {name: n / total_cur for name, n in counts_cur.items()}
+    drift = _drift(config, figures, samples, examples, counts_ref, counts_cur)
     cov = drift.coverage
 
-    def segment(code: int | None) -> SegmentFigures:
-        name = data.intents[code] if code is not None else None
+    def segment(name: str | None) -> SegmentFigures:
         canary = uncovered = None
         if cov is not None:
             canary = cov.canary_share.get(name, 0.0) if name is not None else 1.0
             uncovered = cov.per_intent.get(name) if name is not None else cov.uncovered_share
         return SegmentFigures(
             name,
-            ops["ref"].figures(code),
-            ops["cur"].figures(code),
-            signals["ref"].figures(code),
-            signals["cur"].figures(code),
+            figures.ops_of("reference", name),
+            figures.ops_of("current", name),
+            figures.signals_of("reference", name),
+            figures.signals_of("current", name),
             traffic.get(name, 0.0) if name is not None else 1.0,
             canary,
             uncovered,
         )
 
-    codes = sorted({int(c) for c in (*counts_cur, *counts_ref)}, key=data.intents.__getitem__)
-    segments = [segment(None), *(segment(code) for code in codes)]
+    names = sorted({*counts_cur, *counts_ref})
+    segments = [segment(None), *(segment(name) for name in names)]
     pairs_ops = [(s.intent, s.ops_reference, s.ops_current) for s in segments]
     pairs_signals = [(s.intent, s.signals_reference, s.signals_current) for s in segments]
     alerts = (
@@ -184,11 +309,7 @@ def _evaluate(
         *drift_alerts(drift, traffic, config.drift),
     )
     verdict: Verdict = "regression" if any(a.failing for a in alerts) else "pass"
-    bounds = data.bounds
-    served, served_calls = np.unique(calls["model"][current], return_counts=True)
-    models = Counter(
-        {data.models[int(m)]: int(n) for m, n in zip(served, served_calls, strict=True)}
-    )
+    served = figures.models.get("current", {})
     return MonitorResult(
         name=config.name,
         verdict=verdict,
@@ -206,36 +327,30 @@ def _evaluate(
             tuple(calls_tally.examples + feedback_tally.examples),
         ),
         classifier=classifier,
-        windows=MonitorWindows(
-            bounds.iso("reference_start"),
-            bounds.iso("current_start"),
-            bounds.iso("end"),
-            config.window.total_seconds(),
-            config.reference.total_seconds(),
-        ),
-        models=dict(models.most_common()),
+        windows=bounds,
+        models=dict(sorted(served.items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 
 
 def _drift(
     config: MonitorConfig,
-    data: LogData,
+    figures: WindowFigures,
+    samples: Mapping[str, TextSample],
     examples: LabelledExamples,
-    counts_ref: Mapping[Any, int],
-    counts_cur: Mapping[Any, int],
+    counts_ref: Mapping[str, int],
+    counts_cur: Mapping[str, int],
 ) -> DriftFigures:
     t = config.drift
-    cur, ref = data.current_sample, data.reference_sample
-    lengths = data.calls["length"]
+    cur, ref = samples["current"], samples["reference"]
+    empty: Any = ()
     return DriftFigures(
         domain=domain_classifier_test(
             ref.texts, cur.texts, alpha=t.auc_alpha or 0.05, seed=config.seed
         ),
-        intent_mix=intent_mix_shift(
-            {data.intents[int(k)]: int(v) for k, v in counts_ref.items()},
-            {data.intents[int(k)]: int(v) for k, v in counts_cur.items()},
+        intent_mix=intent_mix_shift(counts_ref, counts_cur),
+        length=length_shift(
+            figures.lengths.get("reference", empty), figures.lengths.get("current", empty)
         ),
-        length=length_shift(lengths[data.reference(data.calls)], lengths[data.current(data.calls)]),
         coverage=coverage(
             examples.canary_texts,
             examples.canary_intents,

@@ -13,18 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import SignalThresholds
 from canary_eval.monitor.gates import GateTest, RateChange, decide, rate_tests, where
-from canary_eval.monitor.records import EVENTS
-from canary_eval.monitor.windows import Columns
 from canary_eval.verdict.stats import wilson_interval
-
-_CODE = {name: i for i, name in enumerate(EVENTS)}
 
 
 @dataclass(frozen=True)
@@ -56,44 +49,6 @@ class SignalFigures:
     csat_mean: float | None
     csat_n: int
     csat_sd: float | None
-
-
-class WindowSignals:
-    """One window's feedback, joined to tasks once for every intent."""
-
-    def __init__(self, call_tasks: Any, feedback: Columns, mask: Any, task_intent: Any) -> None:
-        self._fb = {name: values[mask] for name, values in feedback.items()}
-        self._tasks = np.union1d(np.unique(call_tasks), np.unique(self._fb["task"]))
-        self._task_intent = task_intent
-        self._event_tasks = {
-            name: np.unique(self._fb["task"][self._fb["event"] == _CODE[name]])
-            for name in ("accepted", "edited", "escalated")
-        }
-
-    def _in(self, tasks: Any, intent: int | None) -> Any:
-        return tasks if intent is None else tasks[self._task_intent[tasks] == intent]
-
-    def figures(self, intent: int | None = None) -> SignalFigures:
-        fb = self._fb
-        n = int(self._in(self._tasks, intent).size)
-        events = (
-            fb["event"]
-            if intent is None
-            else np.where(self._task_intent[fb["task"]] == intent, fb["event"], -1)
-        )
-        down = int((events == _CODE["thumbs_down"]).sum())
-        rated = down + int((events == _CODE["thumbs_up"]).sum())
-        csat = fb["value"][events == _CODE["csat"]].astype(np.float64)
-        return SignalFigures(
-            tasks=n,
-            acceptance=Proportion.of(int(self._in(self._event_tasks["accepted"], intent).size), n),
-            edit=Proportion.of(int(self._in(self._event_tasks["edited"], intent).size), n),
-            escalation=Proportion.of(int(self._in(self._event_tasks["escalated"], intent).size), n),
-            thumbs_down=Proportion.of(down, rated),
-            csat_mean=float(csat.mean()) if csat.size else None,
-            csat_n=int(csat.size),
-            csat_sd=float(csat.std(ddof=1)) if csat.size > 1 else None,
-        )
 
 
 Pair = tuple[str | None, SignalFigures, SignalFigures]  # (intent, reference, current)

@@ -1,0 +1,130 @@
+"""The monitor's figures from the engine: ops and signals per window and intent, the intent mix,
+input lengths, served models and seeded samples of input texts.
+
+Each function runs the shared queries (monitor.engine.queries) on whichever engine it is given
+and turns their rows into the figure dataclasses the gates read (OpsFigures, SignalFigures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from canary_eval.monitor.engine import queries
+from canary_eval.monitor.engine.base import Engine
+from canary_eval.monitor.engine.queries import Window
+from canary_eval.monitor.ops import OpsFigures
+from canary_eval.monitor.signals import Proportion, SignalFigures
+
+Key = tuple[str, str | None]  # (window label, intent or None for all)
+
+
+@dataclass(frozen=True)
+class TextSample:
+    """A seeded pseudo-random sample of one window's inputs, with their intents."""
+
+    texts: tuple[str, ...]
+    intents: tuple[str, ...]
+    population: int  # calls in the window
+
+
+@dataclass(frozen=True)
+class WindowFigures:
+    """Every aggregated figure of a set of labelled windows."""
+
+    ops: Mapping[Key, OpsFigures]
+    signals: Mapping[Key, SignalFigures]
+    intent_calls: Mapping[str, Mapping[str, int]]  # window -> intent -> calls
+    lengths: Mapping[str, Any]  # window -> numpy array of every call's input length
+    models: Mapping[str, Mapping[str, int]]  # window -> served model -> calls
+
+    def ops_of(self, window: str, intent: str | None) -> OpsFigures:
+        return self.ops.get((window, intent), EMPTY_OPS)
+
+    def signals_of(self, window: str, intent: str | None) -> SignalFigures:
+        return self.signals.get((window, intent), EMPTY_SIGNALS)
+
+
+EMPTY_OPS = OpsFigures(0, 0, None, None, 0, 0, 0, None, None, None)
+_NONE = Proportion.of(0, 0)
+EMPTY_SIGNALS = SignalFigures(0, _NONE, _NONE, _NONE, _NONE, None, 0, None)
+
+
+def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
+    """Define the span views for `windows` and compute every figure over them."""
+    import numpy as np
+
+    for statement in queries.span_view(windows):
+        engine.execute(statement)
+    calls = {(w, i): row for w, i, *row in engine.rows(queries.ops_calls(engine.dialect))}
+    tasks = {(w, i): row for w, i, *row in engine.rows(queries.ops_tasks())}
+    ops = {}
+    for key, (n, errors, limited, fallbacks, p50, p95) in calls.items():
+        t_n, costed, cost, cost_mean, tokens = tasks.get(key, (0, 0, None, None, None))
+        ops[key] = OpsFigures(
+            calls=int(n),
+            tasks=int(t_n),
+            latency_p50_ms=_float(p50),
+            latency_p95_ms=_float(p95),
+            errors=int(errors),
+            rate_limited=int(limited),
+            fallbacks=int(fallbacks),
+            cost_usd=_float(cost) if costed else None,
+            cost_per_task_usd=_float(cost_mean) if costed else None,
+            tokens_per_task=_float(tokens) if t_n else None,
+        )
+    for key, (t_n, costed, cost, cost_mean, tokens) in tasks.items():
+        if key not in ops:  # tasks whose first call had another intent than any of theirs here
+            ops[key] = OpsFigures(
+                0,
+                int(t_n),
+                None,
+                None,
+                0,
+                0,
+                0,
+                _float(cost) if costed else None,
+                _float(cost_mean) if costed else None,
+                _float(tokens) if t_n else None,
+            )
+    events = {(w, i): row for w, i, *row in engine.rows(queries.signal_events())}
+    signals = {}
+    for w, i, n, accepted, edited, escalated in engine.rows(queries.signal_tasks()):
+        down, up, csat_n, csat_mean, csat_sd = events.get((w, i), (0, 0, 0, None, None))
+        down, up = int(down or 0), int(up or 0)
+        signals[(w, i)] = SignalFigures(
+            tasks=int(n),
+            acceptance=Proportion.of(int(accepted or 0), int(n)),
+            edit=Proportion.of(int(edited or 0), int(n)),
+            escalation=Proportion.of(int(escalated or 0), int(n)),
+            thumbs_down=Proportion.of(down, down + up),
+            csat_mean=_float(csat_mean) if csat_n else None,
+            csat_n=int(csat_n),
+            csat_sd=_float(csat_sd) if int(csat_n) > 1 else None,
+        )
+    intent_calls: dict[str, dict[str, int]] = {}
+    for (w, i), row in calls.items():
+        if i is not None:
+            intent_calls.setdefault(w, {})[i] = int(row[0])
+    counts: dict[str, tuple[list[int], list[int]]] = {}
+    for w, chars, n in engine.rows(queries.lengths()):
+        values, repeats = counts.setdefault(w, ([], []))
+        values.append(int(chars))
+        repeats.append(int(n))
+    lengths = {w: np.repeat(np.asarray(v), np.asarray(r)) for w, (v, r) in counts.items()}
+    models: dict[str, dict[str, int]] = {}
+    for w, model, _, n, _ in engine.rows(queries.models()):
+        by_model = models.setdefault(w, {})
+        by_model[model] = by_model.get(model, 0) + int(n)
+    return WindowFigures(ops, signals, intent_calls, lengths, models)
+
+
+def text_sample(engine: Engine, window: str, size: int, seed: int, population: int) -> TextSample:
+    """Up to `size` of the window's inputs in time order (the span views must be defined)."""
+    rows = sorted(engine.rows(queries.sample(window, size, seed)), key=lambda r: r[0])
+    return TextSample(tuple(str(r[1]) for r in rows), tuple(str(r[2]) for r in rows), population)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,136 @@
+"""What an engine is to the monitor: run SQL, register files as views, close.
+
+`load` puts a run's logs into an engine the same way for every engine: the staged canonical
+JSONL and the canonical Parquet files become the views `calls_all` and `feedback_all`, and the
+malformed Parquet rows are counted (with file and row) on the streams' tallies.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from canary_eval.monitor.config import CALL_FIELDS, FEEDBACK_FIELDS, Pricing
+from canary_eval.monitor.engine import queries
+from canary_eval.monitor.readers import Logs, Stream, Tally
+from canary_eval.monitor.readers.parquet import Column, Dialect, calls_sql, feedback_sql
+
+CALL_SCHEMA = (
+    ("ts", "DOUBLE"),
+    ("task_id", "STRING"),
+    ("input", "STRING"),
+    ("intent", "STRING"),
+    ("latency_ms", "DOUBLE"),
+    ("input_tokens", "BIGINT"),
+    ("output_tokens", "BIGINT"),
+    ("cost_usd", "DOUBLE"),
+    ("status", "STRING"),
+    ("fallback", "BOOLEAN"),
+    ("model", "STRING"),
+)
+FEEDBACK_SCHEMA = (
+    ("ts", "DOUBLE"),
+    ("task_id", "STRING"),
+    ("event", "STRING"),
+    ("value", "DOUBLE"),
+)
+TAG_SCHEMA = (("input", "STRING"), ("intent", "STRING"))
+_KEEP_EXAMPLES = 20
+
+
+class Engine(ABC):
+    """A SQL engine holding one monitor run's views."""
+
+    name: str
+    dialect: Dialect
+
+    @abstractmethod
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a query and return every row."""
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run a statement (CREATE VIEW ...)."""
+
+    @abstractmethod
+    def json_view(self, name: str, path: str, schema: Sequence[tuple[str, str]]) -> None:
+        """View `name` over a JSONL file of the given columns."""
+
+    @abstractmethod
+    def parquet_view(self, name: str, paths: Sequence[str]) -> dict[str, str]:
+        """View `name` over Parquet files, with `src_file` and `src_row` (from 1) added;
+        returns its top-level columns and their kinds (number | string | timestamp | boolean)."""
+
+    def close(self) -> None:  # noqa: B027 - engines without resources need nothing
+        """Release the engine's resources."""
+
+
+def load(
+    engine: Engine,
+    logs: Logs,
+    pricing: Pricing | None,
+    *,
+    statuses: Mapping[str, str],
+    latency_unit: str,
+) -> None:
+    staged_calls = _stream(
+        engine,
+        "calls",
+        logs.calls,
+        logs.calls_tally,
+        CALL_SCHEMA,
+        CALL_FIELDS,
+        lambda cols, raw: calls_sql(
+            cols, engine.dialect, raw, latency_unit=latency_unit, statuses=statuses
+        ),
+    )
+    staged_feedback = _stream(
+        engine,
+        "feedback",
+        logs.feedback,
+        logs.feedback_tally,
+        FEEDBACK_SCHEMA,
+        FEEDBACK_FIELDS,
+        lambda cols, raw: feedback_sql(cols, engine.dialect, raw),
+    )
+    rate_in = pricing.input_per_mtok / 1e6 if pricing else None
+    rate_out = pricing.output_per_mtok / 1e6 if pricing else None
+    engine.execute(queries.calls_view(staged_calls[0], staged_calls[1], rate_in, rate_out))
+    engine.execute(queries.feedback_view(*staged_feedback))
+
+
+def _stream(
+    engine: Engine,
+    name: str,
+    stream: Stream,
+    tally: Tally,
+    schema: Sequence[tuple[str, str]],
+    canonical: Sequence[str],
+    build: Any,
+) -> tuple[str, str | None]:
+    engine.json_view(f"{name}_staged", stream.staged, schema)
+    if not stream.parquet:
+        return f"{name}_staged", None
+    kinds = engine.parquet_view(f"{name}_raw", stream.parquet)
+    columns = {}
+    for field in canonical:
+        source = stream.fields.get(field, field)
+        top = source.split(".")[0]
+        if top not in kinds:
+            columns[field] = Column("NULL", "absent")
+            continue
+        quoted = ".".join(engine.dialect.quote(part) for part in source.split("."))
+        columns[field] = Column(quoted, kinds[top] if "." not in source else "string")
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_parquet AS {build(columns, f'{name}_raw')}")
+    for unit, n in engine.rows(queries.time_units(f"{name}_parquet")):
+        tally.time_units[str(unit)] += int(n)
+        tally.total += int(n)
+    before = tally.malformed
+    bad = engine.rows(queries.bad_rows(f"{name}_parquet", _KEEP_EXAMPLES))
+    for path, row, reason, _ in bad:
+        tally.reject(str(path), int(row), str(reason))
+    if bad:
+        tally.malformed = before + int(bad[0][3])
+        tally.total += int(bad[0][3])
+    return f"{name}_staged", f"{name}_parquet"

@@ -1,0 +1,188 @@
+"""The monitor's aggregations, written once in the SQL that DuckDB and Spark both accept.
+
+The engine defines three views first: `calls_all` and `feedback_all` (canonical typed rows,
+cost already priced where the log had none) and `tags` (input -> intent from the classifier, for
+calls logged without one). `span_view` then labels each call inside the analysed windows with its
+window (`win`) and resolved intent; every figure query reads that view. The only spellings that
+differ between the engines (quantiles, time conversions, identifier quotes) come from the
+engine's Dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from canary_eval.monitor.readers.parquet import Dialect, literal
+
+Window = tuple[str, float, float]  # (label, start exclusive, end inclusive), epoch seconds
+
+
+def calls_view(
+    staged: str, parquet: str | None, rate_in: float | None, rate_out: float | None
+) -> str:
+    columns = (
+        "ts, task_id, input, intent, latency_ms, input_tokens, output_tokens, cost_usd, status, "
+        "fallback, model"
+    )
+    union = f"SELECT {columns} FROM {staged}"
+    if parquet:
+        union += f" UNION ALL SELECT {columns} FROM {parquet} WHERE reason IS NULL"
+    priced = (
+        f"COALESCE(cost_usd, input_tokens * {rate_in!r} + output_tokens * {rate_out!r})"
+        if rate_in is not None and rate_out is not None
+        else "cost_usd"
+    )
+    return (
+        "CREATE OR REPLACE TEMP VIEW calls_all AS SELECT ts, task_id, input, intent, latency_ms, "
+        f"CAST(input_tokens AS BIGINT) AS input_tokens, CAST(output_tokens AS BIGINT) AS "
+        f"output_tokens, {priced} AS cost_usd, status, fallback, model FROM ({union}) u"
+    )
+
+
+def feedback_view(staged: str, parquet: str | None) -> str:
+    columns = "ts, task_id, event, CASE WHEN event = 'csat' THEN value END AS value"
+    union = f"SELECT {columns} FROM {staged}"
+    if parquet:
+        union += f" UNION ALL SELECT {columns} FROM {parquet} WHERE reason IS NULL"
+    return f"CREATE OR REPLACE TEMP VIEW feedback_all AS {union}"
+
+
+def bad_rows(relation: str, keep: int) -> str:
+    """Malformed Parquet rows: the count, then up to `keep` examples."""
+    return (
+        f"SELECT src_file, src_row, reason, count(*) OVER () AS n FROM {relation} "
+        f"WHERE reason IS NOT NULL ORDER BY src_file, src_row LIMIT {keep}"
+    )
+
+
+def time_units(relation: str) -> str:
+    return f"SELECT ts_unit, count(*) FROM {relation} WHERE reason IS NULL GROUP BY ts_unit"
+
+
+def newest(until: float | None) -> str:
+    cap = f" WHERE ts <= {until!r}" if until is not None else ""
+    return (
+        f"SELECT (SELECT max(ts) FROM calls_all{cap}), (SELECT max(ts) FROM feedback_all{cap}), "
+        f"(SELECT count(*) FROM calls_all)"
+    )
+
+
+def untagged(start: float, end: float) -> str:
+    return (
+        "SELECT DISTINCT input FROM calls_all WHERE intent IS NULL "
+        f"AND ts > {start!r} AND ts <= {end!r}"
+    )
+
+
+def _label(windows: Sequence[Window]) -> str:
+    whens = " ".join(
+        f"WHEN ts > {start!r} AND ts <= {end!r} THEN {literal(name)}"
+        for name, start, end in windows
+    )
+    return f"CASE {whens} END"
+
+
+def span_view(windows: Sequence[Window]) -> tuple[str, str]:
+    """Views `w` (calls) and `f` (feedback) of the windows, each row labelled `win`."""
+    low = min(start for _, start, _ in windows)
+    high = max(end for _, _, end in windows)
+    calls = (
+        "CREATE OR REPLACE TEMP VIEW w AS SELECT c.ts, c.task_id, c.input, length(c.input) AS "
+        "chars, c.latency_ms, c.input_tokens + c.output_tokens AS tokens, c.cost_usd, c.status, "
+        "c.fallback, c.model, c.intent IS NULL AS tagged, "
+        "COALESCE(c.intent, g.intent, 'other') AS intent, "
+        f"{_label(windows).replace('ts >', 'c.ts >').replace('ts <=', 'c.ts <=')} AS win "
+        "FROM calls_all c LEFT JOIN tags g ON c.intent IS NULL AND c.input = g.input "
+        f"WHERE c.ts > {low!r} AND c.ts <= {high!r}"
+    )
+    feedback = (
+        f"CREATE OR REPLACE TEMP VIEW f AS SELECT ts, task_id, event, value, {_label(windows)} "
+        f"AS win FROM feedback_all WHERE ts > {low!r} AND ts <= {high!r}"
+    )
+    return calls, feedback
+
+
+def _both(select: str, group: str, source: str, where: str = "") -> str:
+    """Per (win, intent), then overall per win with intent NULL."""
+    by_intent = (
+        f"SELECT win, {group} AS intent, {select} FROM {source} {where} GROUP BY win, {group}"
+    )
+    overall = f"SELECT win, CAST(NULL AS STRING) AS intent, {select} FROM {source} GROUP BY win"
+    return f"{by_intent} UNION ALL {overall}"
+
+
+def ops_calls(d: Dialect) -> str:
+    select = (
+        "count(*), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN status = 'rate_limited' THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN fallback THEN 1 ELSE 0 END), "
+        f"{d.quantile('latency_ms', 0.5)}, {d.quantile('latency_ms', 0.95)}"
+    )
+    return _both(select, "intent", "w")
+
+
+_TASK_INTENT = "ti AS (SELECT task_id, min_by(intent, ts) AS task_intent FROM w GROUP BY task_id)"
+
+
+def ops_tasks() -> str:
+    per_task = (
+        "pt AS (SELECT p.win, p.task_id, ti.task_intent, p.cost, p.tokens FROM (SELECT win, "
+        "task_id, CASE WHEN count(cost_usd) = count(*) THEN sum(cost_usd) END AS cost, "
+        "sum(tokens) AS tokens FROM w GROUP BY win, task_id) p JOIN ti ON p.task_id = ti.task_id)"
+    )
+    select = "count(*), count(cost), sum(cost), avg(cost), avg(tokens)"
+    return f"WITH {_TASK_INTENT}, {per_task} {_both(select, 'task_intent', 'pt')}"
+
+
+def signal_tasks() -> str:
+    flags = ", ".join(
+        f"max(CASE WHEN event = '{e}' THEN 1 ELSE 0 END) AS {e}"
+        for e in ("accepted", "edited", "escalated")
+    )
+    tasks = (
+        "wt AS (SELECT DISTINCT win, task_id FROM w UNION SELECT DISTINCT win, task_id FROM f), "
+        f"ev AS (SELECT win, task_id, {flags} FROM f GROUP BY win, task_id), "
+        "tt AS (SELECT wt.win, wt.task_id, ti.task_intent, COALESCE(ev.accepted, 0) AS accepted, "
+        "COALESCE(ev.edited, 0) AS edited, COALESCE(ev.escalated, 0) AS escalated FROM wt "
+        "LEFT JOIN ti ON wt.task_id = ti.task_id "
+        "LEFT JOIN ev ON wt.win = ev.win AND wt.task_id = ev.task_id)"
+    )
+    select = "count(*), sum(accepted), sum(edited), sum(escalated)"
+    body = _both(select, "task_intent", "tt", "WHERE task_intent IS NOT NULL")
+    return f"WITH {_TASK_INTENT}, {tasks} {body}"
+
+
+def signal_events() -> str:
+    csat = "CASE WHEN event = 'csat' THEN value END"
+    joined = (
+        "fe AS (SELECT f.win, f.event, f.value, ti.task_intent FROM f "
+        "LEFT JOIN ti ON f.task_id = ti.task_id)"
+    )
+    select = (
+        "sum(CASE WHEN event = 'thumbs_down' THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN event = 'thumbs_up' THEN 1 ELSE 0 END), "
+        f"count({csat}), avg({csat}), stddev_samp({csat})"
+    )
+    body = _both(select, "task_intent", "fe", "WHERE task_intent IS NOT NULL")
+    return f"WITH {_TASK_INTENT}, {joined} {body}"
+
+
+def lengths() -> str:
+    return "SELECT win, chars, count(*) FROM w GROUP BY win, chars"
+
+
+def models() -> str:
+    return "SELECT win, model, fallback, count(*), min(ts) FROM w GROUP BY win, model, fallback"
+
+
+def tagged() -> str:
+    return "SELECT count(*), sum(CASE WHEN intent = 'other' THEN 1 ELSE 0 END) FROM w WHERE tagged"
+
+
+def sample(window: str, size: int, seed: int) -> str:
+    """A pseudo-random sample of a window's inputs: the same rows on every engine."""
+    key = f"md5(concat({literal(str(seed))}, '|', task_id, '|', input))"
+    return (
+        f"SELECT ts, input, intent FROM w WHERE win = {literal(window)} "
+        f"ORDER BY {key}, ts LIMIT {int(size)}"
+    )

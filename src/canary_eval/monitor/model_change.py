@@ -1,0 +1,96 @@
+"""Model changes seen in production: when the served model of the calls changes in the windows.
+
+Fallback calls do not count (a fallback model is a different model on purpose). A change is a
+model first seen after the span began that serves most primary calls from then on, replacing the
+model that served most of them before. When the config says `on_model_change: {run: SUITE}`, the
+monitor runs `canary run SUITE` (bounded by `timeout_s`) so a vendor update seen in production
+triggers the offline canary, and reports its verdict and exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CanaryRun:
+    suite: str
+    exit_code: int
+    verdict: str | None  # from its JSON report; None when it wrote none
+    detail: str  # the last line it printed when it could not judge
+
+
+@dataclass(frozen=True)
+class Change:
+    at_ts: float  # the first primary call of the new model, epoch seconds
+    before: str
+    after: str
+
+    @property
+    def at(self) -> str:
+        stamp = datetime.fromtimestamp(self.at_ts, UTC).isoformat(timespec="seconds")
+        return stamp.replace("+00:00", "Z")
+
+
+def detect(rows: Sequence[tuple[Any, ...]]) -> Change | None:
+    """From (window, model, fallback, calls, first ts) rows: the change, if there is one."""
+    calls: dict[str, int] = {}
+    first: dict[str, float] = {}
+    for _, model, fallback, n, since in rows:
+        if fallback:
+            continue
+        calls[model] = calls.get(model, 0) + int(n)
+        first[model] = min(first.get(model, float(since)), float(since))
+    if len(calls) < 2:
+        return None
+    earliest = min(first.values())
+    newcomers = [m for m in calls if first[m] > earliest]
+    if not newcomers:
+        return None
+    after = max(newcomers, key=lambda m: (calls[m], m))
+    older = [m for m in calls if first[m] < first[after]]
+    before = max(older, key=lambda m: (calls[m], m))
+    return Change(first[after], before, after)
+
+
+def majority_after(rows: Sequence[tuple[Any, ...]], change: Change) -> bool:
+    """Whether the new model served most primary calls from the change on (rows: model, n)."""
+    counts = {str(m): int(n) for m, n in rows}
+    total = sum(counts.values())
+    return total > 0 and counts.get(change.after, 0) * 2 > total
+
+
+def after_query(change: Change) -> str:
+    return (
+        f"SELECT model, count(*) FROM w WHERE NOT fallback AND ts >= {change.at_ts!r} "
+        "GROUP BY model"
+    )
+
+
+def run_canary(suite: Path, timeout_s: float) -> CanaryRun:
+    """`canary run SUITE --json ...` in a child process; its output is not shown."""
+    with tempfile.TemporaryDirectory(prefix="canary-model-change-") as tmp:
+        report = Path(tmp) / "run.json"
+        command = [sys.executable, "-m", "canary_eval", "run", str(suite), "--json", str(report)]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout_s, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return CanaryRun(str(suite), 3, None, f"timed out after {timeout_s:g} s")
+        verdict = None
+        if report.is_file():
+            try:
+                verdict = str(json.loads(report.read_text(encoding="utf-8")).get("verdict"))
+            except (ValueError, OSError, AttributeError):
+                verdict = None
+        lines = [ln for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
+        return CanaryRun(str(suite), done.returncode, verdict, lines[-1] if lines else "")

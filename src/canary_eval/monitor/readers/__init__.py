@@ -1,0 +1,132 @@
+"""Readers of production logs: every supported shape to canary's canonical call and feedback rows.
+
+Shapes (`format:` in the monitor config, else detected from each file's first record):
+canonical, otlp, langfuse, litellm, helicone; containers by file name: JSONL (default), CSV,
+Parquet, each optionally gzipped (not Parquet). Canonical Parquet is left where it is for the
+engine to read in place (see readers.parquet); everything else is parsed here, record by record,
+and written as typed canonical JSONL to a staging folder the engine reads. A bad record is
+counted with its file and line on the stream's Tally, never raised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from canary_eval.monitor.readers import canonical, helicone, langfuse, litellm, otlp
+from canary_eval.monitor.readers.rows import container, file_rows, resolve_paths
+from canary_eval.monitor.readers.shape import Item, ShapeOptions
+from canary_eval.monitor.readers.tally import Malformed, Tally
+from canary_eval.monitor.readers.values import BadValue
+
+__all__ = ["SHAPES", "Logs", "Malformed", "ShapeOptions", "Stream", "Tally", "read_logs"]
+
+Parser = Callable[[Mapping[str, Any], ShapeOptions, str], Iterator[Item]]
+SHAPES: dict[str, Parser] = {
+    "canonical": canonical.parse,
+    "otlp": otlp.parse,
+    "langfuse": langfuse.parse,
+    "litellm": litellm.parse,
+    "helicone": helicone.parse,
+}
+FORMATS = (*SHAPES, "parquet")  # `parquet` names canonical records in Parquet files
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Where the engine finds one stream's rows."""
+
+    staged: str  # typed canonical JSONL written here (possibly empty)
+    parquet: tuple[str, ...]  # canonical Parquet files for the engine to read in place
+    fields: Mapping[str, str]  # canonical -> source column, for the Parquet files
+
+
+@dataclass(frozen=True)
+class Logs:
+    calls: Stream
+    feedback: Stream
+    calls_tally: Tally
+    feedback_tally: Tally
+
+
+def detect(row: Mapping[str, Any]) -> str:
+    """The shape of a record, from the keys each export is known by."""
+    if "resourceSpans" in row:
+        return "otlp"
+    if "request_body" in row or "request_created_at" in row:
+        return "helicone"
+    if "standard_logging_object" in row or "response_cost" in row or "spend" in row:
+        return "litellm"
+    if "traceId" in row and ("startTime" in row or "value" in row):
+        return "langfuse"
+    return "canonical"
+
+
+def read_logs(
+    calls: tuple[str, ...],
+    feedback: tuple[str, ...],
+    *,
+    formats: tuple[str | None, str | None],
+    options: tuple[ShapeOptions, ShapeOptions],
+    staging: Path,
+    stdin: TextIO | None = None,
+) -> Logs:
+    """Read both streams; raises LogError for files that cannot be read at all."""
+    tallies = {"call": Tally("call"), "feedback": Tally("feedback")}
+    staging.mkdir(parents=True, exist_ok=True)
+    targets = {"call": staging / "calls.jsonl", "feedback": staging / "feedback.jsonl"}
+    parquet: dict[str, list[str]] = {"call": [], "feedback": []}
+    with targets["call"].open("w") as call_out, targets["feedback"].open("w") as fb_out:
+        outs = {"call": call_out, "feedback": fb_out}
+        for stream, patterns, fmt, opts in (
+            ("call", calls, formats[0], options[0]),
+            ("feedback", feedback, formats[1], options[1]),
+        ):
+            for path in resolve_paths(patterns):
+                in_place = container(path) == "parquet" and fmt in ("parquet", "canonical", None)
+                if in_place and (fmt or _first_shape(path, tallies[stream]) == "canonical"):
+                    parquet[stream].append(path)
+                    continue
+                shape = None if fmt in (None, "parquet") else fmt
+                _read_file(path, stream, shape, opts, tallies, outs, stdin)
+    return Logs(
+        Stream(str(targets["call"]), tuple(parquet["call"]), options[0].fields),
+        Stream(str(targets["feedback"]), tuple(parquet["feedback"]), options[1].fields),
+        tallies["call"],
+        tallies["feedback"],
+    )
+
+
+def _first_shape(path: str, tally: Tally) -> str:
+    for _, _, row in file_rows(path, tally, None):
+        return detect(row)
+    return "canonical"
+
+
+def _read_file(
+    path: str,
+    stream: str,
+    shape: str | None,
+    options: ShapeOptions,
+    tallies: Mapping[str, Tally],
+    outs: Mapping[str, TextIO],
+    stdin: TextIO | None,
+) -> None:
+    parse = SHAPES[shape] if shape else None
+    own = tallies[stream]
+    for name, line, row in file_rows(path, own, stdin):
+        if parse is None:
+            parse = SHAPES[detect(row)]
+        for item in parse(row, options, stream):
+            if isinstance(item, BadValue):
+                own.total += 1
+                own.reject(name, line, str(item))
+                continue
+            kind, record = item
+            tally = tallies[kind]
+            tally.total += 1
+            tally.time_units[record.pop("ts_unit")] += 1
+            outs[kind].write(json.dumps(record) + "\n")
