@@ -76,3 +76,59 @@ def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     (tmp_path / "cases.txt").write_text("a")
     with pytest.raises(EvalSetError, match="unknown eval-set format"):
         load_evalset(tmp_path / "cases.txt")
+
+
+def test_a_conversation_case_takes_its_last_user_message_as_the_turn_under_test(
+    tmp_path: Path,
+) -> None:
+    history = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
+    cases: list[dict[str, Any]] = [
+        {"id": "a", "messages": [*history, {"role": "user", "content": "Is INV-7 paid?"}],
+         "tool_results": {"lookup_invoice": {"status": "paid"}}, "max_turns": 3},
+        {"id": "b", "messages": history, "input": "And INV-8?",
+         "tool_results": [{"name": "lookup_invoice", "arguments": {"invoice_id": "INV-8"},
+                           "content": "unpaid"}]},
+    ]  # fmt: skip
+    a, b = load_evalset(write(tmp_path / "cases.yaml", cases)).cases
+
+    assert (a.input, a.messages, a.max_turns) == ("Is INV-7 paid?", tuple(history), 3)
+    assert a.fields["input"] == "Is INV-7 paid?"  # so {{input}} fills the turn under test
+    assert [(r.name, r.content, r.arguments) for r in a.tool_results] == [
+        ("lookup_invoice", '{"status": "paid"}', None)]  # fmt: skip
+    assert (b.input, b.messages) == ("And INV-8?", tuple(history))
+    assert b.tool_results[0].arguments == {"invoice_id": "INV-8"}
+
+
+@pytest.mark.parametrize(
+    ("case", "key", "message"),
+    [
+        ({"id": "a"}, "cases[0].input", "required"),
+        (
+            {
+                "id": "a",
+                "messages": [
+                    {"role": "user", "content": "x"},
+                    {"role": "assistant", "content": "y"},
+                ],
+            },
+            "cases[0].messages[1]",
+            "must end with the user turn",
+        ),
+        (
+            {"id": "a", "input": "x", "messages": [{"content": "y"}]},
+            "cases[0].messages[0].role",
+            "required",
+        ),
+        (
+            {"id": "a", "input": "x", "tool_results": [{"name": "f"}]},
+            "cases[0].tool_results[0].content",
+            "required",
+        ),
+    ],
+)
+def test_a_bad_conversation_case_names_its_key(
+    tmp_path: Path, case: dict[str, Any], key: str, message: str
+) -> None:
+    with pytest.raises(EvalSetError, match=message) as error:
+        load_evalset(write(tmp_path / "cases.yaml", [case]))
+    assert f": {key}: " in str(error.value)

@@ -31,6 +31,7 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
         "served_model": c.served_model,
         "baseline_model": c.baseline_model,
         "model_changed": c.model_changed,
+        "prompt_changed": c.prompt_changed,
         "ops": asdict(c.ops),
         "baseline_ops": asdict(c.baseline_ops),
         "behaviour": _behaviour(c.behaviour),
@@ -59,6 +60,11 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
                 "model": case.model,
                 "fingerprint": case.fingerprint,
                 "samples": list(case.samples),
+                "tool_calls": [
+                    {"name": t.name, "arguments": t.arguments, "raw_arguments": t.raw_arguments}
+                    for t in case.tool_calls
+                ],
+                "turns": case.turns,
             }
             for case in c.run.cases
         ],

@@ -25,6 +25,7 @@ from canary_eval.models import (
     Score,
     Usage,
 )
+from canary_eval.run.agent import ToolLoop
 from canary_eval.run.engine import Engine, ProgressCallback
 from canary_eval.run.providers import ChatRequest, create_provider
 from canary_eval.run.scoring import CaseScorers, check_suite, judges, scorers_hash
@@ -93,13 +94,14 @@ async def _call(
     options: RunOptions,
     on_progress: ProgressCallback | None,
 ) -> list[CallOutcome]:
-    provider = create_provider(config.provider)
-    fallback = create_provider(config.provider.fallback) if config.provider.fallback else None
-    requests = [
-        ChatRequest(case, *_rendered(config, case))
-        for case in cases
-        for _ in range(options.repeats)
-    ]
+    max_turns = config.prompt.max_turns
+    provider = ToolLoop(create_provider(config.provider), max_turns)
+    fallback = (
+        ToolLoop(create_provider(config.provider.fallback), max_turns)
+        if config.provider.fallback
+        else None
+    )
+    requests = [request(config, case) for case in cases for _ in range(options.repeats)]
     engine = Engine(provider, fallback, options.concurrency, on_progress)
     try:
         return await engine.run(requests, deadline_s=options.deadline_s)
@@ -109,9 +111,12 @@ async def _call(
             await fallback.aclose()
 
 
-def _rendered(config: SuiteConfig, case: Case) -> tuple[str | None, str]:
-    prompt = render(config.prompt, case)
-    return prompt.system, prompt.user
+def request(config: SuiteConfig, case: Case) -> ChatRequest:
+    """The case's prompt as production sends it."""
+    p = render(config.prompt, case)
+    return ChatRequest(
+        case, p.system, p.user, p.messages, p.tools, p.tool_choice, p.response_format
+    )
 
 
 async def _score_all(

@@ -19,6 +19,7 @@ from typing import Any
 from canary_eval.errors import ConfigError
 from canary_eval.models import ScorerSpec, Severity
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
+from canary_eval.suite.promptfile import prompt_fields
 from canary_eval.suite.schemas import validate
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -66,12 +67,35 @@ class ProviderConfig:
 
 @dataclass(frozen=True)
 class PromptConfig:
+    """The production prompt: `system` + `template` (short form) or a chat `messages` list
+    (from the config or from `file`), plus the tools and formats sent alongside."""
+
     system: str | None = None
     template: str = "{{input}}"
+    messages: tuple[Mapping[str, Any], ...] = ()
+    file: str | None = None  # the prompt file the messages came from
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: Any = None
+    response_format: Mapping[str, Any] | None = None
+    max_turns: int = 5  # model calls a tool loop may take
+
+    @property
+    def turns(self) -> tuple[Mapping[str, Any], ...]:
+        """The messages with their `{{slots}}`; the short form is a system and a user turn."""
+        if self.messages:
+            return self.messages
+        user = {"role": "user", "content": self.template}
+        return ({"role": "system", "content": self.system}, user) if self.system else (user,)
 
     @property
     def hash(self) -> str:
-        text = json.dumps([self.system, self.template])
+        """Over everything sent; the short form hashes as it always did, so baselines recorded
+        before tools existed do not report a prompt change."""
+        sent = [self.messages, self.tools, self.tool_choice, self.response_format, self.max_turns]
+        if sent == [(), (), None, None, 5]:
+            text = json.dumps([self.system, self.template])
+        else:
+            text = json.dumps([self.system, self.template, *sent], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -100,6 +124,7 @@ class Thresholds:
     max_cost_per_case_increase: float | None = None
     max_error_rate_increase: float | None = None
     fail_on_model_change: bool = False
+    fail_on_prompt_change: bool = False
     max_flip_rate: float | None = None
 
 
@@ -148,7 +173,7 @@ def load_config(path: str | Path) -> SuiteConfig:
         baseline_path=base / data.get("baseline", default_state / f"{suite}.baseline.json"),
         history_path=base / data.get("history", default_state / "history.sqlite"),
         provider=_provider(data["provider"], base, "provider"),
-        prompt=PromptConfig(**data.get("prompt", {})),
+        prompt=PromptConfig(**prompt_fields(data.get("prompt", {}), doc, base)),
         scorers=scorer_specs(data.get("scorers", []), "scorers"),
         thresholds=_thresholds(data.get("thresholds", {})),
         judge=_provider(data["judge"], base, "judge") if "judge" in data else None,

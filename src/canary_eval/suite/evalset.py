@@ -1,8 +1,9 @@
 """Eval sets: YAML (`cases:`), JSONL (one case a line) or CSV (a header row) -> `EvalSet`.
 
-Every case gets a content hash over what defines it (input, references, scorers and any other
-prompt field, but not its id, intent or metadata), so a later run pairs with the baseline only
-where the case is unchanged.
+Every case gets a content hash over what defines it (input, history, tool results, references,
+scorers and any other prompt field, but not its id, intent or metadata), so a later run pairs
+with the baseline only where the case is unchanged. A case without `input` is a conversation: the
+last user message of its `messages` is the turn under test.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_eval.errors import EvalSetError
-from canary_eval.models import Case, EvalSet
+from canary_eval.models import Case, EvalSet, ToolResult
 from canary_eval.suite.config import scorer_specs
 from canary_eval.suite.document import Document, load_document
 from canary_eval.suite.schemas import validate
@@ -73,14 +74,29 @@ def _case(path: Path, index: int, line: int | None, raw: Any) -> Case:
     references = tuple(
         str(r) for r in (reference if isinstance(reference, list) else [reference]) if r is not None
     )
-    fields = {k: v for k, v in raw.items() if k != "scorers"}
+    history = list(raw.get("messages", ()))
+    if "input" in raw:
+        turn = str(raw["input"])
+    elif history[-1].get("role") == "user" and isinstance(history[-1].get("content"), str):
+        turn = history.pop()["content"]  # the last user message is the turn under test
+    else:
+        raise EvalSetError(
+            "without input, messages must end with the user turn under test (text content)",
+            path=path,
+            line=line,
+            key=f"{key}.messages[{len(history) - 1}]",
+        )
+    fields = {k: v for k, v in raw.items() if k != "scorers"} | {"input": turn}
     defining = {k: v for k, v in raw.items() if k not in _DESCRIPTIVE}
     content_hash = hashlib.sha256(
         json.dumps(defining, sort_keys=True, default=str).encode()
     ).hexdigest()[:16]
     return Case(
         id=str(raw["id"]),
-        input=str(raw["input"]),
+        input=turn,
+        messages=tuple(history),
+        tool_results=_tool_results(raw.get("tool_results", {})),
+        max_turns=raw.get("max_turns"),
         reference=references[0] if references else None,
         references=references,
         intent=str(raw["intent"]) if raw.get("intent") is not None else None,
@@ -89,6 +105,19 @@ def _case(path: Path, index: int, line: int | None, raw: Any) -> Case:
         fields=fields,
         content_hash=content_hash,
         line=line,
+    )
+
+
+def _tool_results(raw: dict[str, Any] | list[dict[str, Any]]) -> tuple[ToolResult, ...]:
+    """`{name: content}` or `[{name, arguments, content}]`; non-text content is sent as JSON."""
+    items = [{"name": k, "content": v} for k, v in raw.items()] if isinstance(raw, dict) else raw
+    return tuple(
+        ToolResult(
+            name=item["name"],
+            content=c if isinstance(c := item["content"], str) else json.dumps(c),
+            arguments=item.get("arguments"),
+        )
+        for item in items
     )
 
 

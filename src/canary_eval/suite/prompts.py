@@ -1,16 +1,21 @@
-"""The production prompt: a system message and a user template with `{{field}}` slots filled
-from the case. Slots are checked against the whole eval set before any model is called.
+"""The production prompt rendered for one case: every message's `{{field}}` slots filled from
+the case, the case's conversation history put before the turn under test, and the tools and
+response format carried along. Slots are checked against the whole eval set before any model is
+called.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from canary_eval.errors import ConfigError
 from canary_eval.models import Case, EvalSet
 from canary_eval.suite.config import PromptConfig, SuiteConfig
+from canary_eval.suite.document import parse_key
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 
@@ -18,7 +23,11 @@ _SLOT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 @dataclass(frozen=True)
 class RenderedPrompt:
     system: str | None
-    user: str
+    user: str  # the turn under test
+    messages: tuple[Mapping[str, Any], ...] = ()  # the whole conversation, in chat format
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: Any = None
+    response_format: Mapping[str, Any] | None = None
 
 
 def slots(template: str) -> list[str]:
@@ -26,17 +35,36 @@ def slots(template: str) -> list[str]:
 
 
 def render(prompt: PromptConfig, case: Case) -> RenderedPrompt:
+    """The prompt's turns filled for `case`; the case's history goes before the prompt's last
+    user turn (the one under test), after the system prompt and any few-shot examples."""
+
     def fill(text: str) -> str:
         return _SLOT.sub(lambda m: _value(case, m.group(1)), text)
 
-    system = fill(prompt.system) if prompt.system else None
-    return RenderedPrompt(system, fill(prompt.template))
+    turns: list[Mapping[str, Any]] = [_fill_message(m, fill) for m in prompt.turns]
+    users = [i for i, m in enumerate(turns) if m.get("role") == "user"]
+    if users:
+        at = users[-1]
+        turns[at:at] = case.messages
+        at += len(case.messages)
+    else:
+        turns += [*case.messages, {"role": "user", "content": case.input}]
+        at = len(turns) - 1
+    system = next((m for m in turns if m.get("role") in ("system", "developer")), None)
+    return RenderedPrompt(
+        system=_text(system["content"]) if system else None,
+        user=_text(turns[at]["content"]),
+        messages=tuple(turns),
+        tools=prompt.tools,
+        tool_choice=prompt.tool_choice,
+        response_format=prompt.response_format,
+    )
 
 
 def check_slots(config: SuiteConfig, evalset: EvalSet) -> None:
     """Every slot of the prompt must be fillable by every case; the first gap is a ConfigError."""
-    for key, text in (("system", config.prompt.system), ("template", config.prompt.template)):
-        for slot in slots(text or ""):
+    for key, text in _templates(config.prompt):
+        for slot in slots(text):
             missing = [c for c in evalset.cases if not _has(c, slot)]
             if not missing:
                 continue
@@ -44,10 +72,44 @@ def check_slots(config: SuiteConfig, evalset: EvalSet) -> None:
             raise ConfigError(
                 f"slot {{{{{slot}}}}} cannot be filled: {who} in {evalset.path} "
                 f"has a field '{slot}'",
-                path=config.path,
-                line=config.line_of(("prompt", key)),
-                key=f"prompt.{key}",
+                path=config.prompt.file or config.path,
+                line=None if config.prompt.file else config.line_of(parse_key(key)),
+                key=key,
             )
+
+
+def _templates(prompt: PromptConfig) -> Iterator[tuple[str, str]]:
+    """(key, text) of every text that may hold slots."""
+    if not prompt.messages:
+        yield "prompt.system", prompt.system or ""
+        yield "prompt.template", prompt.template
+        return
+    for i, message in enumerate(prompt.messages):
+        content = message.get("content")
+        if isinstance(content, str):
+            yield f"prompt.messages[{i}].content", content
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if isinstance(part.get("text"), str):
+                    yield f"prompt.messages[{i}].content[{j}].text", part["text"]
+
+
+def _fill_message(message: Mapping[str, Any], fill: Callable[[str], str]) -> dict[str, Any]:
+    content = message.get("content")
+    if isinstance(content, str):
+        content = fill(content)
+    elif isinstance(content, list):
+        content = [
+            {**part, "text": fill(part["text"])} if isinstance(part.get("text"), str) else part
+            for part in content
+        ]
+    return {**message, "content": content}
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+    return content if isinstance(content, str) else ""
 
 
 def _lookup(case: Case, slot: str) -> object:

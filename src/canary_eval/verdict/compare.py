@@ -29,6 +29,7 @@ from canary_eval.verdict.gates import (
     error_budget_alert,
     model_alerts,
     ops_alerts,
+    prompt_alerts,
     quality_alerts,
 )
 from canary_eval.verdict.metrics import (
@@ -116,6 +117,11 @@ class Comparison:
     def model_changed(self) -> bool:
         return self.baseline_model is not None and self.served_model != self.baseline_model
 
+    @property
+    def prompt_changed(self) -> bool:
+        before = self.baseline.info.prompt_hash
+        return bool(before) and self.run.info.prompt_hash != before
+
 
 def pair(run: RunResult, baseline: RunResult, quarantine: frozenset[str] = frozenset()) -> Pairing:
     before = baseline.by_id()
@@ -179,6 +185,7 @@ def compare(
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
     alerts += ops_alerts(ops, baseline_ops, policy)
     alerts += model_alerts(now_model, base_model, policy)
+    alerts += prompt_alerts(run.info.prompt_hash, baseline.info.prompt_hash, policy)
     notes = []
     if quality.min_detectable_drop > thresholds.max_relative_drop:
         notes.append(

@@ -235,3 +235,19 @@ def model_alerts(now: str | None, before: str | None, policy: Policy) -> list[Al
             message=f"the served model changed: {before} -> {now}",
         )
     ]
+
+
+def prompt_alerts(now: str, before: str, policy: Policy) -> list[Alert]:
+    """A changed prompt (messages, tools, response format or prompt file) is reported like a
+    changed model: the scores compare two different prompts, not one model over time."""
+    if not before or now == before:
+        return []
+    return [
+        Alert(
+            layer="model",
+            metric="prompt",
+            gate="prompt_change",
+            severity=policy.severity("prompt_change"),
+            message=f"the prompt changed since the baseline (hash {before} -> {now})",
+        )
+    ]

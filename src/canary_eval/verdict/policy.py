@@ -36,14 +36,15 @@ GATES: tuple[Gate, ...] = (
     Gate("max_cost_per_case_increase", "ops", "warn", "cost per case, relative"),
     Gate("max_error_rate_increase", "ops", "warn", "error rate, absolute"),
     Gate("model_change", "model", "info", "the served model or fingerprint changed"),
+    Gate("prompt_change", "model", "info", "the prompt, its tools or its prompt file changed"),
 )
 GATE_NAMES = tuple(g.name for g in GATES)
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The effective severity of every gate: the defaults, `fail_on_model_change`, then the
-    config's `alerting.severity` overrides, in that order."""
+    """The effective severity of every gate: the defaults, `fail_on_model_change` and
+    `fail_on_prompt_change`, then the config's `alerting.severity` overrides, in that order."""
 
     thresholds: Thresholds
     alerting: Alerting
@@ -53,6 +54,8 @@ class Policy:
         if configured is not None:
             return configured
         if gate == "model_change" and self.thresholds.fail_on_model_change:
+            return "page"
+        if gate == "prompt_change" and self.thresholds.fail_on_prompt_change:
             return "page"
         return next(g.default for g in GATES if g.name == gate)
 
@@ -66,7 +69,8 @@ class Policy:
         if gate == "per_intent":
             limit = t.per_intent.max_relative_drop
             return "off" if limit is None else f"{limit:g} (min_cases {t.per_intent.min_cases})"
-        if gate == "model_change":
-            return f"fail_on_model_change {str(t.fail_on_model_change).lower()}"
+        if gate in ("model_change", "prompt_change"):
+            name = f"fail_on_{gate}"
+            return f"{name} {str(getattr(t, name)).lower()}"
         value = getattr(t, gate)
         return "off" if value is None else f"{value:g}"

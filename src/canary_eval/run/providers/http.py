@@ -8,7 +8,8 @@ dotted paths into the response for the text, the usage and the served model.
       body: {question: "{{input}}", locale: "{{metadata.locale}}"}
       response: {text: data.answer, model: data.model, output_tokens: usage.out}
 
-Slots are the case's fields plus `user` (the rendered template) and `system`.
+Slots are the case's fields plus `user` (the rendered template), `system` and `messages` (the
+whole conversation in chat format: `body: {messages: "{{messages}}"}` sends it as a list).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from canary_eval.run.providers.base import (
     api_key,
     configured_headers,
 )
+from canary_eval.run.providers.chat import conversation
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}$")
@@ -34,7 +36,12 @@ _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}$")
 class GenericHttpProvider(HttpProvider):
     async def complete(self, request: ChatRequest) -> Completion:
         options = self.config.options
-        values = {**request.case.fields, "user": request.user, "system": request.system or ""}
+        values = {
+            **request.case.fields,
+            "user": request.user,
+            "system": request.system or "",
+            "messages": conversation(request.system, request.user, request.messages),
+        }
         body = fill(options.get("body", {"input": "{{user}}"}), values)
         headers = configured_headers(self.config)
         key = api_key(self.config)

@@ -1,0 +1,107 @@
+"""The suite's `prompt:` section in every form production keeps a prompt in: `system` +
+`template` (the short form), a `messages` list (few-shot turns included), or `file`, the chat
+array or `{messages, tools, ...}` object (YAML or JSON) that production itself loads, relative
+to the config. Tools, tool choice and response format may sit beside any of them.
+
+Each is checked against `prompt.schema.json` and the tool JSON Schemas are checked as schemas,
+so a bad prompt is one line naming the file and key before any model is called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from canary_eval.errors import ConfigError
+from canary_eval.suite.document import Document, KeyPath, format_key, load_document
+from canary_eval.suite.schemas import validate
+
+# What a prompt file may set; anything else in it (model, temperature, ...) is production's own.
+FILE_KEYS = ("messages", "tools", "tool_choice", "response_format")
+
+
+def prompt_fields(section: dict[str, Any], doc: Document, base: Path) -> dict[str, Any]:
+    """The `PromptConfig` fields of a config's prompt section, its file loaded and checked."""
+    _validate(section, doc, ("prompt",))
+    forms: list[str] = [k for k in ("messages", "file") if k in section]
+    if "system" in section or "template" in section:
+        forms.insert(0, "system/template")
+    if len(forms) > 1:
+        raise ConfigError(
+            f"use one prompt form, not {' and '.join(forms)}",
+            path=doc.path,
+            line=doc.line_of(("prompt",)),
+            key="prompt",
+        )
+    fields = dict(section)
+    if "file" in section:
+        path = base / section["file"]
+        loaded = load_prompt_file(path)
+        clash = sorted(set(loaded) & set(section) - {"messages"})
+        if clash:
+            raise ConfigError(
+                f"set in the prompt file {path.name} already", path=doc.path,
+                line=doc.line_of(("prompt", clash[0])), key=f"prompt.{clash[0]}",
+            )  # fmt: skip
+        fields.update(loaded, file=str(path))
+    _check_tools(fields, doc.path if "file" not in section else Path(fields["file"]))
+    for key in ("messages", "tools"):
+        if key in fields:
+            fields[key] = tuple(fields[key])
+    return fields
+
+
+def load_prompt_file(path: Path) -> dict[str, Any]:
+    """A chat array, or an object with `messages` and optionally tools, tool_choice and
+    response_format, as OpenAI's and promptfoo's prompt files hold them."""
+    doc = load_document(path, ConfigError)
+    data = doc.data
+    if isinstance(data, list):
+        data, prefix = {"messages": data}, ("messages",)
+        doc = Document(path, data, {(*prefix, *k): v for k, v in doc.lines.items()})
+    elif isinstance(data, dict) and "messages" in data:
+        data = {k: v for k, v in data.items() if k in FILE_KEYS}
+    else:
+        raise ConfigError(
+            "a prompt file is a list of {role, content} messages, or a mapping with messages",
+            path=path,
+            line=1,
+        )
+    _validate(data, doc, ())
+    return dict(data)
+
+
+def _validate(data: dict[str, Any], doc: Document, prefix: KeyPath) -> None:
+    """Check `data` (found at `prefix` in `doc`) against the prompt schema."""
+    n = len(prefix)
+    lines = {k[n:]: v for k, v in doc.lines.items() if k[:n] == prefix}
+    try:
+        validate(Document(doc.path, data, lines), "prompt", ConfigError)
+    except ConfigError as error:
+        key = ".".join(p for p in (format_key(prefix), error.key or "") if p)
+        raise ConfigError(error.message, path=error.path, line=error.line, key=key) from None
+
+
+def _check_tools(fields: dict[str, Any], path: Path) -> None:
+    """Every tool's parameters must be a JSON Schema, and a named tool choice must exist."""
+    names = []
+    for i, tool in enumerate(fields.get("tools", ())):
+        function = tool["function"]
+        names.append(function["name"])
+        try:
+            jsonschema.Draft202012Validator.check_schema(function.get("parameters", {}))
+        except jsonschema.SchemaError as exc:
+            raise ConfigError(
+                f"not a JSON Schema: {exc.message}",
+                path=path,
+                key=f"prompt.tools[{i}].function.parameters",
+            ) from None
+    choice = fields.get("tool_choice")
+    if isinstance(choice, dict) and choice["function"]["name"] not in names:
+        raise ConfigError(
+            f"names tool '{choice['function']['name']}', which prompt.tools does not have",
+            path=path,
+            key="prompt.tool_choice",
+        )
