@@ -145,8 +145,20 @@ def run(bound: BoundScorer, output: str) -> Score:
     return asyncio.run(bound(ScoreInput(output, case("ref"))))
 
 
+OPTED_IN = ScorerContext(config_path=Path("suites/bot.yaml"), allow_custom_scorers=True)
+
+
+def test_a_module_path_is_refused_without_the_opt_in_before_anything_is_imported(
+    custom_module: str,
+) -> None:
+    message = config_error(ScorerSpec(f"{custom_module}:length_at_most", key="scorers[0]"))
+    assert message.startswith("suites/bot.yaml: scorers[0].type: custom scorer ")
+    assert "allow_custom_scorers: true" in message
+    assert custom_module not in sys.modules
+
+
 def test_custom_scorer_takes_its_parameters_by_signature(custom_module: str) -> None:
-    bound = build(f"{custom_module}:length_at_most", {"limit": 5, "unit": "words"})
+    bound = build(f"{custom_module}:length_at_most", {"limit": 5, "unit": "words"}, OPTED_IN)
     assert run(bound, "one two three").passed
     assert not run(bound, "one two three four five six").passed
 
@@ -154,44 +166,46 @@ def test_custom_scorer_takes_its_parameters_by_signature(custom_module: str) -> 
 def test_custom_scorer_rejects_unknown_missing_and_mistyped_parameters(custom_module: str) -> None:
     path = f"{custom_module}:length_at_most"
     assert "scorers[0].limt: unknown parameter" in config_error(
-        ScorerSpec(path, {"limit": 5, "limt": 3}, key="scorers[0]")
+        ScorerSpec(path, {"limit": 5, "limt": 3}, key="scorers[0]"), OPTED_IN
     )
-    assert "scorers[0].limit: required" in config_error(ScorerSpec(path, {}, key="scorers[0]"))
+    assert "scorers[0].limit: required" in config_error(
+        ScorerSpec(path, {}, key="scorers[0]"), OPTED_IN
+    )
     assert "scorers[0].limit: expected an integer, got string" in config_error(
-        ScorerSpec(path, {"limit": "5"}, key="scorers[0]")
+        ScorerSpec(path, {"limit": "5"}, key="scorers[0]"), OPTED_IN
     )
     assert "scorers[0].ctx: unknown parameter" in config_error(
-        ScorerSpec(path, {"limit": 5, "ctx": 1}, key="scorers[0]")
+        ScorerSpec(path, {"limit": 5, "ctx": 1}, key="scorers[0]"), OPTED_IN
     )
 
 
 def test_custom_scorer_with_kwargs_accepts_any_parameter(custom_module: str) -> None:
-    bound = build(f"{custom_module}:anything", {"a": 1, "b": [2]})
+    bound = build(f"{custom_module}:anything", {"a": 1, "b": [2]}, OPTED_IN)
     assert run(bound, "x").explanation == "['a', 'b']"
 
 
 def test_custom_scorer_may_be_async(custom_module: str) -> None:
-    assert run(build(f"{custom_module}:asynchronous"), "x").value == 0.25
+    assert run(build(f"{custom_module}:asynchronous", ctx=OPTED_IN), "x").value == 0.25
 
 
 def test_custom_scorer_that_cannot_be_loaded_names_the_type_key(custom_module: str) -> None:
     assert "scorers[0].type: cannot load custom scorer" in config_error(
-        ScorerSpec(f"{custom_module}:missing", key="scorers[0]")
+        ScorerSpec(f"{custom_module}:missing", key="scorers[0]"), OPTED_IN
     )
     assert "scorers[0].type: cannot load custom scorer" in config_error(
-        ScorerSpec("no_such_module_xyz:f", key="scorers[0]")
+        ScorerSpec("no_such_module_xyz:f", key="scorers[0]"), OPTED_IN
     )
     assert "scorers[0].type: custom scorer" in config_error(
-        ScorerSpec(f"{custom_module}:NOT_CALLABLE", key="scorers[0]")
+        ScorerSpec(f"{custom_module}:NOT_CALLABLE", key="scorers[0]"), OPTED_IN
     )
 
 
 def test_a_failing_scorer_gives_an_invalid_score_not_a_crash(custom_module: str) -> None:
-    broken = run(build(f"{custom_module}:broken"), "x")
+    broken = run(build(f"{custom_module}:broken", ctx=OPTED_IN), "x")
     assert broken.invalid
     assert not broken.passed
     assert "RuntimeError: boom" in broken.explanation
-    wrong = run(build(f"{custom_module}:not_a_score"), "x")
+    wrong = run(build(f"{custom_module}:not_a_score", ctx=OPTED_IN), "x")
     assert wrong.invalid
     assert "returned float" in wrong.explanation
 

@@ -44,6 +44,9 @@ def validate(suite: SuiteArg) -> None:
         f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
         f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)"
     )
+    custom = sorted({s.type for s in config.scorers if ":" in s.type})
+    if custom:
+        typer.echo(f"custom scorers imported (allow_custom_scorers: true): {', '.join(custom)}")
     typer.echo("gates (severity: page decides exit 1, warn and info are reported):")
     for gate, setting, severity in Policy(config.thresholds, config.alerting).effective():
         typer.echo(f"  {severity:<5} {gate.name:<28} {setting:<26} {gate.what}")

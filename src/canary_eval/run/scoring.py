@@ -31,10 +31,12 @@ def build_scorers(config: SuiteConfig, evalset: EvalSet, *, offline: bool = Fals
         judge=config.judge,
         cache_dir=config.history_path.parent / "cache",
         offline=offline,
+        allow_custom_scorers=config.allow_custom_scorers,
     )
     defaults = [_create(spec, ctx, config.line_of) for spec in config.scorers]
     # A case's own scorers live in the eval set: errors name it, schema files are relative to it.
-    case_ctx = replace(ctx, config_path=Path(evalset.path))
+    # An eval set is data: its cases may name registered scorers only, never import a module.
+    case_ctx = replace(ctx, config_path=Path(evalset.path), allow_custom_scorers=False)
     return {
         case.id: defaults + [_create(spec, case_ctx, _on_line(case.line)) for spec in case.scorers]
         for case in evalset.cases

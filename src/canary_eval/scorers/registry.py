@@ -6,10 +6,15 @@ validated parameters as keyword arguments (and the `ScorerContext` as `ctx` when
 It returns the function that scores one output: sync or async, taking a `ScoreInput`, returning
 a `Score`.
 
-Custom scorers come from a `module:function` path in the config or from the `canary_eval.scorers`
-entry-point group, and are validated the same way as built-in ones: a registered factory by its
-declared schema, an undecorated one by its signature (parameter names, defaults and simple
-annotations: str, int, float, bool, list, dict, Literal and `X | None`).
+Custom scorers come from a `module:function` path in the suite config or from the
+`canary_eval.scorers` entry-point group, and are validated the same way as built-in ones: a
+registered factory by its declared schema, an undecorated one by its signature (parameter names,
+defaults and simple annotations: str, int, float, bool, list, dict, Literal and `X | None`).
+
+A `module:function` path imports and runs code, so it is only resolved where the context allows
+it: a suite config that opts in with `allow_custom_scorers: true`. Eval sets are data, often
+written by people who cannot change the code; their cases never get that context, and the path
+is refused before anything is imported. Entry points are code the team installed.
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ class ScorerContext:
     judge: Any = None
     cache_dir: Path | None = None
     offline: bool = False
+    allow_custom_scorers: bool = False  # `module:function` types may be imported
 
     @property
     def base_dir(self) -> Path:
@@ -252,6 +258,13 @@ def _resolve(spec: ScorerSpec, ctx: ScorerContext) -> ScorerType:
     if spec.type in _REGISTRY:
         return _REGISTRY[spec.type]
     if ":" in spec.type:
+        if not ctx.allow_custom_scorers:
+            raise ConfigError(
+                f"custom scorer '{spec.type}' refused: a `module:function` scorer runs code, so "
+                "only the suite config may name one, with `allow_custom_scorers: true`",
+                path=ctx.config_path,
+                key=_join(spec.key, "type"),
+            )
         module_name, _, attr = spec.type.partition(":")
         try:
             factory = getattr(importlib.import_module(module_name), attr)

@@ -150,6 +150,7 @@ class SuiteConfig:
     quarantine: frozenset[str] = frozenset()
     alerts: Mapping[str, Any] = field(default_factory=dict)
     alerting: Alerting = Alerting()
+    allow_custom_scorers: bool = False  # `module:function` scorers in this file may run
     document: Document | None = field(default=None, compare=False, repr=False)
 
     def line_of(self, key: KeyPath) -> int | None:
@@ -180,6 +181,7 @@ def load_config(path: str | Path) -> SuiteConfig:
         quarantine=frozenset(data.get("quarantine", [])),
         alerts=data.get("alerts", {}),
         alerting=Alerting(**data.get("alerting", {})),
+        allow_custom_scorers=bool(data.get("allow_custom_scorers", False)),
         document=doc,
     )
 
