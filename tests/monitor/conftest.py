@@ -190,33 +190,6 @@ def write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-THRESHOLDS: dict[str, Any] = {
-    "ops": {
-        "max_p95_latency_increase": 0.5,
-        "max_error_rate_increase": 0.02,
-        "max_rate_limited_increase": 0.02,
-        "max_fallback_increase": 0.05,
-        "max_cost_per_task_increase": 0.2,
-        "max_tokens_per_task_increase": 0.25,
-    },
-    "signals": {
-        "max_thumbs_down_rate_increase": 0.05,
-        "max_escalation_rate_increase": 0.03,
-        "max_acceptance_rate_drop": 0.05,
-        "max_edit_rate_increase": 0.05,
-        "max_csat_drop": 0.3,
-    },
-    "drift": {
-        "auc_alpha": 0.05,
-        "min_auc": 0.55,
-        "max_psi": 0.2,
-        "max_length_ks": 0.1,
-        "max_uncovered_share": 0.1,
-        "overrepresented_ratio": 3.0,
-    },
-}
-
-
 def write_config(directory: Path, **overrides: Any) -> Path:
     config: dict[str, Any] = {
         "name": "support-bot",
@@ -226,7 +199,6 @@ def write_config(directory: Path, **overrides: Any) -> Path:
         "reference": "7d",
         "pricing": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
         "evalset": "evalset.yaml",
-        "thresholds": THRESHOLDS,
     }
     config.update(overrides)
     path = directory / "monitor.yaml"

@@ -27,10 +27,31 @@ def test_a_minimal_config_gets_the_documented_defaults(tmp_path: Path) -> None:
     assert config.reference == timedelta(days=7)
     assert config.max_malformed_share == 0.01
     assert config.min_confidence == 0.5
-    assert config.ops.max_p95_latency_increase is None
-    assert config.signals.max_thumbs_down_rate_increase is None
-    assert config.drift.max_uncovered_share is None
+    # Every gate is on, and every tested gate draws on one budget per pass.
+    assert config.alpha == 0.01
+    assert config.ops.max_p95_latency_increase == 0.5
+    assert config.ops.min_p95_latency_increase_ms == 250
+    assert config.signals.max_thumbs_down_rate_increase == 0.05
+    assert config.signals.alpha is None
+    assert config.drift.min_auc == 0.55
+    assert config.drift.max_uncovered_share == 0.1
     assert config.drift.coverage_floor == 0.25
+
+
+def test_null_turns_a_gate_off_and_a_layer_alpha_takes_it_out_of_the_budget(
+    tmp_path: Path,
+) -> None:
+    config = load_monitor_config(
+        _write(
+            tmp_path,
+            "calls: c.jsonl\nthresholds:\n  alpha: 0.002\n"
+            "  ops: {max_p95_latency_increase: null}\n  signals: {alpha: 0.05}\n",
+        )
+    )
+    assert config.alpha == 0.002
+    assert config.ops.max_p95_latency_increase is None
+    assert config.ops.max_error_rate_increase == 0.02
+    assert config.signals.alpha == 0.05
 
 
 def test_paths_resolve_against_the_config_folder_and_stdin_stays_stdin(tmp_path: Path) -> None:

@@ -10,14 +10,16 @@ from sklearn.metrics import roc_auc_score
 
 from canary_eval.monitor.config import DriftThresholds
 from canary_eval.monitor.drift import (
+    Coverage,
     DriftFigures,
     auc_from_scores,
     coverage,
     domain_classifier_test,
-    drift_alerts,
+    drift_tests,
     intent_mix_shift,
     length_shift,
 )
+from canary_eval.monitor.gates import decide
 
 from .conftest import NEW_TOPIC, TEMPLATES, fill
 
@@ -117,7 +119,22 @@ def test_coverage_measures_inputs_far_from_every_canary_case_and_names_their_ter
     assert cov.canary_share == {name: pytest.approx(0.2) for name in TEMPLATES}
 
 
-def test_drift_gates_are_off_until_configured() -> None:
+def test_the_domain_p_value_is_the_permutation_null_without_its_resolution_floor() -> None:
+    rng = random.Random(12)
+    same = domain_classifier_test(_inputs(200, rng), _inputs(200, rng), permutations=4000, seed=3)
+    drifted = domain_classifier_test(_inputs(300, rng), _inputs(300, rng, new_topic=0.3), seed=4)
+    assert same is not None
+    assert drifted is not None
+    # Where the 4,000 draws can resolve it, the Monte Carlo null says the same.
+    labels, scores = np.array(same.labels, dtype=bool), np.array(same.scores)
+    draws = np.random.default_rng(0).permuted(np.tile(labels, (4000, 1)), axis=1)
+    null = np.array([auc_from_scores(row, scores) for row in draws[:4000]])
+    assert same.p_value == pytest.approx(float((null >= same.auc).mean()), abs=0.02)
+    # Far beyond every draw, the p-value keeps going down instead of stopping at 1 / 1,001.
+    assert drifted.p_value < 1e-6
+
+
+def test_drift_gates_are_on_by_default_and_off_with_none() -> None:
     rng = random.Random(11)
     canary = [fill(t, rng) for ts in TEMPLATES.values() for t in ts]
     intents = [name for name, ts in TEMPLATES.items() for _ in ts]
@@ -128,14 +145,28 @@ def test_drift_gates_are_off_until_configured() -> None:
         length=None,
         coverage=coverage(canary, intents, current, ["a"] * len(current)),
     )
-    traffic = {"a": 0.9, "billing": 0.1}
-    assert drift_alerts(figures, traffic, DriftThresholds()) == []
-    on = DriftThresholds(
-        auc_alpha=0.05, max_psi=0.1, max_uncovered_share=0.1, overrepresented_ratio=3.0
-    )
-    metrics = {a.metric for a in drift_alerts(figures, traffic, on)}
+    traffic = {"a": 900, "billing": 100, "other": 300}
+    alerts = decide(drift_tests(figures, traffic, DriftThresholds()), alpha=0.01)
+    metrics = {a.metric for a in alerts}
     assert metrics == {"domain_auc", "intent_mix_psi", "uncovered_share", "intent_overrepresented"}
-    overrepresented = [
-        a for a in drift_alerts(figures, traffic, on) if a.metric == "intent_overrepresented"
-    ]
-    assert [a.intent for a in overrepresented] == ["a"]
+    # `other` is no intent: what it holds is the uncovered share's business.
+    assert [a.intent for a in alerts if a.metric == "intent_overrepresented"] == ["a"]
+    off = DriftThresholds(
+        min_auc=None,
+        max_psi=None,
+        max_length_ks=None,
+        max_uncovered_share=None,
+        overrepresented_ratio=None,
+    )
+    assert drift_tests(figures, traffic, off) == []
+
+
+def test_a_coverage_share_must_be_significantly_above_its_gate() -> None:
+    def uncovered(share: float, sampled: int) -> list[str]:
+        cov = Coverage(0.25, share, None, sampled, ("payroll",), {}, {"billing": 1.0})
+        tests = drift_tests(DriftFigures(None, None, None, cov), {}, DriftThresholds())
+        return [a.metric for a in decide(tests, alpha=0.01)]
+
+    assert uncovered(0.15, 60) == []  # 9 of 60: could be 10 % with bad luck
+    assert uncovered(0.15, 2000) == ["uncovered_share"]
+    assert uncovered(0.09, 100_000) == []

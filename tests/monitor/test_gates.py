@@ -1,4 +1,4 @@
-"""Ops and signal gates: off until configured; a breach needs size and, for shares, significance."""
+"""Ops and signal gates: on by default; a breach needs size and, for shares, significance."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds, SignalThresholds
 from canary_eval.monitor.gates import RateChange, ValueChange, decide, rate_tests, relative_alerts
-from canary_eval.monitor.ops import OpsFigures, ops_alerts
-from canary_eval.monitor.signals import Proportion, SignalFigures, signal_alerts
+from canary_eval.monitor.ops import OpsFigures, ops_gates
+from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
 
 
 def _rate_alerts(
@@ -46,29 +46,40 @@ def test_a_drop_gate_looks_the_other_way() -> None:
     assert "fell from 50.0% to 40.0% (-10.0 points" in alerts[0].message
 
 
-def test_holm_correction_spans_every_intent_and_metric_of_the_layer() -> None:
-    # p is about 0.02: significant alone, not among five tests, whatever their metrics.
-    change = RateChange("billing", 50, 500, 72, 500)
+def test_a_small_intent_is_judged_by_an_exact_test_not_the_z_tests_tail() -> None:
+    # 1 in 40 -> 6 in 40: the pooled z-test says p = 0.024, Fisher's exact test 0.054.
+    change = RateChange("rare", 1, 40, 6, 40)
+    [test] = rate_tests("signals", "m", "rate", [change], max_change=0.05, min_n=1)
+    assert test.p_value == pytest.approx(0.0540, abs=5e-4)
+    assert decide([test], alpha=0.05) == []
+
+
+def test_holm_correction_spans_every_test_it_is_given() -> None:
+    # p is about 0.011: significant alone, not among five tests, whatever their metrics.
+    change = RateChange("billing", 50, 500, 75, 500)
     quiet = [RateChange(f"i{k}", 50, 500, 50, 500) for k in range(4)]
     one = rate_tests("signals", "a", "a", [change], max_change=0.01, min_n=1)
     others = rate_tests("signals", "b", "b", quiet, max_change=0.01, min_n=1)
     assert len(decide(one, alpha=0.05)) == 1
     assert decide(one + others, alpha=0.05) == []
-    # The overall figure is a family of its own.
-    overall = rate_tests(
-        "signals", "a", "a", [RateChange(None, 50, 500, 72, 500)], max_change=0.01, min_n=1
-    )
-    assert [a.intent for a in decide(overall + others, alpha=0.05)] == [None]
 
 
-def test_relative_gates_need_enough_data_in_both_windows() -> None:
+def test_relative_gates_need_enough_data_in_both_windows_and_a_rise_past_the_floor() -> None:
     changes = [
         ValueChange(None, 1000.0, 2100.0, 500, 500),
         ValueChange("tiny", 1000.0, 5000.0, 5, 500),
         ValueChange("fine", 1000.0, 1100.0, 500, 500),
+        ValueChange("fast", 30.0, 90.0, 500, 500),  # tripled, by 60 ms
     ]
     alerts = relative_alerts(
-        "ops", "latency_p95_ms", "p95 latency", changes, max_increase=0.5, min_n=100, unit=" ms"
+        "ops",
+        "latency_p95_ms",
+        "p95 latency",
+        changes,
+        max_increase=0.5,
+        min_n=100,
+        unit=" ms",
+        floor=250.0,
     )
     assert [a.intent for a in alerts] == [None]
     assert alerts[0].observed == pytest.approx(1.1)
@@ -92,7 +103,7 @@ def _ops(**figures: float) -> OpsFigures:
     return OpsFigures(**base)  # type: ignore[arg-type]
 
 
-def test_every_ops_gate_names_its_metric() -> None:
+def test_every_ops_gate_is_on_by_default_and_names_its_metric() -> None:
     ref = _ops()
     cur = _ops(
         latency_p95_ms=2000.0,
@@ -102,15 +113,8 @@ def test_every_ops_gate_names_its_metric() -> None:
         cost_per_task_usd=0.02,
         tokens_per_task=1200.0,
     )
-    everything = OpsThresholds(
-        max_p95_latency_increase=0.5,
-        max_error_rate_increase=0.02,
-        max_rate_limited_increase=0.02,
-        max_fallback_increase=0.05,
-        max_cost_per_task_increase=0.2,
-        max_tokens_per_task_increase=0.25,
-    )
-    metrics = {a.metric for a in ops_alerts([(None, ref, cur)], everything)}
+    tests, untested = ops_gates([(None, ref, cur)], OpsThresholds())
+    metrics = {a.metric for a in (*decide(tests, alpha=0.01), *untested)}
     assert metrics == {
         "latency_p95_ms",
         "error_rate",
@@ -119,7 +123,15 @@ def test_every_ops_gate_names_its_metric() -> None:
         "cost_per_task_usd",
         "tokens_per_task",
     }
-    assert ops_alerts([(None, ref, cur)], OpsThresholds()) == []
+    off = OpsThresholds(
+        max_p95_latency_increase=None,
+        max_error_rate_increase=None,
+        max_rate_limited_increase=None,
+        max_fallback_increase=None,
+        max_cost_per_task_increase=None,
+        max_tokens_per_task_increase=None,
+    )
+    assert ops_gates([(None, ref, cur)], off) == ([], [])
 
 
 def _signals(down: int, accepted: int, csat: float) -> SignalFigures:
@@ -135,18 +147,11 @@ def _signals(down: int, accepted: int, csat: float) -> SignalFigures:
     )
 
 
-def test_signal_gates_cover_thumbs_down_acceptance_and_csat() -> None:
+def test_signal_gates_cover_thumbs_down_acceptance_and_csat_by_default() -> None:
     ref, cur = _signals(60, 500, 4.0), _signals(150, 380, 3.4)
-    t = SignalThresholds(
-        max_thumbs_down_rate_increase=0.05,
-        max_acceptance_rate_drop=0.05,
-        max_csat_drop=0.3,
-        max_escalation_rate_increase=0.03,
-        max_edit_rate_increase=0.05,
-    )
-    alerts = signal_alerts([("disputes", ref, cur)], t)
+    alerts = decide(signal_tests([("disputes", ref, cur)], SignalThresholds()), alpha=0.01)
     assert {a.metric for a in alerts} == {"thumbs_down_rate", "acceptance_rate", "csat"}
     assert all(a.layer == "signals" and a.intent == "disputes" for a in alerts)
     csat = next(a for a in alerts if a.metric == "csat")
     assert csat.observed == pytest.approx(0.6)
-    assert signal_alerts([("disputes", ref, ref)], t) == []
+    assert decide(signal_tests([("disputes", ref, ref)], SignalThresholds()), alpha=0.01) == []

@@ -77,6 +77,8 @@ CALL_FIELDS = (
 )
 FEEDBACK_FIELDS = ("ts", "task_id", "event", "value")
 STDIN = "-"
+# The family-wise error budget of one pass: P(any false alert) at most this much per pass.
+PASS_ALPHA = 0.01
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -90,38 +92,39 @@ class Pricing:
 
 @dataclass(frozen=True)
 class OpsThresholds:
-    max_p95_latency_increase: float | None = None
-    max_error_rate_increase: float | None = None
-    max_rate_limited_increase: float | None = None
-    max_fallback_increase: float | None = None
-    max_cost_per_task_increase: float | None = None
-    max_tokens_per_task_increase: float | None = None
+    max_p95_latency_increase: float | None = 0.5
+    max_error_rate_increase: float | None = 0.02
+    max_rate_limited_increase: float | None = 0.05
+    max_fallback_increase: float | None = 0.05
+    max_cost_per_task_increase: float | None = 0.2
+    max_tokens_per_task_increase: float | None = 0.25
+    min_p95_latency_increase_ms: float = 250.0
     min_calls: int = 100
-    alpha: float = 0.05
+    alpha: float | None = None  # None: the tests draw on the pass's shared budget
 
 
 @dataclass(frozen=True)
 class SignalThresholds:
-    max_thumbs_down_rate_increase: float | None = None
-    max_escalation_rate_increase: float | None = None
-    max_acceptance_rate_drop: float | None = None
-    max_edit_rate_increase: float | None = None
-    max_csat_drop: float | None = None
+    max_thumbs_down_rate_increase: float | None = 0.05
+    max_escalation_rate_increase: float | None = 0.03
+    max_acceptance_rate_drop: float | None = 0.05
+    max_edit_rate_increase: float | None = 0.05
+    max_csat_drop: float | None = 0.3
     min_tasks: int = 50
-    alpha: float = 0.05
+    alpha: float | None = None
 
 
 @dataclass(frozen=True)
 class DriftThresholds:
     auc_alpha: float | None = None
-    min_auc: float | None = None
-    max_psi: float | None = None
-    max_length_ks: float | None = None
-    max_uncovered_share: float | None = None
+    min_auc: float | None = 0.55
+    max_psi: float | None = 0.2
+    max_length_ks: float | None = 0.1
+    max_uncovered_share: float | None = 0.1
     coverage_floor: float = 0.25
-    overrepresented_ratio: float | None = None
+    overrepresented_ratio: float | None = 3.0
     min_share: float = 0.02
-    alpha: float = 0.05
+    alpha: float | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ class MonitorConfig:
     max_malformed_share: float = 0.01
     seed: int = 0
     sample_size: int = 5000
+    alpha: float = PASS_ALPHA
     ops: OpsThresholds = OpsThresholds()
     signals: SignalThresholds = SignalThresholds()
     drift: DriftThresholds = DriftThresholds()
@@ -221,6 +225,7 @@ def _build(doc: Document) -> MonitorConfig:
         max_malformed_share=float(raw.get("max_malformed_share", 0.01)),
         seed=int(raw.get("seed", 0)),
         sample_size=int(raw.get("sample_size", 5000)),
+        alpha=float(thresholds.get("alpha", PASS_ALPHA)),
         ops=OpsThresholds(**thresholds.get("ops", {})),
         signals=SignalThresholds(**thresholds.get("signals", {})),
         drift=DriftThresholds(**thresholds.get("drift", {})),

@@ -1,9 +1,12 @@
 """Input drift: has production moved away from the reference window and from the canary set?
 
 * Domain classifier: a linear model on TF-IDF features learns to tell reference inputs from
-  current ones; its ROC AUC on held-out inputs is compared with the (1 - alpha) quantile of a
-  permutation null. The classifier never saw the held-out inputs, so under "no drift" their
-  labels are exchangeable given the scores: shuffling them gives an exact null without refitting.
+  current ones; its ROC AUC on held-out inputs is tested against the permutation null. The
+  classifier never saw the held-out inputs, so under "no drift" their labels are exchangeable
+  given the scores: shuffling them gives an exact null without refitting. That null is the
+  Mann-Whitney distribution of the AUC, so the p-value comes from it (exact for small samples,
+  its tie-corrected normal limit beyond) rather than from 1,000 draws whose smallest p-value,
+  0.001, would be too coarse for a Holm-corrected pass.
 * Intent mix: chi-square test and population stability index over intent shares.
 * Input length: two-sample Kolmogorov-Smirnov over every call's input length.
 * Coverage: the share of current inputs whose nearest canary case (TF-IDF cosine) is below a
@@ -23,7 +26,9 @@ import numpy as np
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import DriftThresholds
-from canary_eval.monitor.intents import normalise
+from canary_eval.monitor.gates import GateTest
+from canary_eval.monitor.intents import OTHER, normalise
+from canary_eval.verdict.stats import binomial_excess_test
 
 _PSI_FLOOR = 1e-4
 
@@ -98,7 +103,7 @@ def domain_classifier_test(
 
     Balanced samples, half for fitting and half held out; None with under 20 inputs a side.
     """
-    from scipy.stats import rankdata
+    from scipy.stats import mannwhitneyu, rankdata
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
@@ -129,10 +134,12 @@ def domain_classifier_test(
     auc = auc_from_scores(test_y, scores)
     shuffled = rng.permuted(np.tile(test_y.astype(bool), (permutations, 1)), axis=1)
     null = (shuffled @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
+    current_scores, reference_scores = scores[test_y == 1], scores[test_y == 0]
+    p_value = mannwhitneyu(current_scores, reference_scores, alternative="greater").pvalue
     return DomainTest(
         auc=auc,
         null_quantile=float(np.quantile(null, 1 - alpha)),
-        p_value=float((1 + np.count_nonzero(null >= auc - 1e-12)) / (permutations + 1)),
+        p_value=1.0 if math.isnan(p_value) else float(p_value),
         n_reference=n,
         n_current=n,
         labels=tuple(int(v) for v in test_y),
@@ -224,108 +231,114 @@ def coverage(
     return Coverage(floor, float(far.mean()), ref_share, len(current), terms, per_intent, shares)
 
 
-def drift_alerts(
-    figures: DriftFigures, traffic: Mapping[str, float], t: DriftThresholds
-) -> list[Alert]:
-    """Alerts with layer `drift` for every configured gate."""
-    alerts: list[Alert] = []
+def drift_tests(
+    figures: DriftFigures, traffic: Mapping[str, int], t: DriftThresholds
+) -> list[GateTest]:
+    """The tests of every `drift` gate that is on; `traffic` is current calls per intent."""
+    tests: list[GateTest] = []
     domain = figures.domain
     if domain is not None and (t.auc_alpha is not None or t.min_auc is not None):
-        beyond_null = t.auc_alpha is None or domain.p_value < t.auc_alpha
-        large = t.min_auc is None or domain.auc >= t.min_auc
-        if beyond_null and large:
+        alert = None
+        if t.min_auc is None or domain.auc >= t.min_auc:
             allowed = t.min_auc if t.min_auc is not None else domain.null_quantile
-            alerts.append(
-                Alert(
-                    layer="drift",
-                    metric="domain_auc",
-                    message=(
-                        f"current inputs can be told from the reference window's: domain "
-                        f"classifier AUC {domain.auc:.3f} (null {1 - (t.auc_alpha or 0.05):.0%} "
-                        f"quantile {domain.null_quantile:.3f}, p={domain.p_value:.3g})"
-                    ),
-                    observed=round(domain.auc, 6),
-                    allowed=round(allowed, 6),
-                )
+            alert = Alert(
+                layer="drift",
+                metric="domain_auc",
+                message=(
+                    f"current inputs can be told from the reference window's: domain "
+                    f"classifier AUC {domain.auc:.3f} (allowed {allowed:.3f}, chance 0.5"
+                ),
+                observed=round(domain.auc, 6),
+                allowed=round(allowed, 6),
             )
+        tests.append(GateTest(None, domain.p_value, alert, t.auc_alpha or t.alpha))
     mix = figures.intent_mix
-    if mix is not None and t.max_psi is not None and mix.psi > t.max_psi and mix.p_value < t.alpha:
-        moved = max(mix.current, key=lambda k: abs(mix.current[k] - mix.reference.get(k, 0.0)))
-        alerts.append(
-            Alert(
+    if mix is not None and t.max_psi is not None:
+        alert = None
+        if mix.psi > t.max_psi:
+            moved = max(mix.current, key=lambda k: abs(mix.current[k] - mix.reference.get(k, 0.0)))
+            alert = Alert(
                 layer="drift",
                 metric="intent_mix_psi",
                 message=(
-                    f"the intent mix shifted: PSI {mix.psi:.3f} (allowed {t.max_psi:g}, "
-                    f"chi-square p={mix.p_value:.3g}); most moved: {moved} "
-                    f"{mix.reference.get(moved, 0.0):.1%} -> {mix.current[moved]:.1%}"
+                    f"the intent mix shifted: PSI {mix.psi:.3f} (most moved: {moved} "
+                    f"{mix.reference.get(moved, 0.0):.1%} -> {mix.current[moved]:.1%}; "
+                    f"allowed {t.max_psi:g}, chi-square"
                 ),
                 observed=round(mix.psi, 6),
                 allowed=t.max_psi,
             )
-        )
+        tests.append(GateTest(None, mix.p_value, alert, t.alpha))
     length = figures.length
-    if (
-        length is not None
-        and t.max_length_ks is not None
-        and length.ks > t.max_length_ks
-        and length.p_value < t.alpha
-    ):
-        alerts.append(
-            Alert(
+    if length is not None and t.max_length_ks is not None:
+        alert = None
+        if length.ks > t.max_length_ks:
+            alert = Alert(
                 layer="drift",
                 metric="input_length_ks",
                 message=(
-                    f"input lengths shifted: KS {length.ks:.3f} (allowed {t.max_length_ks:g}), "
-                    f"mean {length.reference_mean:.0f} -> {length.current_mean:.0f} characters"
+                    f"input lengths shifted: mean {length.reference_mean:.0f} -> "
+                    f"{length.current_mean:.0f} characters (KS {length.ks:.3f}, allowed "
+                    f"{t.max_length_ks:g}"
                 ),
                 observed=round(length.ks, 6),
                 allowed=t.max_length_ks,
             )
-        )
-    alerts += _coverage_alerts(figures.coverage, traffic, t)
-    return alerts
+        tests.append(GateTest(None, length.p_value, alert, t.alpha))
+    return tests + _coverage_tests(figures.coverage, traffic, t)
 
 
-def _coverage_alerts(
-    cov: Coverage | None, traffic: Mapping[str, float], t: DriftThresholds
-) -> list[Alert]:
+def _coverage_tests(
+    cov: Coverage | None, traffic: Mapping[str, int], t: DriftThresholds
+) -> list[GateTest]:
+    """Exact binomial tests that a share is above what its gate allows, not just its estimate."""
     if cov is None:
         return []
-    alerts = []
-    if t.max_uncovered_share is not None and cov.uncovered_share > t.max_uncovered_share:
-        terms = ", ".join(cov.top_terms) or "none stand out"
-        alerts.append(
-            Alert(
+    tests = []
+    if t.max_uncovered_share is not None and cov.sampled:
+        alert = None
+        if cov.uncovered_share > t.max_uncovered_share:
+            terms = ", ".join(cov.top_terms) or "none stand out"
+            alert = Alert(
                 layer="drift",
                 metric="uncovered_share",
                 message=(
                     f"the canary set no longer represents production: {cov.uncovered_share:.1%} "
-                    f"of current inputs have no canary case within cosine {cov.floor:g} (allowed "
-                    f"{t.max_uncovered_share:.1%}); new topic terms: {terms}"
+                    f"of current inputs have no canary case within cosine {cov.floor:g}; new "
+                    f"topic terms: {terms} (allowed {t.max_uncovered_share:.1%}"
                 ),
                 observed=round(cov.uncovered_share, 6),
                 allowed=t.max_uncovered_share,
             )
-        )
-    if t.overrepresented_ratio is not None:
-        for intent, share in sorted(traffic.items()):
-            canary = cov.canary_share.get(intent, 0.0)
-            ratio = share / canary if canary else math.inf
-            if share < t.min_share or ratio <= t.overrepresented_ratio:
-                continue
-            alerts.append(
-                Alert(
-                    layer="drift",
-                    metric="intent_overrepresented",
-                    message=(
-                        f"the canary set no longer represents production: intent {intent} "
-                        f"carries {share:.1%} of traffic but {canary:.1%} of the canary set "
-                        f"(allowed ratio {t.overrepresented_ratio:g})"
-                    ),
-                    intent=intent,
-                    observed=round(ratio, 6) if math.isfinite(ratio) else None,
-                    allowed=t.overrepresented_ratio,
-                )
+        far = round(cov.uncovered_share * cov.sampled)
+        p = binomial_excess_test(far, cov.sampled, t.max_uncovered_share)
+        tests.append(GateTest(None, p, alert, t.alpha))
+    total = sum(traffic.values())
+    if t.overrepresented_ratio is None or not total:
+        return tests
+    for intent, calls in sorted(traffic.items()):
+        if intent == OTHER:  # not an intent: what it holds is the uncovered share's business
+            continue
+        canary = cov.canary_share.get(intent, 0.0)
+        share = calls / total
+        ratio = share / canary if canary else math.inf
+        # The gate allows up to `ratio` times the canary share, and any share below min_share.
+        allowed_share = min(1.0, max(t.min_share, t.overrepresented_ratio * canary))
+        alert = None
+        if share > allowed_share:
+            alert = Alert(
+                layer="drift",
+                metric="intent_overrepresented",
+                message=(
+                    f"the canary set no longer represents production: intent {intent} "
+                    f"carries {share:.1%} of traffic but {canary:.1%} of the canary set "
+                    f"(allowed ratio {t.overrepresented_ratio:g}"
+                ),
+                intent=intent,
+                observed=round(ratio, 6) if math.isfinite(ratio) else None,
+                allowed=t.overrepresented_ratio,
             )
-    return alerts
+        tests.append(
+            GateTest(intent, binomial_excess_test(calls, total, allowed_share), alert, t.alpha)
+        )
+    return tests

@@ -1,13 +1,13 @@
-"""Gates shared by the ops and signals layers: a change past its threshold becomes an Alert.
+"""Gates shared by the ops, signals and drift layers: a change past its threshold becomes an Alert.
 
-A tested gate (a share, or mean CSAT) breaches when the change exceeds its threshold and a
-one-sided test of "no change" rejects at `alpha` after Holm correction. The family is every
-per-intent test of the layer, all metrics and intents together, so a run with nothing changed
-raises a false per-intent alert with probability at most `alpha` however many intents and
-metrics there are; the overall figures are a second family. Past the threshold but not
-significant is noise at this sample size: the figure is in the report, but nobody is paged for
-it. A relative gate compares current / reference - 1 with its threshold once both windows have
-enough data.
+A tested gate breaches when the change exceeds its threshold and a one-sided test of "no change"
+rejects after Holm correction over every test of the monitor pass, all layers, metrics and
+intents together (`canary_eval.monitor.budget`): a pass over unchanged traffic raises a false
+alert with probability at most the pass's `alpha`, however many gates there are. Shares use
+Fisher's exact test, which stays valid for the small counts of a quiet intent. Past the threshold
+but not significant is noise at this sample size: the figure is in the report, but nobody is
+alerted. A relative gate compares current / reference - 1 with its threshold once both windows
+have enough data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from canary_eval.models import Alert, Layer
-from canary_eval.verdict.stats import holm, two_proportion_test
+from canary_eval.verdict.stats import exact_rate_test, holm
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,12 @@ class GateTest:
     intent: str | None
     p_value: float
     alert: Alert | None  # None when the change is within its threshold
+    alpha: float | None = None  # a level of its own, outside the pass's shared budget
 
 
 def decide(tests: Sequence[GateTest], alpha: float) -> list[Alert]:
-    """Holm-correct per-intent tests together and overall tests together; keep what rejects."""
-    adjusted = [t.p_value for t in tests]
-    for family in (
-        [i for i, t in enumerate(tests) if t.intent is None],
-        [i for i, t in enumerate(tests) if t.intent is not None],
-    ):
-        for i, p in zip(family, holm([tests[i].p_value for i in family]), strict=True):
-            adjusted[i] = p
+    """Holm-correct the tests together at `alpha`; keep the alerts whose tests reject."""
+    adjusted = holm([t.p_value for t in tests])
     return [
         replace(t.alert, message=f"{t.alert.message}; p={p:.3g})")
         for t, p in zip(tests, adjusted, strict=True)
@@ -85,6 +80,7 @@ def rate_tests(
     max_change: float | None,
     min_n: int,
     drop: bool = False,
+    alpha: float | None = None,
 ) -> list[GateTest]:
     """Tests of a share that may rise by at most `max_change` (or fall, with `drop`)."""
     if max_change is None:
@@ -93,7 +89,7 @@ def rate_tests(
     for c in changes:
         if min(c.n_ref, c.n_cur) < min_n:
             continue
-        p = two_proportion_test(
+        p = exact_rate_test(
             c.x_ref, c.n_ref, c.x_cur, c.n_cur, alternative="less" if drop else "greater"
         )
         delta = c.reference - c.current if drop else c.current - c.reference
@@ -112,7 +108,7 @@ def rate_tests(
                 observed=round(delta, 6),
                 allowed=max_change,
             )
-        tests.append(GateTest(c.intent, p, alert))
+        tests.append(GateTest(c.intent, p, alert, alpha))
     return tests
 
 
@@ -125,8 +121,10 @@ def relative_alerts(
     max_increase: float | None,
     min_n: int,
     unit: str = "",
+    floor: float = 0.0,
 ) -> list[Alert]:
-    """Alerts for a figure that may grow by at most `max_increase` relative to the reference.
+    """Alerts for a figure that may grow by at most `max_increase` relative to the reference,
+    and by at most `floor` in its own unit (a 40 % rise of a 30 ms p95 is nobody's problem).
 
     When the overall figure breaches, the intents that breach too are named in its one alert
     instead of an alert each: one thing to act on, not a page per intent.
@@ -139,7 +137,7 @@ def relative_alerts(
         if ref is None or cur is None or ref <= 0 or min(change.n_ref, change.n_cur) < min_n:
             continue
         growth = cur / ref - 1.0
-        if growth > max_increase:
+        if growth > max_increase and cur - ref > floor:
             breaches.append((change, growth))
     overall = [(c, g) for c, g in breaches if c.intent is None]
     per_intent = sorted(((c, g) for c, g in breaches if c.intent is not None),

@@ -16,7 +16,6 @@ from canary_eval.monitor.gates import (
     GateTest,
     RateChange,
     ValueChange,
-    decide,
     rate_tests,
     relative_alerts,
 )
@@ -51,8 +50,11 @@ class OpsFigures:
 Pair = tuple[str | None, OpsFigures, OpsFigures]  # (intent, reference, current)
 
 
-def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
-    """Alerts with layer `ops` for every configured gate, overall and per intent."""
+def ops_gates(pairs: Sequence[Pair], t: OpsThresholds) -> tuple[list[GateTest], list[Alert]]:
+    """The `ops` gates that are on, overall and per intent: the tests of the error, rate-limited
+    and fallback shares (decided with the pass's budget), and the alerts of the relative gates
+    (p95 latency, cost and tokens per task), which need enough calls but no test.
+    """
     tests: list[GateTest] = []
     for metric, label, count, limit in (
         ("error_rate", "error rate", "errors", t.max_error_rate_increase),
@@ -63,13 +65,14 @@ def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
             RateChange(i, getattr(ref, count), ref.calls, getattr(cur, count), cur.calls)
             for i, ref, cur in pairs
         ]
-        tests += rate_tests("ops", metric, label, changes, max_change=limit, min_n=t.min_calls)
-    alerts = decide(tests, t.alpha)
+        tests += rate_tests(
+            "ops", metric, label, changes, max_change=limit, min_n=t.min_calls, alpha=t.alpha
+        )
     latency = [
         ValueChange(i, ref.latency_p95_ms, cur.latency_p95_ms, ref.calls, cur.calls)
         for i, ref, cur in pairs
     ]
-    alerts += relative_alerts(
+    alerts = relative_alerts(
         "ops",
         "latency_p95_ms",
         "p95 latency",
@@ -77,6 +80,7 @@ def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
         max_increase=t.max_p95_latency_increase,
         min_n=t.min_calls,
         unit=" ms",
+        floor=t.min_p95_latency_increase_ms,
     )
     cost = [
         ValueChange(i, ref.cost_per_task_usd, cur.cost_per_task_usd, ref.tasks, cur.tasks)
@@ -103,4 +107,4 @@ def ops_alerts(pairs: Sequence[Pair], t: OpsThresholds) -> list[Alert]:
         max_increase=t.max_tokens_per_task_increase,
         min_n=t.min_calls,
     )
-    return alerts
+    return tests, alerts

@@ -19,12 +19,12 @@ from canary_eval.errors import LogError
 from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
 from canary_eval.monitor import aggregate, model_change
 from canary_eval.monitor.aggregate import TextSample, WindowFigures
+from canary_eval.monitor.budget import pass_alerts
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
 from canary_eval.monitor.drift import (
     DriftFigures,
     coverage,
     domain_classifier_test,
-    drift_alerts,
     intent_mix_shift,
     length_shift,
 )
@@ -37,9 +37,9 @@ from canary_eval.monitor.intents import (
     load_examples,
     train_intent_classifier,
 )
-from canary_eval.monitor.ops import OpsFigures, ops_alerts
+from canary_eval.monitor.ops import OpsFigures
 from canary_eval.monitor.readers import Malformed, ShapeOptions, Tally, read_logs
-from canary_eval.monitor.signals import SignalFigures, signal_alerts
+from canary_eval.monitor.signals import SignalFigures
 
 
 @dataclass(frozen=True)
@@ -303,11 +303,7 @@ def _evaluate(
     segments = [segment(None), *(segment(name) for name in names)]
     pairs_ops = [(s.intent, s.ops_reference, s.ops_current) for s in segments]
     pairs_signals = [(s.intent, s.signals_reference, s.signals_current) for s in segments]
-    alerts = (
-        *ops_alerts(pairs_ops, config.ops),
-        *signal_alerts(pairs_signals, config.signals),
-        *drift_alerts(drift, traffic, config.drift),
-    )
+    alerts = pass_alerts(config, pairs_ops, pairs_signals, drift, counts_cur)
     verdict: Verdict = "regression" if any(a.failing for a in alerts) else "pass"
     served = figures.models.get("current", {})
     return MonitorResult(
@@ -345,7 +341,7 @@ def _drift(
     empty: Any = ()
     return DriftFigures(
         domain=domain_classifier_test(
-            ref.texts, cur.texts, alpha=t.auc_alpha or 0.05, seed=config.seed
+            ref.texts, cur.texts, alpha=t.auc_alpha or t.alpha or config.alpha, seed=config.seed
         ),
         intent_mix=intent_mix_shift(counts_ref, counts_cur),
         length=length_shift(

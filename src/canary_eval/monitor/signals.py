@@ -3,7 +3,7 @@
 Feedback joins calls by task_id and takes the task's intent. Acceptance, edit and escalation
 rates are shares of the window's tasks (tasks with a call or a feedback event in it) that had the
 event at least once; the thumbs-down rate is the share of thumbs ratings that are down; CSAT is
-the mean score. Each share carries a Wilson interval; gates use two-proportion tests (CSAT a
+the mean score. Each share carries a Wilson interval; gates use Fisher exact tests (CSAT a
 one-sided Welch test) against the reference window; a change past its threshold alerts only
 when it is significant.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import SignalThresholds
-from canary_eval.monitor.gates import GateTest, RateChange, decide, rate_tests, where
+from canary_eval.monitor.gates import GateTest, RateChange, rate_tests, where
 from canary_eval.verdict.stats import wilson_interval
 
 
@@ -54,8 +54,8 @@ class SignalFigures:
 Pair = tuple[str | None, SignalFigures, SignalFigures]  # (intent, reference, current)
 
 
-def signal_alerts(pairs: Sequence[Pair], t: SignalThresholds) -> list[Alert]:
-    """Alerts with layer `signals` for every configured gate, overall and per intent."""
+def signal_tests(pairs: Sequence[Pair], t: SignalThresholds) -> list[GateTest]:
+    """The tests of every `signals` gate that is on, overall and per intent."""
     tests: list[GateTest] = []
     for metric, label, attr, limit, drop in (
         (
@@ -74,14 +74,23 @@ def signal_alerts(pairs: Sequence[Pair], t: SignalThresholds) -> list[Alert]:
             a, b = getattr(ref, attr), getattr(cur, attr)
             changes.append(RateChange(intent, a.successes, a.n, b.successes, b.n))
         tests += rate_tests(
-            "signals", metric, label, changes, max_change=limit, min_n=t.min_tasks, drop=drop
+            "signals",
+            metric,
+            label,
+            changes,
+            max_change=limit,
+            min_n=t.min_tasks,
+            drop=drop,
+            alpha=t.alpha,
         )
     if t.max_csat_drop is not None:
-        tests += _csat_tests(pairs, t.max_csat_drop, t.min_tasks)
-    return decide(tests, t.alpha)
+        tests += _csat_tests(pairs, t.max_csat_drop, t.min_tasks, t.alpha)
+    return tests
 
 
-def _csat_tests(pairs: Sequence[Pair], limit: float, min_n: int) -> list[GateTest]:
+def _csat_tests(
+    pairs: Sequence[Pair], limit: float, min_n: int, alpha: float | None
+) -> list[GateTest]:
     """One-sided Welch tests of a fall in mean CSAT."""
     from scipy.stats import ttest_ind_from_stats
 
@@ -113,5 +122,5 @@ def _csat_tests(pairs: Sequence[Pair], limit: float, min_n: int) -> list[GateTes
                 observed=round(drop, 6),
                 allowed=limit,
             )
-        tests.append(GateTest(intent, 1.0 if math.isnan(p) else float(p), alert))
+        tests.append(GateTest(intent, 1.0 if math.isnan(p) else float(p), alert, alpha))
     return tests

@@ -1,0 +1,106 @@
+"""One monitor pass, one error budget: every tested gate of every layer shares `alpha`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from canary_eval.monitor.budget import OpsPair, SignalPair, pass_alerts
+from canary_eval.monitor.config import MonitorConfig, OpsThresholds, SignalThresholds
+from canary_eval.monitor.drift import DriftFigures
+from canary_eval.monitor.ops import OpsFigures, ops_gates
+from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
+
+NO_DRIFT = DriftFigures(None, None, None, None)
+INTENTS = (None, "billing", "shipping", "account", "disputes", "technical", "faq")
+RATE_GATES = {
+    "ops": ("max_error_rate_increase", "max_rate_limited_increase", "max_fallback_increase"),
+    "signals": (
+        "max_thumbs_down_rate_increase",
+        "max_escalation_rate_increase",
+        "max_acceptance_rate_drop",
+        "max_edit_rate_increase",
+    ),
+}
+
+
+def _ops(gen: np.random.Generator, calls: int) -> OpsFigures:
+    return OpsFigures(
+        calls=calls,
+        tasks=calls // 2,
+        latency_p50_ms=800.0,
+        latency_p95_ms=1800.0,
+        errors=int(gen.binomial(calls, 0.012)),
+        rate_limited=int(gen.binomial(calls, 0.005)),
+        fallbacks=int(gen.binomial(calls, 0.02)),
+        cost_usd=None,
+        cost_per_task_usd=None,
+        tokens_per_task=600.0,
+    )
+
+
+def _signals(gen: np.random.Generator, tasks: int) -> SignalFigures:
+    rated = tasks // 2
+    return SignalFigures(
+        tasks=tasks,
+        acceptance=Proportion.of(int(gen.binomial(tasks, 0.3)), tasks),
+        edit=Proportion.of(int(gen.binomial(tasks, 0.05)), tasks),
+        escalation=Proportion.of(int(gen.binomial(tasks, 0.04)), tasks),
+        thumbs_down=Proportion.of(int(gen.binomial(rated, 0.15)), rated),
+        csat_mean=None,
+        csat_n=0,
+        csat_sd=None,
+    )
+
+
+def _unchanged_pass(gen: np.random.Generator) -> tuple[list[OpsPair], list[SignalPair]]:
+    """Both windows of every segment drawn from the same rates."""
+    ops, signals = [], []
+    for intent in INTENTS:
+        share = 1.0 if intent is None else 1 / 6
+        ops.append((intent, _ops(gen, int(21000 * share)), _ops(gen, int(3000 * share))))
+        signals.append(
+            (intent, _signals(gen, int(15000 * share)), _signals(gen, int(2100 * share)))
+        )
+    return ops, signals
+
+
+def test_a_pass_over_unchanged_traffic_alerts_falsely_at_most_alpha_of_the_time() -> None:
+    # Thresholds of 0: any significant rise alerts, so only the budget stands against noise.
+    zero = OpsThresholds(**{f: 0.0 for f in RATE_GATES["ops"]})
+    config = MonitorConfig(
+        path=Path("monitor.yaml"),
+        name="m",
+        calls=("c",),
+        alpha=0.05,
+        ops=zero,
+        signals=SignalThresholds(**{f: 0.0 for f in RATE_GATES["signals"]}),
+    )
+    gen = np.random.default_rng(1)
+    passes = 200
+    alerting = uncorrected = 0
+    for _ in range(passes):
+        ops, signals = _unchanged_pass(gen)
+        alerting += bool(pass_alerts(config, ops, signals, NO_DRIFT, {}))
+        tests = [*ops_gates(ops, config.ops)[0], *signal_tests(signals, config.signals)]
+        uncorrected += any(t.p_value < config.alpha for t in tests)
+    assert len(tests) == 49
+    assert alerting / passes <= 0.05
+    # What each gate at its own 5 % would have done to the same passes:
+    assert uncorrected / passes > 0.5
+
+
+def test_a_layer_with_an_alpha_of_its_own_is_decided_outside_the_budget() -> None:
+    ref = _signals(np.random.default_rng(2), 400)
+    # 15 % -> 24 % of 200 ratings: p = 0.016, too weak for the shared 1 %, enough for 20 %.
+    ref = replace(ref, thumbs_down=Proportion.of(30, 200))
+    worse = replace(ref, thumbs_down=Proportion.of(48, 200))
+    pairs = [("disputes", ref, worse)]
+    config = MonitorConfig(path=Path("monitor.yaml"), name="m", calls=("c",))
+    alone = replace(config, signals=SignalThresholds(alpha=0.2))
+    assert pass_alerts(config, [], pairs, NO_DRIFT, {}) == ()
+    [alert] = pass_alerts(alone, [], pairs, NO_DRIFT, {})
+    assert alert.metric == "thumbs_down_rate"
+    assert alert.intent == "disputes"
