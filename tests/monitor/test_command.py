@@ -20,18 +20,34 @@ def bundled(tmp_path: Path) -> Path:
     return tmp_path / "configs" / "support-bot-monitor.yaml"
 
 
-@pytest.mark.parametrize(("drift", "exit_code"), [(False, 0), (True, 1)])
-def test_monitor_exits_with_the_verdict(
-    canary: Callable[..., CliResult], bundled: Path, drift: bool, exit_code: int
+@pytest.mark.parametrize(
+    ("drift", "severity", "exit_code", "failing"),
+    [
+        (False, "", 0, set()),
+        (True, "", 0, set()),  # ops, signals and drift warn unless configured to page
+        (True, "alerting: {severity: {signals: page, min_auc: page}}\n", 1, {"signals", "drift"}),
+    ],
+)
+def test_monitor_alerts_on_drift_by_default_and_exits_1_only_for_a_page(
+    canary: Callable[..., CliResult],
+    bundled: Path,
+    drift: bool,
+    severity: str,
+    exit_code: int,
+    failing: set[str],
 ) -> None:
     write_production_logs(bundled.parent.parent / "logs", drift=drift, seed=3)
+    with bundled.open("a", encoding="utf-8") as config:
+        config.write(severity)
 
     result = canary("monitor", bundled, "--json", "monitor.json", "--html", "monitor.html")
 
     assert result.exit_code == exit_code, result.output
     report = json.loads(Path("monitor.json").read_text())
-    layers = {a["layer"] for a in report["alerts"] if a["failing"]}
+    layers = {a["layer"] for a in report["alerts"]}
     assert layers == ({"ops", "signals", "drift"} if drift else set())
+    assert {a["layer"] for a in report["alerts"] if a["failing"]} == failing
+    assert {a["severity"] for a in report["alerts"] if not a["failing"]} <= {"warn"}
     assert "<script" not in Path("monitor.html").read_text().lower()
 
 

@@ -110,6 +110,8 @@ def test_an_unknown_field_mapping_stops_run_monitor_before_reading_logs(tmp_path
         ("feedback: f.jsonl\n", "calls", None),
         ("calls: c.jsonl\nmax_malformed_share: 2\n", "max_malformed_share", 2),
         ("calls: c.jsonl\nwindow: 0h\n", "window", 2),
+        ("calls: c.jsonl\nalerting:\n  severity: {drift: loud}\n", "alerting.severity.drift", 3),
+        ("calls: c.jsonl\nalerting:\n  severity: {p95: page}\n", "alerting.severity.p95", 3),
     ],
 )
 def test_invalid_configs_name_the_key(

@@ -9,11 +9,10 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from canary_eval.monitor.config import DriftThresholds
+from canary_eval.monitor.coverage import Coverage, coverage
 from canary_eval.monitor.drift import (
-    Coverage,
     DriftFigures,
     auc_from_scores,
-    coverage,
     domain_classifier_test,
     drift_tests,
     intent_mix_shift,

@@ -23,7 +23,13 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> MonitorResult:
     calls, feedback = generate(calls_per_day=400, drift=True, seed=5)
     write_jsonl(directory / "calls.jsonl", calls)
     write_jsonl(directory / "feedback.jsonl", feedback)
-    return run_monitor(write_config(directory, calls="calls.jsonl", feedback="feedback.jsonl"))
+    config = write_config(
+        directory,
+        calls="calls.jsonl",
+        feedback="feedback.jsonl",
+        alerting={"severity": {"drift": "page"}},
+    )
+    return run_monitor(config)
 
 
 def test_the_terminal_shows_the_verdict_first_then_alerts_and_the_intent_table(

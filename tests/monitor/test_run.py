@@ -20,6 +20,8 @@ from .conftest import (
     write_jsonl,
 )
 
+PAGE_EVERY_LAYER = {"severity": {"ops": "page", "signals": "page", "drift": "page"}}
+
 
 def _scenario(directory: Path, *, drift: bool) -> MonitorResult:
     write_evalset(directory)
@@ -27,7 +29,7 @@ def _scenario(directory: Path, *, drift: bool) -> MonitorResult:
     (directory / "logs").mkdir()
     write_jsonl(directory / "logs" / "calls.jsonl", calls)
     write_jsonl(directory / "logs" / "feedback.jsonl", feedback)
-    return run_monitor(write_config(directory))
+    return run_monitor(write_config(directory, alerting=PAGE_EVERY_LAYER))
 
 
 @pytest.fixture(scope="module")

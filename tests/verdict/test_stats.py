@@ -12,7 +12,9 @@ import scipy.stats
 
 from canary_eval.verdict.stats import (
     PairedTest,
+    binomial_excess_test,
     bootstrap_mean_ci,
+    exact_rate_test,
     holm,
     mcnemar_exact,
     minimum_detectable_drop,
@@ -336,3 +338,47 @@ def test_aa_runs_with_graded_scores_rarely_raise_a_false_alarm() -> None:
         assert result.method == "sign_flip"
         alarms += result.p_value < ALPHA
     assert alarms / trials <= ALPHA + _binomial_margin(ALPHA, trials)
+
+
+def _size(test: object, n_ref: int, n_cur: int, rate: float, alpha: float) -> float:
+    """Exact probability that `test` rejects at `alpha` when both windows have `rate`."""
+    ref = scipy.stats.binom.pmf(np.arange(n_ref + 1), n_ref, rate)
+    cur = scipy.stats.binom.pmf(np.arange(n_cur + 1), n_cur, rate)
+    likely = [(x, p) for x, p in enumerate(ref) if p > 1e-12]
+    return float(
+        sum(
+            p_ref * p_cur
+            for x_ref, p_ref in likely
+            for x_cur, p_cur in enumerate(cur)
+            if test(x_ref, n_ref, x_cur, n_cur) < alpha  # type: ignore[operator]
+        )
+    )
+
+
+@pytest.mark.parametrize(("n", "rate"), [(30, 0.1), (50, 0.15), (100, 0.04)])
+def test_the_exact_rate_test_never_exceeds_its_level_where_the_z_test_does(
+    n: int, rate: float
+) -> None:
+    # A monitor's day against its week (7:1), at a Holm-level alpha of an hourly pass: the
+    # pooled z-test rejects 2-4 times as often as it says; Fisher's test never more.
+    alpha = 0.001
+    assert _size(exact_rate_test, 7 * n, n, rate, alpha) <= alpha
+    assert _size(two_proportion_test, 7 * n, n, rate, alpha) > 1.5 * alpha
+
+
+def test_the_exact_rate_test_is_fishers() -> None:
+    for x_ref, n_ref, x_cur, n_cur in ((1, 40, 6, 40), (50, 500, 75, 500), (0, 10, 3, 12)):
+        table = [[x_cur, n_cur - x_cur], [x_ref, n_ref - x_ref]]
+        greater = scipy.stats.fisher_exact(table, alternative="greater").pvalue
+        less = scipy.stats.fisher_exact(table, alternative="less").pvalue
+        assert exact_rate_test(x_ref, n_ref, x_cur, n_cur) == pytest.approx(greater)
+        assert exact_rate_test(x_ref, n_ref, x_cur, n_cur, alternative="less") == pytest.approx(
+            less
+        )
+    assert exact_rate_test(0, 0, 3, 10) == 1.0
+
+
+def test_binomial_excess_is_the_upper_tail() -> None:
+    assert binomial_excess_test(15, 100, 0.1) == pytest.approx(scipy.stats.binom.sf(14, 100, 0.1))
+    assert binomial_excess_test(0, 100, 0.1) == 1.0
+    assert binomial_excess_test(1, 100, 0.0) == 0.0

@@ -14,9 +14,10 @@ noise, which `bench/bench_alerting_monitor.py` measures.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from canary_eval.models import Alert
-from canary_eval.monitor.config import MonitorConfig
+from canary_eval.monitor.config import GATES, MonitorConfig
 from canary_eval.monitor.drift import DriftFigures, drift_tests
 from canary_eval.monitor.gates import GateTest, decide
 from canary_eval.monitor.ops import OpsFigures, ops_gates
@@ -34,15 +35,18 @@ def pass_alerts(
     drift: DriftFigures,
     traffic: Mapping[str, int],
 ) -> tuple[Alert, ...]:
-    """Every alert of one pass, ops first, then signals, then drift; `traffic` is calls per
-    intent in the current window."""
+    """Every alert of one pass, ops first, then signals, then drift, each with its gate and the
+    severity the config gives it; `traffic` is calls per intent in the current window."""
     tested, untested = ops_gates(ops, config.ops)
     tests = [
         *tested,
         *signal_tests(signals, config.signals),
         *drift_tests(drift, traffic, config.drift),
     ]
-    alerts = [*decide_budget(tests, config.alpha), *untested]
+    alerts = []
+    for alert in (*decide_budget(tests, config.alpha), *untested):
+        layer, gate = GATES[alert.metric]
+        alerts.append(replace(alert, gate=gate, severity=config.severity_of(gate, layer)))
     return tuple(sorted(alerts, key=lambda a: _LAYERS.index(a.layer)))
 
 

@@ -21,31 +21,32 @@ intents: {extra_examples: [intents.jsonl], min_confidence: 0.5}
 max_malformed_share: 0.01          # above it the run stops with exit 2
 seed: 0                            # sampling and drift tests are seeded
 sample_size: 5000                  # texts kept per window for drift
-thresholds:                        # every gate is off until configured
-  ops:      {max_p95_latency_increase: 0.5, max_error_rate_increase: 0.02,
-             max_rate_limited_increase: 0.05, max_fallback_increase: 0.05,
-             max_cost_per_task_increase: 0.2, max_tokens_per_task_increase: 0.25,
-             min_calls: 100, alpha: 0.05}
+thresholds:                        # every gate is on by default, with these values
+  alpha: 0.01                      # the error budget of one pass, shared by every tested gate
+  ops:      {max_p95_latency_increase: 0.5, min_p95_latency_increase_ms: 250,
+             max_error_rate_increase: 0.02, max_rate_limited_increase: 0.05,
+             max_fallback_increase: 0.05, max_cost_per_task_increase: 0.2,
+             max_tokens_per_task_increase: 0.25, min_calls: 100}
   signals:  {max_thumbs_down_rate_increase: 0.05, max_escalation_rate_increase: 0.03,
              max_acceptance_rate_drop: 0.05, max_edit_rate_increase: 0.05, max_csat_drop: 0.3,
-             min_tasks: 50, alpha: 0.05}
-  drift:    {auc_alpha: 0.05, min_auc: 0.55, max_psi: 0.2, max_length_ks: 0.1,
-             max_uncovered_share: 0.1, coverage_floor: 0.25, overrepresented_ratio: 3.0,
-             min_share: 0.02, alpha: 0.05}
+             min_tasks: 50}
+  drift:    {min_auc: 0.55, max_psi: 0.2, max_length_ks: 0.1, max_uncovered_share: 0.1,
+             coverage_floor: 0.25, overrepresented_ratio: 3.0, min_share: 0.02}
+alerting:
+  severity: {max_thumbs_down_rate_increase: page, drift: info}   # default: every gate warns
 ```
 
-Relative gates (`*_latency_*`, `*_per_task_*`) compare current / reference - 1; rate gates are
-absolute changes of a share (CSAT: of the mean score), and only breach when a one-sided test is
-significant at `alpha`, Holm-corrected across every per-intent test of the layer (the overall
-figures are a family of their own). `min_calls` / `min_tasks` keep tiny intents out of gates.
-Drift: the domain classifier alerts when its permutation p-value is below `auc_alpha` and its
-AUC is at least `min_auc` (either may be set alone); `max_psi` gates the intent mix and
-`max_length_ks` input lengths (both also need chi-square / KS p below `alpha`);
+`null` turns a gate off. Relative gates (`*_latency_*`, `*_per_task_*`) compare current /
+reference - 1 (p95 latency also needs a rise of `min_p95_latency_increase_ms`); rate gates are
+absolute changes of a share (CSAT: of the mean score) and only breach when a one-sided exact
+test is significant after Holm correction over every test of the pass (see monitor/budget.py);
+a layer's own `alpha` (or `drift.auc_alpha` for the domain classifier) decides it apart from
+that budget. `min_calls` / `min_tasks` keep tiny intents out of gates. Drift: the domain
+classifier alerts when its AUC is at least `min_auc` and beats the permutation null; `max_psi`
+gates the intent mix and `max_length_ks` input lengths (chi-square / KS tests);
 `max_uncovered_share` the share of current inputs whose nearest canary case is below cosine
 `coverage_floor`; `overrepresented_ratio` the intents carrying at least `min_share` of traffic
-and more than that many times their share of the canary set.
-The values above are the suggested ones; `min_calls` 100, `min_tasks` 50, `alpha` 0.05,
-`coverage_floor` 0.25 and `min_share` 0.02 are also the defaults of those non-gate settings.
+and more than that many times their share of the canary set (both exact binomial tests).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_eval.errors import ConfigError
+from canary_eval.models import Severity
 from canary_eval.suite.document import Document, load_document
 from canary_eval.suite.schemas import validate
 
@@ -79,6 +81,25 @@ FEEDBACK_FIELDS = ("ts", "task_id", "event", "value")
 STDIN = "-"
 # The family-wise error budget of one pass: P(any false alert) at most this much per pass.
 PASS_ALPHA = 0.01
+# The metric an alert carries -> the layer and the thresholds key (the gate) that raised it.
+GATES: Mapping[str, tuple[str, str]] = {
+    "latency_p95_ms": ("ops", "max_p95_latency_increase"),
+    "error_rate": ("ops", "max_error_rate_increase"),
+    "rate_limited_rate": ("ops", "max_rate_limited_increase"),
+    "fallback_rate": ("ops", "max_fallback_increase"),
+    "cost_per_task_usd": ("ops", "max_cost_per_task_increase"),
+    "tokens_per_task": ("ops", "max_tokens_per_task_increase"),
+    "thumbs_down_rate": ("signals", "max_thumbs_down_rate_increase"),
+    "escalation_rate": ("signals", "max_escalation_rate_increase"),
+    "acceptance_rate": ("signals", "max_acceptance_rate_drop"),
+    "edit_rate": ("signals", "max_edit_rate_increase"),
+    "csat": ("signals", "max_csat_drop"),
+    "domain_auc": ("drift", "min_auc"),
+    "intent_mix_psi": ("drift", "max_psi"),
+    "input_length_ks": ("drift", "max_length_ks"),
+    "uncovered_share": ("drift", "max_uncovered_share"),
+    "intent_overrepresented": ("drift", "overrepresented_ratio"),
+}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -147,6 +168,7 @@ class MonitorConfig:
     seed: int = 0
     sample_size: int = 5000
     alpha: float = PASS_ALPHA
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # gate or layer -> severity
     ops: OpsThresholds = OpsThresholds()
     signals: SignalThresholds = SignalThresholds()
     drift: DriftThresholds = DriftThresholds()
@@ -160,6 +182,11 @@ class MonitorConfig:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     on_model_change: Path | None = None
     on_model_change_timeout_s: float = 1800.0
+
+    def severity_of(self, gate: str, layer: str) -> Severity:
+        """The gate's own setting, else its layer's, else `warn`: a monitor alert goes to chat
+        and the reports, and pages (exit 1) only where `alerting.severity` says so."""
+        return self.severity.get(gate) or self.severity.get(layer) or "warn"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -226,6 +253,7 @@ def _build(doc: Document) -> MonitorConfig:
         seed=int(raw.get("seed", 0)),
         sample_size=int(raw.get("sample_size", 5000)),
         alpha=float(thresholds.get("alpha", PASS_ALPHA)),
+        severity=dict(raw.get("alerting", {}).get("severity", {})),
         ops=OpsThresholds(**thresholds.get("ops", {})),
         signals=SignalThresholds(**thresholds.get("signals", {})),
         drift=DriftThresholds(**thresholds.get("drift", {})),

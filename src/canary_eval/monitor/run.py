@@ -21,9 +21,9 @@ from canary_eval.monitor import aggregate, model_change
 from canary_eval.monitor.aggregate import TextSample, WindowFigures
 from canary_eval.monitor.budget import pass_alerts
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
+from canary_eval.monitor.coverage import coverage
 from canary_eval.monitor.drift import (
     DriftFigures,
-    coverage,
     domain_classifier_test,
     intent_mix_shift,
     length_shift,
