@@ -15,15 +15,6 @@ from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
 
 NO_DRIFT = DriftFigures(None, None, None, None)
 INTENTS = (None, "billing", "shipping", "account", "disputes", "technical", "faq")
-RATE_GATES = {
-    "ops": ("max_error_rate_increase", "max_rate_limited_increase", "max_fallback_increase"),
-    "signals": (
-        "max_thumbs_down_rate_increase",
-        "max_escalation_rate_increase",
-        "max_acceptance_rate_drop",
-        "max_edit_rate_increase",
-    ),
-}
 
 
 def _ops(gen: np.random.Generator, calls: int) -> OpsFigures:
@@ -69,14 +60,22 @@ def _unchanged_pass(gen: np.random.Generator) -> tuple[list[OpsPair], list[Signa
 
 def test_a_pass_over_unchanged_traffic_alerts_falsely_at_most_alpha_of_the_time() -> None:
     # Thresholds of 0: any significant rise alerts, so only the budget stands against noise.
-    zero = OpsThresholds(**{f: 0.0 for f in RATE_GATES["ops"]})
     config = MonitorConfig(
         path=Path("monitor.yaml"),
         name="m",
         calls=("c",),
         alpha=0.05,
-        ops=zero,
-        signals=SignalThresholds(**{f: 0.0 for f in RATE_GATES["signals"]}),
+        ops=OpsThresholds(
+            max_error_rate_increase=0.0,
+            max_rate_limited_increase=0.0,
+            max_fallback_increase=0.0,
+        ),
+        signals=SignalThresholds(
+            max_thumbs_down_rate_increase=0.0,
+            max_escalation_rate_increase=0.0,
+            max_acceptance_rate_drop=0.0,
+            max_edit_rate_increase=0.0,
+        ),
     )
     gen = np.random.default_rng(1)
     passes = 200
