@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from canary_eval.cli import app
 from canary_eval.verdict.compare import Comparison
+from validators import validate_reports
 
 from factories import comparison
 from model_server import ModelServer, serving
@@ -45,9 +46,12 @@ def canary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Cli
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 
     def invoke(*args: str) -> CliResult:
-        result = CliRunner().invoke(app, [str(a) for a in args])
+        argv = [str(a) for a in args]
+        result = CliRunner().invoke(app, argv, prog_name="canary")
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
+        if result.exit_code in (0, 1, 3):
+            validate_reports(argv)
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return invoke

@@ -10,6 +10,7 @@ import pytest
 
 from canary_eval.demo import prepare
 from canary_eval.simulator import RunningSimulator, SimulatorConfig, serve
+from validators import check_junit, check_metrics, check_report
 
 from conftest import CliResult
 
@@ -62,3 +63,8 @@ def test_the_demo_tells_the_whole_story(canary: Callable[..., CliResult], tmp_pa
     assert "would have exited 1" in result.stdout
     reports = {p.name for p in (tmp_path / "demo" / "reports").iterdir()}
     assert {"canary.json", "canary.html", "canary.md", "canary.xml", "monitor.json"} <= reports
+    written = tmp_path / "demo" / "reports"
+    check_report(json.loads((written / "canary.json").read_text()), "run-report")
+    check_report(json.loads((written / "monitor.json").read_text()), "monitor-report")
+    check_metrics((written / "canary.prom").read_text(), required=False)
+    check_junit(written / "canary.xml", required=False)

@@ -98,7 +98,7 @@ def test_history_shows_every_run_and_reports_are_written(
     assert ET.parse("r.xml").getroot().tag in ("testsuites", "testsuite")
     assert "|---" in Path("r.md").read_text() or "| ---" in Path("r.md").read_text()
     assert "<svg" in Path("r.html").read_text()
-    assert 'canary_score{intent="all",suite="test-suite"} 1.0' in Path("r.prom").read_text()
+    assert 'canary_score_ratio{intent="all",suite="test-suite"} 1.0' in Path("r.prom").read_text()
 
 
 def test_in_github_actions_breached_gates_become_annotations_and_a_step_summary(

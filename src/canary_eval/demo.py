@@ -107,13 +107,11 @@ def run_demo(
 
 
 def _monitor(workdir: Path, console: Console, reports: Path) -> int:
-    from canary_eval.monitor import monitor_report_dict, run_monitor
-    from canary_eval.monitor.report import render_terminal
+    from canary_eval.monitor import run_monitor
+    from canary_eval.monitor.report import monitor_report_json, render_terminal
 
     write_production_logs(workdir / "logs", drift=True)
     result = run_monitor(workdir / MONITOR)
     render_terminal(result, console)
-    import json
-
-    (reports / "monitor.json").write_text(json.dumps(monitor_report_dict(result), indent=2))
+    (reports / "monitor.json").write_text(monitor_report_json(result))
     return result.exit_code

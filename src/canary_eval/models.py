@@ -225,6 +225,8 @@ class RunInfo:
     repeats: int = 1
     pricing: Mapping[str, float] = field(default_factory=dict)
     judges: tuple[Mapping[str, Any], ...] = ()  # judge models and prompt hashes scores rely on
+    duration_s: float = 0.0  # wall time of the calls and scoring; 0 when not measured
+    overrides: Mapping[str, str] = field(default_factory=dict)  # `--set KEY=VALUE` of this run
 
 
 @dataclass(frozen=True)

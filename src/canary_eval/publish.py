@@ -13,6 +13,7 @@ from pathlib import Path
 from canary_eval.notify.config import parse_alerts_config
 from canary_eval.notify.delivery import DeliveryResult
 from canary_eval.reports import github
+from canary_eval.reports.destination import STDOUT
 from canary_eval.reports.markdown import render_markdown
 from canary_eval.reports.writers import ReportPaths, write_reports
 from canary_eval.store import history
@@ -50,7 +51,9 @@ def publish(
     if notify and alerts.channels:
         from canary_eval.notify.channels import deliver_all
 
-        link = str(paths.html) if paths.html and not alerts.report_url else None
+        link = (
+            str(paths.html) if paths.html not in (None, STDOUT) and not alerts.report_url else None
+        )
         deliveries = deliver_all(
             comparison, alerts, previous_verdict=previous, report_link=link, env=env
         )

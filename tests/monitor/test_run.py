@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from canary_eval.monitor import MonitorResult, monitor_report_dict, run_monitor
+from canary_eval.monitor.report import monitor_report_json
+from validators import check_report
 
 from .conftest import (
     END,
@@ -123,7 +125,7 @@ def test_report_dict_has_the_documented_keys_and_is_json(drifted: MonitorResult)
     assert disputes["regressed"] is True
     assert disputes["signals"]["current"]["thumbs_down_rate"]["n"] > 0
     assert report["drift"]["coverage"]["uncovered_share"] > 0.1
-    json.dumps(report)
+    check_report(json.loads(monitor_report_json(drifted)), "monitor-report")
 
 
 def _small_logs(directory: Path, *, days: int = 8) -> tuple[list[dict[str, object]], ...]:

@@ -1,4 +1,5 @@
-"""The JUnit report: one testcase per gate and per intent, one failure per breached gate."""
+"""The JUnit report: valid against Jenkins xunit's junit-10.xsd, one testcase per gate and per
+intent, one failure per breached gate, an error for a run that could not be evaluated."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 from canary_eval.models import Alert
 from canary_eval.reports.junit import junit_xml, write_junit
 from canary_eval.verdict.compare import Comparison
+from validators import check_junit
 
-from factories import THRESHOLDS
+from factories import THRESHOLDS, comparison, run
 
 
 def parse(path: Path) -> ET.Element:
@@ -24,6 +26,7 @@ def test_the_file_parses_and_counts_one_failure_per_failing_alert(
 ) -> None:
     path = tmp_path / "out" / "junit.xml"
     write_junit(regression, path, THRESHOLDS)
+    check_junit(path, required=False)
     root = parse(path)
     suite = root.find("testsuite")
     assert suite is not None
@@ -43,8 +46,9 @@ def test_failures_carry_the_observed_and_allowed_values(regression: Comparison) 
     assert failure.get("type") == "ops.latency_p95_ms"
     assert "observed: 2" in (failure.text or "")
     assert "allowed: 0.5" in (failure.text or "")
-    props = {p.get("name"): p.get("value") for p in latency.iter("property")}
-    assert props == {"observed": "2", "allowed": "0.5"}
+    out = latency.find("system-out")
+    assert out is not None
+    assert (out.text or "").splitlines()[:2] == ["observed: 2", "allowed: 0.5"]
 
 
 def test_every_intent_and_every_configured_gate_is_a_testcase(regression: Comparison) -> None:
@@ -91,14 +95,56 @@ def test_a_suspect_drop_is_told_in_system_out_but_does_not_fail(suspect: Compari
     assert "warn: canary score fell" in (out.text or "")
 
 
-def test_a_blown_error_budget_is_a_failure_of_its_own_gate(errored: Comparison) -> None:
+def test_a_run_that_could_not_be_evaluated_is_an_error_not_a_failure(
+    errored: Comparison,
+) -> None:
     root = ET.fromstring(junit_xml(errored, THRESHOLDS))
-    failing = [a for a in errored.alerts if a.failing]
-    assert "error_budget" in {a.metric for a in failing}
-    assert len(root.findall(".//failure")) == len(failing)
-    budget = root.find(".//testcase[@name='error budget']/failure")
+    budget = root.find(".//testcase[@name='error budget']/error")
     assert budget is not None
+    assert budget.get("type") == "ops.error_budget"
     assert "allowed: 0.1" in (budget.text or "")
+    assert root.find(".//testcase[@name='error budget']/failure") is None
+    failing = [a for a in errored.alerts if a.failing and a.metric != "error_budget"]
+    assert len(root.findall(".//failure")) == len(failing)
+    assert root.get("errors") == root.findall("testsuite")[0].get("errors") == "1"
+
+
+def test_every_verdict_validates_against_junit_10_xsd(
+    regression: Comparison,
+    passing: Comparison,
+    suspect: Comparison,
+    errored: Comparison,
+    tmp_path: Path,
+) -> None:
+    for kind, c in zip("rpse", (regression, passing, suspect, errored), strict=True):
+        write_junit(c, tmp_path / f"{kind}.xml", THRESHOLDS)
+        check_junit(tmp_path / f"{kind}.xml")
+
+
+def test_suite_carries_time_timestamp_hostname_and_the_runs_facts() -> None:
+    c = comparison("regression")
+    timed = replace(c, run=replace(c.run, info=replace(c.run.info, duration_s=12.0)))
+    root = ET.fromstring(junit_xml(timed, THRESHOLDS))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("time") == root.get("time") == "12.000"
+    # When the run started (it ended at 14:00:00+00:00), in UTC without an offset.
+    assert suite.get("timestamp") == "2024-05-07T13:59:48"
+    assert suite.get("hostname")
+    assert suite.get("id") == "0"
+    assert suite.get("package") == "canary.support-bot"
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["verdict"] == "regression"
+    assert props["served_model"] == "sim-drift (fp_b)"
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["quality score"].get("time") == "12.000"
+    assert cases["intent billing"].get("time") == "6.000"  # 20 calls of 300 ms
+
+
+def test_a_saved_run_without_a_measured_duration_uses_its_summed_latency() -> None:
+    c = comparison("pass")
+    root = ET.fromstring(junit_xml(replace(c, run=run(c.run.cases)), THRESHOLDS))
+    assert root.get("time") == "4.000"  # 40 calls of 100 ms
 
 
 def test_alerts_of_layers_without_a_gate_row_get_their_own_testcase(

@@ -4,22 +4,26 @@ error, 130 Ctrl-C). Exit 1 comes only from a gate: anything unexpected that esca
 a bug in canary, reported in one line and exit 4.
 
 Commands live in the modules of this package, each registered with `@command`; the core is
-imported inside them, so `canary --help` starts fast.
+imported inside them, so `canary --help` and `canary --version` start fast. The conventions of
+the command line: `-h`/`--help` and `-V`/`--version`, shell completion
+(`--install-completion`), and the global option `--debug` accepted before or after the command.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
-from typing import Annotated, ParamSpec
+from typing import Annotated, Any, ParamSpec
 
 import typer
 
 from canary_eval.errors import CanaryError, InternalError
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     help="Canary evals for production LLM features: catch silent regressions before users do.",
 )
@@ -27,9 +31,26 @@ _state = {"debug": False}
 P = ParamSpec("P")
 
 
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"canary {version('canary-eval')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: DebugOpt = False,
+    _: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", is_eager=True, callback=_version, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -44,6 +65,8 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
 
     @functools.wraps(fn)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        if kwargs.pop("debug", False):
+            _state["debug"] = True
         try:
             fn(*args, **kwargs)
         except CanaryError as error:
@@ -55,6 +78,7 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
         except Exception as error:  # the promise: a bug never reads as exit 1
             _fail(error, InternalError.exit_code, internal_message(error))
 
+    _accept_debug(guarded, fn)
     app.command()(guarded)
     return guarded
 
@@ -64,6 +88,17 @@ def internal_message(error: BaseException) -> str:
     text = " ".join(str(error).split())[:300]
     what = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return f"internal error: {what} (a bug in canary; rerun with --debug for the traceback)"
+
+
+def _accept_debug(guarded: Callable[..., Any], fn: Callable[..., Any]) -> None:
+    """Give the command its own `--debug`, so `canary run --debug S` works like `canary --debug
+    run S` (typer reads the parameters from the signature)."""
+    signature = inspect.signature(fn, eval_str=True)
+    debug = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False)
+    guarded.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), debug.replace(annotation=DebugOpt)]
+    )
+    guarded.__annotations__ = {**fn.__annotations__, "debug": DebugOpt}
 
 
 def _fail(error: BaseException, code: int, message: str | None = None) -> None:

@@ -16,14 +16,18 @@ from canary_eval.cli.common import (
     JsonOpt,
     JunitOpt,
     MarkdownOpt,
+    OutputFormatOpt,
+    OutputOpt,
     PrometheusOpt,
     QuietOpt,
     RepeatOpt,
     RunFileArg,
     SaveRunOpt,
+    SetOpt,
     SuiteArg,
     load_suite,
     make_console,
+    output_paths,
     progress_bar,
     run_options,
     saving_partial,
@@ -34,11 +38,11 @@ if TYPE_CHECKING:
 
 
 @command
-def validate(suite: SuiteArg) -> None:
+def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
     from canary_eval.verdict.policy import Policy
 
-    config, evalset = load_suite(suite, check=True)
+    config, evalset = load_suite(suite, check=True, overrides=set_)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
     typer.echo(
         f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
@@ -60,16 +64,22 @@ def baseline(
     deadline: DeadlineOpt = None,
     output: Annotated[
         Path | None,
-        typer.Option("--baseline", "--output", help="Where to save (overrides the config)."),
+        typer.Option("--baseline", "--output", "-o", help="Where to save (overrides the config)."),
     ] = None,
+    set_: SetOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run the suite and save the result as its baseline."""
+    """Run the suite and save the result as its baseline.
+
+    Record it once, when quality is known to be good, to a path you commit (for CI:
+    `canary baseline configs/bot.yaml --baseline baselines/bot.json`, then `git add` it and
+    point the config's `baseline:` or `canary run --baseline` at it).
+    """
     from canary_eval.pipeline import record_baseline
     from canary_eval.store.baseline import save_run
     from canary_eval.verdict.metrics import ops_figures, served_model
 
-    config, evalset = load_suite(suite, check=True)
+    config, evalset = load_suite(suite, check=True, overrides=set_)
     with progress_bar(not quiet, "baseline") as progress, saving_partial(config, None):
         run = record_baseline(config, evalset, run_options(repeat, concurrency, deadline), progress)
     path = output or config.baseline_path
@@ -92,6 +102,8 @@ def run(
     markdown: MarkdownOpt = None,
     html: HtmlOpt = None,
     prometheus: PrometheusOpt = None,
+    output: OutputOpt = None,
+    output_format: OutputFormatOpt = None,
     save_run: SaveRunOpt = None,
     concurrency: ConcurrencyOpt = None,
     repeat: RepeatOpt = 1,
@@ -102,6 +114,7 @@ def run(
             "--if-model-changed", help="Run only when the served model differs from the last run."
         ),
     ] = False,
+    set_: SetOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Run the suite, compare with its baseline, report, and exit with the verdict's code."""
@@ -110,10 +123,12 @@ def run(
     from canary_eval.store.baseline import load_run
     from canary_eval.store.baseline import save_run as save
 
-    config, evalset = load_suite(suite, check=True)
+    given = {"json": json_path, "junit": junit, "markdown": markdown, "html": html}
+    paths = ReportPaths(**output_paths({**given, "prometheus": prometheus}, output, output_format))
+    config, evalset = load_suite(suite, check=True, overrides=set_)
     # The baseline is checked before any model is called: a missing one costs nothing.
     reference = load_run(baseline or config.baseline_path, suite=config.suite)
-    if if_model_changed and not model_changed(config, reference):
+    if if_model_changed and not model_changed(config, reference, err=paths.to_stdout):
         return
     with progress_bar(not quiet, "canary") as progress, saving_partial(config, save_run):
         comparison = evaluate(
@@ -121,11 +136,10 @@ def run(
         )
     if save_run:
         save(save_run, comparison.run)
-    paths = ReportPaths(json_path, junit, markdown, html, prometheus)
     _report(comparison, config, paths, quiet, record=True)
 
 
-def model_changed(config: Any, reference: Any) -> bool:
+def model_changed(config: Any, reference: Any, *, err: bool = False) -> bool:
     """Ask the endpoint which model it serves; True when it differs from the last one seen
     (the last probe, else the last run, else the baseline)."""
     from canary_eval.run.probe import served_model_probe
@@ -140,9 +154,11 @@ def model_changed(config: Any, reference: Any) -> bool:
     )
     history.record_model_check(config.history_path, config.suite, served)
     if served is not None and served == last:
-        typer.echo(f"served model unchanged ({served}): nothing to run")
+        typer.echo(f"served model unchanged ({served}): nothing to run", err=err)
         return False
-    typer.echo(f"served model: {last or 'none recorded'} -> {served or 'unknown'}: running")
+    typer.echo(
+        f"served model: {last or 'none recorded'} -> {served or 'unknown'}: running", err=err
+    )
     return True
 
 
@@ -157,6 +173,8 @@ def compare(
     junit: JunitOpt = None,
     markdown: MarkdownOpt = None,
     html: HtmlOpt = None,
+    output: OutputOpt = None,
+    output_format: OutputFormatOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Compare two saved runs with no model calls."""
@@ -165,6 +183,8 @@ def compare(
     from canary_eval.suite.config import Alerting, Thresholds, load_config
     from canary_eval.verdict.compare import compare as compare_runs
 
+    given = {"json": json_path, "junit": junit, "markdown": markdown, "html": html}
+    paths = ReportPaths(**output_paths(given, output, output_format, _SAVED_FORMATS))
     config = load_config(suite) if suite else None
     current = load_run(run_file, what="run")
     reference = load_run(baseline_file, suite=current.info.suite)
@@ -172,7 +192,10 @@ def compare(
     quarantine = config.quarantine if config else frozenset()
     alerting = config.alerting if config else Alerting()
     comparison = compare_runs(current, reference, thresholds, quarantine, alerting=alerting)
-    _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
+    _report(comparison, config, paths, quiet)
+
+
+_SAVED_FORMATS = ("json", "junit", "markdown", "html")
 
 
 @command
@@ -184,6 +207,8 @@ def rescore(
     junit: JunitOpt = None,
     markdown: MarkdownOpt = None,
     html: HtmlOpt = None,
+    output: OutputOpt = None,
+    output_format: OutputFormatOpt = None,
     save_run: SaveRunOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -194,6 +219,8 @@ def rescore(
     from canary_eval.store.baseline import save_run as save
     from canary_eval.verdict.compare import compare as compare_runs
 
+    given = {"json": json_path, "junit": junit, "markdown": markdown, "html": html}
+    paths = ReportPaths(**output_paths(given, output, output_format, _SAVED_FORMATS))
     config, evalset = load_suite(suite)
     reference = load_run(baseline or config.baseline_path, suite=config.suite)
     current = rescore_run(config, evalset, load_run(run_file, suite=config.suite, what="run"))
@@ -205,7 +232,7 @@ def rescore(
     comparison = compare_runs(
         current, reference, config.thresholds, config.quarantine, alerting=config.alerting
     )
-    _report(comparison, config, ReportPaths(json_path, junit, markdown, html), quiet)
+    _report(comparison, config, paths, quiet)
 
 
 def _report(
@@ -227,7 +254,9 @@ def publish_report(
     from canary_eval.reports.terminal import render
     from canary_eval.reports.writers import write_reports
 
-    render(comparison, make_console(quiet), quiet=quiet)
+    # With a report on stdout (`--json -`) the person's lines go to stderr.
+    err = paths.to_stdout
+    render(comparison, make_console(quiet, stderr=err), quiet=quiet)
     if config is None:
         write_reports(comparison, paths)
         return
@@ -235,7 +264,7 @@ def publish_report(
 
     published = publish(comparison, config, paths, record=record, notify=record)
     for line in published.annotations:
-        typer.echo(line)
+        typer.echo(line, err=err)
     for delivery in published.deliveries:
         if not delivery.ok:
             typer.echo(

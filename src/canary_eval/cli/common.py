@@ -21,6 +21,15 @@ SuiteArg = Annotated[Path, typer.Argument(help="Suite config (YAML).", metavar="
 ConcurrencyOpt = Annotated[
     int | None, typer.Option("--concurrency", min=1, help="Parallel calls (overrides the config).")
 ]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a config key, e.g. provider.model=gpt-4o-2026-01 (repeatable; "
+        "recorded in the run).",
+    ),
+]
 RepeatOpt = Annotated[int, typer.Option("--repeat", min=1, help="Run every case N times.")]
 DeadlineOpt = Annotated[
     float | None,
@@ -34,10 +43,14 @@ SaveRunOpt = Annotated[
     Path | None, typer.Option("--save-run", help="Also save the run here (baseline format).")
 ]
 RunFileArg = Annotated[Path, typer.Argument(help="A saved run (--save-run) or baseline.")]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")]
-JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")]
+JsonOpt = Annotated[
+    Path | None, typer.Option("--json", help="Write the JSON report here ('-': stdout).")
+]
+JunitOpt = Annotated[
+    Path | None, typer.Option("--junit", help="Write a JUnit XML report here ('-': stdout).")
+]
 MarkdownOpt = Annotated[
-    Path | None, typer.Option("--markdown", help="Write a Markdown report here.")
+    Path | None, typer.Option("--markdown", help="Write a Markdown report here ('-': stdout).")
 ]
 HtmlOpt = Annotated[
     Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
@@ -48,10 +61,77 @@ PrometheusOpt = Annotated[
 ]
 
 
-def make_console(quiet: bool = False) -> Console:
+# Width of the plain layout when stdout is not a terminal (cron logs, CI) and COLUMNS is unset:
+# wide enough that no table cell wraps or is cut; lines are as long as their content.
+PLAIN_WIDTH = 1000
+
+
+OutputOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write a report here; the format from --output-format or the extension "
+        "(.json, .xml, .md, .html, .prom). Repeatable; '-' is stdout.",
+    ),
+]
+OutputFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output-format", help="Format of the -o reports: json, junit, markdown, html, prometheus."
+    ),
+]
+FORMATS = {"json": "json", "junit": "junit", "markdown": "markdown", "html": "html",
+           "prometheus": "prometheus"}  # fmt: skip
+EXTENSIONS = {".json": "json", ".xml": "junit", ".md": "markdown", ".markdown": "markdown",
+              ".html": "html", ".htm": "html", ".prom": "prometheus"}  # fmt: skip
+
+
+def output_paths(
+    given: dict[str, Path | None],
+    outputs: list[Path] | None,
+    output_format: str | None,
+    allowed: tuple[str, ...] = tuple(FORMATS),
+) -> dict[str, Path | None]:
+    """Merge `-o PATH` (format from --output-format, else the extension) into the per-format
+    options; a format given twice, an unknown one or two reports on stdout is a usage error."""
+    paths = dict(given)
+    if output_format is not None and output_format not in allowed:
+        raise typer.BadParameter(
+            f"'{output_format}' is not one of {', '.join(allowed)}", param_hint="--output-format"
+        )
+    for path in outputs or []:
+        kind = output_format or EXTENSIONS.get(path.suffix.lower())
+        if kind is None or kind not in allowed:
+            raise typer.BadParameter(
+                f"cannot tell the format of '{path}': use --output-format or one of "
+                + ", ".join(e for e, k in EXTENSIONS.items() if k in allowed),
+                param_hint="-o/--output",
+            )
+        if paths.get(kind) is not None:
+            raise typer.BadParameter(f"two {kind} reports: '{paths[kind]}' and '{path}'")
+        paths[kind] = path
+    if sum(p == Path("-") for p in paths.values()) > 1:
+        raise typer.BadParameter("only one report can go to stdout ('-')")
+    return paths
+
+
+def to_stdout(paths: dict[str, Path | None]) -> bool:
+    from canary_eval.reports.destination import is_stdout
+
+    return any(is_stdout(p) for p in paths.values() if p is not None)
+
+
+def make_console(quiet: bool = False, *, stderr: bool = False) -> Console:
+    """The person's console; on stderr when stdout carries a report (`--json -`)."""
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False, quiet=False, soft_wrap=quiet)
+    console = Console(highlight=False, soft_wrap=quiet, stderr=stderr)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = PLAIN_WIDTH
+    return console
 
 
 @contextmanager
@@ -112,14 +192,22 @@ def run_options(repeat: int, concurrency: int | None, deadline: float | None) ->
     return RunOptions(repeats=repeat, concurrency=concurrency, deadline_s=deadline)
 
 
-def load_suite(suite: Path, *, check: bool = False) -> tuple[SuiteConfig, EvalSet]:
-    """Config and eval set; with `check`, everything `validate` checks, before any model call."""
+def load_suite(
+    suite: Path, *, check: bool = False, overrides: list[str] | None = None
+) -> tuple[SuiteConfig, EvalSet]:
+    """Config (with `--set` overrides) and eval set; with `check`, everything `validate` checks,
+    before any model call."""
     from canary_eval.notify.config import parse_alerts_config
     from canary_eval.run.scoring import check_suite
     from canary_eval.suite.config import load_config
     from canary_eval.suite.evalset import load_evalset
+    from canary_eval.suite.overrides import parse_assignments
 
-    config = load_config(suite)
+    try:
+        assignments = parse_assignments(overrides or [])
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--set") from None
+    config = load_config(suite, assignments)
     evalset = load_evalset(config.evalset_path)
     if check:
         check_suite(config, evalset)

@@ -8,7 +8,7 @@ import typer
 
 from canary_eval.cli import command
 from canary_eval.cli.checks import model_changed, publish_report
-from canary_eval.cli.common import HtmlOpt, JsonOpt, SuiteArg, load_suite, make_console
+from canary_eval.cli.common import HtmlOpt, JsonOpt, SetOpt, SuiteArg, load_suite, make_console
 
 
 @command
@@ -39,6 +39,7 @@ def watch(
     max_checks: Annotated[
         int | None, typer.Option("--max-checks", min=1, help="Stop after N checks (for tests).")
     ] = None,
+    set_: SetOpt = None,
 ) -> None:
     """Ask the endpoint which model it serves every interval; run the suite when it changes."""
     import time
@@ -48,7 +49,7 @@ def watch(
     from canary_eval.store.baseline import load_run
 
     seconds = _duration(interval)
-    config, evalset = load_suite(suite, check=True)
+    config, evalset = load_suite(suite, check=True, overrides=set_)
     reference = load_run(config.baseline_path, suite=config.suite)
     checks = 0
     while max_checks is None or checks < max_checks:

@@ -12,9 +12,13 @@ from canary_eval.cli.common import (
     HtmlOpt,
     JsonOpt,
     MarkdownOpt,
+    OutputFormatOpt,
+    OutputOpt,
     QuietOpt,
     make_console,
+    output_paths,
     progress_bar,
+    to_stdout,
 )
 
 
@@ -136,34 +140,42 @@ def monitor(
     json_path: JsonOpt = None,
     markdown: MarkdownOpt = None,
     html: HtmlOpt = None,
+    output: OutputOpt = None,
+    output_format: OutputFormatOpt = None,
     until: Annotated[
         str | None, typer.Option("--until", help="End of the current window (ISO 8601).")
     ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Operations, user signals and input drift from production logs, per intent."""
-    import json
     import sys
     from datetime import datetime
 
-    from canary_eval.monitor import monitor_report_dict, run_monitor
-    from canary_eval.monitor.report import render_html, render_markdown, render_terminal
-    from canary_eval.store.baseline import write_atomic
+    from canary_eval.monitor import run_monitor
+    from canary_eval.monitor.report import (
+        monitor_report_json,
+        render_html,
+        render_markdown,
+        render_terminal,
+    )
+    from canary_eval.reports.destination import write_text
 
+    given = {"json": json_path, "markdown": markdown, "html": html}
+    paths = output_paths(given, output, output_format, ("json", "markdown", "html"))
     try:
         end = datetime.fromisoformat(until) if until else None
     except ValueError:
         raise typer.BadParameter(f"--until '{until}' is not an ISO 8601 time") from None
     result = run_monitor(config_path, until=end, stdin=sys.stdin)
-    console = make_console()
+    console = make_console(stderr=to_stdout(paths))
     if quiet:
         console.print(f"{result.verdict.upper()}  monitor {config_path}: exit {result.exit_code}")
     else:
         render_terminal(result, console)
-    if json_path:
-        write_atomic(json_path, json.dumps(monitor_report_dict(result), indent=2) + "\n")
-    if markdown:
-        write_atomic(markdown, render_markdown(result))
-    if html:
-        write_atomic(html, render_html(result))
+    if paths["json"]:
+        write_text(paths["json"], monitor_report_json(result))
+    if paths["markdown"]:
+        write_text(paths["markdown"], render_markdown(result))
+    if paths["html"]:
+        write_text(paths["html"], render_html(result))
     raise typer.Exit(result.exit_code)

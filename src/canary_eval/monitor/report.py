@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from canary_eval.monitor.ops import OpsFigures
 from canary_eval.monitor.run import MonitorResult, SegmentFigures
 from canary_eval.monitor.signals import SignalFigures
+from canary_eval.reports.schemas import REPORT_SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -223,6 +224,7 @@ def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
         "coverage": _plain(result.drift.coverage),
     }
     return {
+        "schema_version": REPORT_SCHEMA_VERSION,
         "name": result.name,
         "verdict": result.verdict,
         "exit_code": result.exit_code,
@@ -266,6 +268,16 @@ def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
         "classifier": asdict(result.classifier),
         "model_versions": dict(result.models),
     }
+
+
+def monitor_report_json(result: MonitorResult) -> str:
+    """The JSON report as text: NaN and infinity written as null, so every JSON parser reads it."""
+    import json
+
+    from canary_eval.reports.json import finite_json
+
+    report = finite_json(monitor_report_dict(result))
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _ops(segment: SegmentFigures) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from canary_eval.reports.changes import ChangedCase, changed_cases, num, percent_change
 from canary_eval.reports.charts import delta_chart, interval_chart, trend_chart
-from canary_eval.store.baseline import write_atomic
+from canary_eval.reports.destination import write_text
 from canary_eval.store.history import HistoryRow, with_current
 from canary_eval.verdict.compare import Comparison
 
@@ -261,4 +261,4 @@ def _notes(c: Comparison) -> str:
 
 def write_html(comparison: Comparison, path: Path, history: Sequence[HistoryRow] = ()) -> None:
     """Write the report atomically."""
-    write_atomic(path, render_html(comparison, history))
+    write_text(path, render_html(comparison, history))

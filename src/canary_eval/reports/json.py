@@ -9,7 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from canary_eval.store.baseline import write_atomic
+from canary_eval.reports.destination import write_text
+from canary_eval.reports.schemas import REPORT_SCHEMA_VERSION
 from canary_eval.verdict.compare import Comparison
 from canary_eval.verdict.metrics import BehaviourFigures
 
@@ -18,6 +19,7 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
     c = comparison
     baseline_scores = {case.id: case.score for case in c.baseline.cases}
     report = {
+        "schema_version": REPORT_SCHEMA_VERSION,
         "verdict": c.verdict,
         "exit_code": c.exit_code,
         "suite": c.suite,
@@ -69,13 +71,13 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
             for case in c.run.cases
         ],
     }
-    finite: dict[str, Any] = _finite(report)
+    finite: dict[str, Any] = finite_json(report)
     return finite
 
 
 def write_json(comparison: Comparison, path: Path) -> None:
-    text = json.dumps(report_dict(comparison), indent=2, ensure_ascii=False)
-    write_atomic(path, text + "\n")
+    text = json.dumps(report_dict(comparison), indent=2, ensure_ascii=False, allow_nan=False)
+    write_text(path, text + "\n")
 
 
 def _behaviour(figures: BehaviourFigures) -> dict[str, Any]:
@@ -87,12 +89,12 @@ def _behaviour(figures: BehaviourFigures) -> dict[str, Any]:
     }
 
 
-def _finite(value: Any) -> Any:
+def finite_json(value: Any) -> Any:
     """NaN and infinity are not JSON: they become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value

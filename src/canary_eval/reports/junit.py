@@ -1,21 +1,31 @@
 """The JUnit XML report, the format CI systems read: one testcase per gate and per intent.
 
-Each breached (failing) alert is exactly one `<failure>` carrying the observed and allowed
-values; a blown error budget is one of them. Gates that are configured but held,
-and alerts that only inform (a suspect drop, a changed model), are passing testcases whose
-`<system-out>` says what was seen. Every testcase carries `observed` and `allowed` properties.
+It validates against Jenkins xunit's `junit-10.xsd` and carries what dorny/test-reporter and
+GitLab's parser read: suite and testcase `time` (seconds, three decimals), a `timestamp` without
+a zone offset (UTC), `hostname`, `id` and `package`. Each breached (failing) alert is exactly one
+`<failure>` with the observed and allowed values. A run that could not be evaluated (a blown error
+budget, exit 3) is an `<error>`, not a failure: nothing was measured that could fail. Gates that
+held, and alerts that only inform (a suspect drop, a changed model), are passing testcases.
+The schema allows `<properties>` only on the suite, so the run's facts go there and each
+testcase's observed and allowed values go in its `<system-out>`.
+
+Times: the suite's is the run's wall time; the quality gate's is the same (it is what ran the
+cases); an intent's is the summed call latency of its cases; gates derived from those calls
+(behaviour, operations, the served model) took no time of their own.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import socket
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from canary_eval.models import Alert
-from canary_eval.store.baseline import write_atomic
+from canary_eval.reports.destination import write_text
 from canary_eval.suite.config import Thresholds
 from canary_eval.verdict.compare import Comparison
 
@@ -32,6 +42,7 @@ class _Gate:
     observed: float | str | None
     allowed: float | str | None
     intent: str | None = None
+    seconds: float = 0.0
 
     def claims(self, alert: Alert) -> bool:
         return (alert.layer, alert.metric, alert.intent) == (self.layer, self.metric, self.intent)
@@ -39,51 +50,104 @@ class _Gate:
 
 def write_junit(comparison: Comparison, path: Path, thresholds: Thresholds | None = None) -> None:
     """Write the JUnit report. `thresholds` adds testcases for configured gates that held."""
-    write_atomic(path, junit_xml(comparison, thresholds))
+    write_text(path, junit_xml(comparison, thresholds))
 
 
 def junit_xml(comparison: Comparison, thresholds: Thresholds | None = None) -> str:
     c = comparison
     limits = thresholds or Thresholds()
+    duration = _run_seconds(c)
     suite = ET.Element(
-        "testsuite", name=f"canary.{_clean(c.suite)}", timestamp=_clean(c.run.info.created_at)
+        "testsuite",
+        name=f"canary.{_clean(c.suite)}",
+        timestamp=_started(c.run.info.created_at, duration),
+        hostname=_clean(socket.gethostname() or "localhost"),
+        id="0",
+        package=f"canary.{_clean(c.suite)}",
     )
+    _suite_properties(suite, c)
     claimed: set[int] = set()
-    failures = 0
+    counts = {"failure": 0, "error": 0}
     for gate in _gates(c, limits):
         alerts = [a for a in c.alerts if gate.claims(a)]
         claimed.update(id(a) for a in alerts)
-        failures += _testcase(suite, c.suite, gate, alerts)
+        _testcase(suite, c.suite, gate, alerts, counts)
     for alert in c.alerts:
         if id(alert) not in claimed:  # a layer this report has no gate row for (drift, ...)
             name = " ".join(p for p in (alert.layer, alert.intent, alert.metric) if p)
             gate = _Gate(
                 alert.layer, alert.metric, name, alert.observed, alert.allowed, alert.intent
             )
-            failures += _testcase(suite, c.suite, gate, [alert])
-    suite.set("tests", str(len(suite)))
-    suite.set("failures", str(failures))
-    suite.set("errors", "0")
+            _testcase(suite, c.suite, gate, [alert], counts)
+    tests = str(len(suite.findall("testcase")))
+    time = _seconds(duration)
+    failures, errors = str(counts["failure"]), str(counts["error"])
+    for key, value in (("tests", tests), ("failures", failures), ("errors", errors)):
+        suite.set(key, value)
     suite.set("skipped", "0")
+    suite.set("time", time)
     root = ET.Element(
-        "testsuites",
-        name="canary",
-        tests=suite.get("tests", "0"),
-        failures=str(failures),
-        errors="0",
+        "testsuites", name="canary", time=time, tests=tests, failures=failures, errors=errors
     )
     root.append(suite)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _suite_properties(suite: ET.Element, c: Comparison) -> None:
+    props = ET.SubElement(suite, "properties")
+    facts = {
+        "verdict": c.verdict,
+        "exit_code": str(c.exit_code),
+        "served_model": c.served_model or "unknown",
+        "baseline_model": c.baseline_model or "unknown",
+        "provider": c.run.info.provider,
+        "model": c.run.info.model,
+        "cases": str(len(c.run.cases)),
+        **{f"set.{key}": value for key, value in c.run.info.overrides.items()},
+    }
+    for name, value in facts.items():
+        ET.SubElement(props, "property", name=_clean(name), value=_clean(value))
+
+
+def _run_seconds(c: Comparison) -> float:
+    """The run's wall time; a saved run from before it was measured: its summed call latency."""
+    return c.run.info.duration_s or sum(case.latency_ms for case in c.run.cases) / 1000
+
+
+def _started(created_at: str, duration: float) -> str:
+    """JUnit's timestamp: when the run started, in UTC, with no zone offset (xs:dateTime as the
+    common JUnit schema restricts it)."""
+    try:
+        end = datetime.fromisoformat(created_at)
+    except ValueError:
+        end = datetime.now(UTC)
+    if end.tzinfo is not None:
+        end = end.astimezone(UTC).replace(tzinfo=None)
+    return (end - timedelta(seconds=duration)).isoformat(timespec="seconds")
+
+
+def _seconds(value: float) -> str:
+    return f"{max(value, 0.0):.3f}" if math.isfinite(value) else "0.000"
+
+
 def _gates(c: Comparison, t: Thresholds) -> list[_Gate]:
     q, b, bb, o, ob = c.quality, c.behaviour, c.baseline_behaviour, c.ops, c.baseline_ops
-    gates = [_Gate("quality", "score", "quality score", q.relative_drop, t.max_relative_drop)]
+    run_s = _run_seconds(c)
+    gates = [
+        _Gate(
+            "quality", "score", "quality score", q.relative_drop, t.max_relative_drop, None, run_s
+        )
+    ]
+    latency: dict[str | None, float] = {}
+    for case in c.run.cases:
+        latency[case.intent] = latency.get(case.intent, 0.0) + case.latency_ms / 1000
     for row in c.intents:
         allowed = t.per_intent.max_relative_drop if row.tested else None
+        name = f"intent {row.intent}"
+        seconds = latency.get(row.intent, 0.0)
         gates.append(
-            _Gate("intent", "score", f"intent {row.intent}", row.relative_drop, allowed, row.intent)
+            _Gate("intent", "score", name, row.relative_drop, allowed, row.intent, seconds)
         )
     optional = (
         (
@@ -145,39 +209,33 @@ def _gates(c: Comparison, t: Thresholds) -> list[_Gate]:
     return gates
 
 
-def _testcase(parent: ET.Element, suite: str, gate: _Gate, alerts: list[Alert]) -> int:
+def _testcase(
+    parent: ET.Element, suite: str, gate: _Gate, alerts: list[Alert], counts: dict[str, int]
+) -> None:
     case = ET.SubElement(
         parent,
         "testcase",
         classname=f"canary.{_clean(suite)}.{gate.layer}",
         name=_clean(gate.name),
-        time="0",
+        time=_seconds(gate.seconds),
     )
-    _properties(case, gate.observed, gate.allowed)
-    failing = [a for a in alerts if a.failing]
-    for alert in failing:
+    for alert in (a for a in alerts if a.failing):
         observed = alert.observed if alert.observed is not None else gate.observed
         allowed = alert.allowed if alert.allowed is not None else gate.allowed
-        failure = ET.SubElement(
-            case, "failure", type=f"{alert.layer}.{alert.metric}", message=_clean(alert.message)
+        # A blown error budget means the run measured too little to judge: an error, not a fail.
+        kind = "error" if alert.metric == "error_budget" else "failure"
+        counts[kind] += 1
+        element = ET.SubElement(
+            case, kind, type=f"{alert.layer}.{alert.metric}", message=_clean(alert.message)
         )
-        failure.text = _clean(
+        element.text = _clean(
             f"{alert.message}\nobserved: {_fmt(observed)}\nallowed: {_fmt(allowed, _OFF)}\n"
             f"severity: {alert.severity}"
         )
-    informing = [a for a in alerts if not a.failing]
-    if informing:
-        out = ET.SubElement(case, "system-out")
-        out.text = _clean("\n".join(f"{a.severity}: {a.message}" for a in informing))
-    return len(failing)
-
-
-def _properties(
-    case: ET.Element, observed: float | str | None, allowed: float | str | None
-) -> None:
-    props = ET.SubElement(case, "properties")
-    ET.SubElement(props, "property", name="observed", value=_clean(_fmt(observed)))
-    ET.SubElement(props, "property", name="allowed", value=_clean(_fmt(allowed, _OFF)))
+    lines = [f"observed: {_fmt(gate.observed)}", f"allowed: {_fmt(gate.allowed, _OFF)}"]
+    lines += [f"{a.severity}: {a.message}" for a in alerts if not a.failing]
+    out = ET.SubElement(case, "system-out")
+    out.text = _clean("\n".join(lines))
 
 
 def _relative(value: float, base: float) -> float | None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from canary_eval.reports.changes import changed_cases, num, percent_change
-from canary_eval.store.baseline import write_atomic
+from canary_eval.reports.destination import write_text
 from canary_eval.store.history import HistoryRow, sparkline, with_current
 from canary_eval.verdict.compare import Comparison
 
@@ -160,4 +160,4 @@ def _figures(c: Comparison) -> list[list[str]]:
 
 def write_markdown(comparison: Comparison, path: Path, history: Sequence[HistoryRow] = ()) -> None:
     """Write the report atomically."""
-    write_atomic(path, render_markdown(comparison, history))
+    write_text(path, render_markdown(comparison, history))

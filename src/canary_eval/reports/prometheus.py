@@ -1,21 +1,31 @@
-"""Prometheus metrics of a run, through prometheus-client: a node_exporter textfile written
-atomically (`--prometheus PATH`) or a push to a Pushgateway (`alerts.pushgateway`).
+"""Prometheus metrics of a run, through prometheus-client: a node_exporter textfile
+(`--prometheus PATH`) or a push to a Pushgateway (`alerts.pushgateway`).
 
-Every metric is a gauge of this run labelled with the suite, named after Prometheus conventions
-(base units, `_seconds`, `_usd`, `_timestamp_seconds`; no `_total`, since these are not counters):
+Names follow the Prometheus naming guide and pass `promtool check metrics`: base units
+(`_seconds`), `_ratio` for values between 0 and 1, one gauge per latency quantile (a gauge with a
+`quantile` label is not a summary), `_info` for the served model. These are gauges of one run
+labelled with the suite, so none ends in `_total`:
 
-    canary_score{suite,intent}            mean score; intent="all" for the whole suite
-    canary_baseline_score{suite,intent}   the baseline's mean score on the same cases
-    canary_relative_drop{suite}           (baseline - score) / baseline
-    canary_p_value{suite}                 one-sided paired test of the drop
-    canary_latency_seconds{suite,quantile}   0.5, 0.95 and 0.99
-    canary_cost_per_case_usd{suite}, canary_error_rate{suite},
-    canary_rate_limited_responses{suite}  429 answers seen during the run
-    canary_output_chars_mean{suite}, canary_refusal_rate{suite}, canary_hedging_rate{suite}
-    canary_breached_gates{suite}          failing alerts
-    canary_verdict{suite,verdict}         1 for this run's verdict, 0 for the others
+    canary_score_ratio{suite,intent}           mean score; intent="all" for the whole suite
+    canary_baseline_score_ratio{suite,intent}  the baseline's mean score on the same cases
+    canary_relative_drop_ratio{suite}          (baseline - score) / baseline
+    canary_p_value{suite}                      one-sided paired test of the drop
+    canary_latency_p50_seconds{suite}, canary_latency_p95_seconds, canary_latency_p99_seconds
+    canary_cost_per_case_usd{suite}, canary_error_ratio{suite}
+    canary_rate_limited_responses{suite}       429 answers seen during the run
+    canary_output_mean_characters{suite}, canary_refusal_ratio{suite}, canary_hedging_ratio{suite}
+    canary_breached_gates{suite}               failing alerts
+    canary_verdict{suite,verdict}              1 for this run's verdict, 0 for the others
     canary_exit_code{suite}, canary_model_changed{suite}
+    canary_served_model_info{suite,model,fingerprint}   always 1; the majority served model
     canary_last_run_timestamp_seconds{suite}
+
+Beside them, the OpenTelemetry GenAI semantic-convention histograms of this run's calls, with the
+convention's bucket boundaries and attributes as labels:
+
+    gen_ai_client_operation_duration_seconds{gen_ai_operation_name,gen_ai_provider_name,
+        gen_ai_request_model,gen_ai_response_model,suite}
+    gen_ai_client_token_usage{..., gen_ai_token_type="input"|"output"}
 """
 
 from __future__ import annotations
@@ -29,90 +39,161 @@ from typing import Any
 from canary_eval.verdict.compare import Comparison
 
 VERDICTS = ("pass", "suspect", "regression", "error")
-QUANTILES = (("0.5", "latency_p50_ms"), ("0.95", "latency_p95_ms"), ("0.99", "latency_p99_ms"))
+QUANTILES = (("p50", "latency_p50_ms"), ("p95", "latency_p95_ms"), ("p99", "latency_p99_ms"))
+# The bucket boundaries the GenAI semantic conventions advise for these two histograms.
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48,
+                    40.96, 81.92)  # fmt: skip
+TOKEN_BUCKETS = tuple(float(4**i) for i in range(14))  # 1, 4, 16, ... 67108864
+GEN_AI_LABELS = (
+    "gen_ai_operation_name",
+    "gen_ai_provider_name",
+    "gen_ai_request_model",
+    "gen_ai_response_model",
+    "suite",
+)
 
 
 def build_registry(comparison: Comparison, registry: Any = None) -> Any:
-    """The run's gauges in `registry` (a new CollectorRegistry when None), which is returned."""
+    """The run's metrics in `registry` (a new CollectorRegistry when None), which is returned."""
     from prometheus_client import CollectorRegistry, Gauge
 
     c, q = comparison, comparison.quality
     registry = registry if registry is not None else CollectorRegistry()
     suite = c.suite
 
-    def gauge(name: str, doc: str, value: float, **labels: str) -> None:
-        metric = Gauge(name, doc, ["suite", *labels], registry=registry)
-        metric.labels(suite=suite, **labels).set(value)
+    def gauge(name: str, doc: str, value: float) -> None:
+        Gauge(name, doc, ["suite"], registry=registry).labels(suite=suite).set(value)
 
-    score = Gauge(
-        "canary_score",
-        "Mean canary score of the run (0-1).",
-        ["suite", "intent"],
-        registry=registry,
-    )
-    base = Gauge(
-        "canary_baseline_score",
-        "Mean baseline score on the same paired cases (0-1).",
-        ["suite", "intent"],
-        registry=registry,
-    )
+    def by_intent(name: str, doc: str) -> Any:
+        return Gauge(name, doc, ["suite", "intent"], registry=registry)
+
+    score = by_intent("canary_score_ratio", "Mean canary score of the run (0-1).")
+    base = by_intent("canary_baseline_score_ratio", "Mean baseline score on the paired cases.")
     score.labels(suite, "all").set(q.score)
     base.labels(suite, "all").set(q.baseline_score)
     for row in c.intents:
         score.labels(suite, row.intent).set(row.score)
         base.labels(suite, row.intent).set(row.baseline_score)
-    gauge(
-        "canary_relative_drop", "Relative drop of the score against the baseline.", q.relative_drop
-    )
+    gauge("canary_relative_drop_ratio", "Relative drop of the score.", q.relative_drop)
     gauge("canary_p_value", "p-value of the paired test for a drop.", q.p_value)
-    latency = Gauge(
-        "canary_latency_seconds",
-        "Latency of successful calls.",
-        ["suite", "quantile"],
-        registry=registry,
-    )
     for quantile, field in QUANTILES:
-        latency.labels(suite, quantile).set(getattr(c.ops, field) / 1000)
+        gauge(
+            f"canary_latency_{quantile}_seconds",
+            f"{quantile} latency of successful calls.",
+            getattr(c.ops, field) / 1000,
+        )
     gauge(
         "canary_cost_per_case_usd", "Cost per answered case in US dollars.", c.ops.cost_per_case_usd
     )
-    gauge("canary_error_rate", "Share of cases whose call failed.", c.ops.error_rate)
+    gauge("canary_error_ratio", "Share of cases whose call failed.", c.ops.error_rate)
     gauge(
         "canary_rate_limited_responses", "HTTP 429 answers seen during the run.", c.ops.rate_limited
     )
-    gauge("canary_output_chars_mean", "Mean output length in characters.", c.behaviour.mean_chars)
-    gauge("canary_refusal_rate", "Share of answers that refused.", c.behaviour.refusal_rate)
-    gauge("canary_hedging_rate", "Share of answers that hedged.", c.behaviour.hedging_rate)
+    gauge("canary_output_mean_characters", "Mean output length.", c.behaviour.mean_chars)
+    gauge("canary_refusal_ratio", "Share of answers that refused.", c.behaviour.refusal_rate)
+    gauge("canary_hedging_ratio", "Share of answers that hedged.", c.behaviour.hedging_rate)
     gauge("canary_breached_gates", "Gates the run breached.", sum(a.failing for a in c.alerts))
     verdict = Gauge(
-        "canary_verdict",
-        "1 for the run's verdict, 0 for the others.",
-        ["suite", "verdict"],
+        "canary_verdict", "1 for the run's verdict, 0 for the others.", ["suite", "verdict"],
         registry=registry,
-    )
+    )  # fmt: skip
     for name in VERDICTS:
         verdict.labels(suite, name).set(1 if c.verdict == name else 0)
     gauge("canary_exit_code", "Exit code of the run.", c.exit_code)
-    gauge(
-        "canary_model_changed",
-        "1 when the served model differs from the baseline's.",
-        int(c.model_changed),
-    )
+    gauge("canary_model_changed", "1 when the served model differs from the baseline's.",
+          int(c.model_changed))  # fmt: skip
+    _served_model(c, suite, registry)
     gauge(
         "canary_last_run_timestamp_seconds",
         "When the run started, in Unix time.",
         _timestamp(c.run.info.created_at),
     )
+    _gen_ai(c, registry)
     return registry
 
 
-def write_prometheus(comparison: Comparison, path: Path, *, registry: Any = None) -> None:
-    """Write the node_exporter textfile atomically (prometheus-client renames a complete file
-    into place, so the collector never reads half of one)."""
-    from prometheus_client import write_to_textfile
+def _served_model(c: Comparison, suite: str, registry: Any) -> None:
+    from collections import Counter
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_to_textfile(str(path), build_registry(comparison, registry))
+    from prometheus_client import Gauge
+
+    answered = Counter((x.model, x.fingerprint) for x in c.run.cases if x.error is None)
+    if not answered:
+        return
+    (model, fingerprint), _ = answered.most_common(1)[0]
+    info = Gauge(
+        "canary_served_model_info",
+        "The model that answered most calls of the run, with its system fingerprint.",
+        ["suite", "model", "fingerprint"],
+        registry=registry,
+    )
+    info.labels(suite, model or "unknown", fingerprint or "").set(1)
+
+
+def _gen_ai(c: Comparison, registry: Any) -> None:
+    """The GenAI semantic conventions' client histograms, one observation per answered call.
+    Built as metric families (not prometheus-client's live Histogram), so the textfile has no
+    `_created` series, which mean nothing for a run that is over."""
+    from prometheus_client.core import HistogramMetricFamily
+
+    info = c.run.info
+    durations: dict[tuple[str, ...], list[float]] = {}
+    tokens: dict[tuple[str, ...], list[float]] = {}
+    for case in c.run.cases:
+        if case.error is not None:
+            continue
+        labels = ("chat", info.provider, info.model, case.model or info.model, c.suite)
+        durations.setdefault(labels, []).append(case.latency_ms / 1000)
+        tokens.setdefault((*labels, "input"), []).append(case.usage.input_tokens)
+        tokens.setdefault((*labels, "output"), []).append(case.usage.output_tokens)
+    duration = HistogramMetricFamily(
+        "gen_ai_client_operation_duration_seconds",
+        "GenAI operation duration.",
+        labels=GEN_AI_LABELS,
+    )
+    usage = HistogramMetricFamily(
+        "gen_ai_client_token_usage",
+        "Number of input and output tokens used.",
+        labels=(*GEN_AI_LABELS, "gen_ai_token_type"),
+    )
+    for family, observed, bounds in (
+        (duration, durations, DURATION_BUCKETS),
+        (usage, tokens, TOKEN_BUCKETS),
+    ):
+        for key, values in observed.items():
+            buckets = [(_bound(b), sum(v <= b for v in values)) for b in bounds]
+            family.add_metric(list(key), [*buckets, ("+Inf", len(values))], sum(values))
+    registry.register(_Families(duration, usage))
+
+
+class _Families:
+    """A collector that hands prometheus-client finished metric families."""
+
+    def __init__(self, *families: Any) -> None:
+        self.families = families
+
+    def collect(self) -> Any:
+        return iter(self.families)
+
+
+def _bound(value: float) -> str:
+    return f"{value:g}" if value < 1e6 else str(int(value))
+
+
+def prometheus_text(comparison: Comparison, *, registry: Any = None) -> str:
+    """The textfile collector's format."""
+    from prometheus_client import generate_latest
+
+    text: str = generate_latest(build_registry(comparison, registry)).decode()
+    return text
+
+
+def write_prometheus(comparison: Comparison, path: Path, *, registry: Any = None) -> None:
+    """Write the node_exporter textfile; a regular file is replaced atomically, so the collector
+    never reads half of one."""
+    from canary_eval.reports.destination import write_text
+
+    write_text(path, prometheus_text(comparison, registry=registry))
 
 
 def push_metrics(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from canary_eval.errors import OutputError
+from canary_eval.reports.destination import is_stdout
 from canary_eval.reports.html import write_html
 from canary_eval.reports.json import write_json
 from canary_eval.reports.junit import write_junit
@@ -38,6 +38,11 @@ class ReportPaths:
     def written(self) -> list[Path]:
         return [p for f in fields(self) if (p := getattr(self, f.name)) is not None]
 
+    @property
+    def to_stdout(self) -> bool:
+        """True when a report goes to standard output (`-`, `/dev/stdout`)."""
+        return any(is_stdout(p) for p in self.written())
+
 
 def write_reports(
     comparison: Comparison,
@@ -55,11 +60,5 @@ def write_reports(
     if paths.html:
         write_html(comparison, paths.html, history)
     if paths.prometheus:
-        try:
-            paths.prometheus.parent.mkdir(parents=True, exist_ok=True)
-            write_prometheus(comparison, paths.prometheus)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot write: {exc.strerror or exc}", path=paths.prometheus
-            ) from None
+        write_prometheus(comparison, paths.prometheus)
     return paths.written()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ def run_suite(
 ) -> RunResult:
     scorers = check_suite(config, evalset)
     cases = [c for c in evalset.cases if options.case_ids is None or c.id in options.case_ids]
+    started = time.monotonic()
     try:
         outcomes = asyncio.run(_call(config, cases, options, on_progress))
     except AuthError as error:
@@ -65,7 +67,8 @@ def run_suite(
             RunResult(_info(config, evalset, options, scorers), tuple(partial)),
         ) from None
     results = asyncio.run(_score_all(cases, outcomes, scorers, options.repeats))
-    return RunResult(_info(config, evalset, options, scorers), tuple(results))
+    info = _info(config, evalset, options, scorers)
+    return RunResult(replace(info, duration_s=round(time.monotonic() - started, 3)), tuple(results))
 
 
 def _info(
@@ -84,6 +87,7 @@ def _info(
         scorers_hash=scorers_hash(scorers),
         judges=tuple(judges(scorers)),
         repeats=options.repeats,
+        overrides=dict(config.overrides),
         pricing=config.provider.pricing.as_dict(),
     )
 

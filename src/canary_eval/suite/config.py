@@ -1,8 +1,10 @@
-"""Suite config: YAML -> JSON Schema -> `SuiteConfig`, with `${VAR}` interpolation and paths
-resolved relative to the config file.
+"""Suite config: YAML -> `--set` overrides -> JSON Schema -> `SuiteConfig`, with `${VAR}`
+interpolation as POSIX shells and compose files do it, and paths resolved relative to the config.
 
 Secrets never pass through here: a config names the environment variable that holds the key
-(`api_key_env`), and only the provider reads it, at call time.
+(`api_key_env`), and only the provider reads it, at call time. A provider that names none uses
+its vendor's conventional variable when it is set (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`), and
+its conventional base-URL variable when the config gives no `base_url`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,16 @@ from canary_eval.errors import ConfigError
 from canary_eval.models import ScorerSpec, Severity
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
 from canary_eval.suite.promptfile import prompt_fields
+from canary_eval.suite.overrides import apply_overrides, blame_override
 from canary_eval.suite.schemas import validate
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${VAR}, ${VAR-default}, ${VAR:-default}, ${VAR?message}, ${VAR:?message}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}")
+# The vendors' own variables, used when the config names none: (key variable, base-URL variable).
+CONVENTIONAL_ENV = {
+    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
+    "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+}
 
 
 @dataclass(frozen=True)
@@ -151,18 +160,27 @@ class SuiteConfig:
     alerts: Mapping[str, Any] = field(default_factory=dict)
     alerting: Alerting = Alerting()
     allow_custom_scorers: bool = False  # `module:function` scorers in this file may run
+    overrides: Mapping[str, str] = field(default_factory=dict)  # `--set KEY=VALUE`, as given
     document: Document | None = field(default=None, compare=False, repr=False)
 
     def line_of(self, key: KeyPath) -> int | None:
         return self.document.line_of(key) if self.document else None
 
 
-def load_config(path: str | Path) -> SuiteConfig:
-    """Load and validate a suite config; any problem is a ConfigError naming file, line and key."""
+def load_config(path: str | Path, overrides: Mapping[str, str] | None = None) -> SuiteConfig:
+    """Load and validate a suite config; any problem is a ConfigError naming file, line and key.
+    `overrides` (`--set KEY=VALUE`) replace keys before validation, and are validated the same
+    way; an error in one names the `--set` it came from."""
     doc = load_document(Path(path), ConfigError)
     if not isinstance(doc.data, dict):
         raise ConfigError("must be a mapping with suite, evalset and provider", path=doc.path)
-    data = _interpolate(doc.data, doc, ())
+    overrides = dict(overrides or {})
+    data = apply_overrides(_interpolate(doc.data, doc, ()), overrides, doc.path)
+    with blame_override(overrides):
+        return _build(doc, data, overrides)
+
+
+def _build(doc: Document, data: dict[str, Any], overrides: dict[str, str]) -> SuiteConfig:
     validate(doc, "suite", ConfigError, data)
     base = doc.path.parent
     suite = str(data["suite"])
@@ -182,6 +200,7 @@ def load_config(path: str | Path) -> SuiteConfig:
         alerts=data.get("alerts", {}),
         alerting=Alerting(**data.get("alerting", {})),
         allow_custom_scorers=bool(data.get("allow_custom_scorers", False)),
+        overrides=overrides,
         document=doc,
     )
 
@@ -200,6 +219,11 @@ def scorer_specs(items: list[dict[str, Any]], key: str) -> tuple[ScorerSpec, ...
 def _provider(data: dict[str, Any], base: Path, key: str) -> ProviderConfig:
     known = {f for f in ProviderConfig.__dataclass_fields__ if f not in ("options", "key")}
     fields = {k: v for k, v in data.items() if k in known and k not in ("pricing", "fallback")}
+    key_env, url_env = CONVENTIONAL_ENV.get(str(data.get("type")), (None, None))
+    if key_env and "api_key_env" not in data and os.environ.get(key_env):
+        fields["api_key_env"] = key_env
+    if url_env and "base_url" not in data and os.environ.get(url_env):
+        fields["base_url"] = os.environ[url_env]
     options = {k: v for k, v in data.items() if k not in known}
     if "path" in options:
         options["path"] = str(base / options["path"])
@@ -228,13 +252,22 @@ def _interpolate(value: Any, doc: Document, key: KeyPath) -> Any:
         return value
 
     def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
+        name, colon, op, word = match.groups()
+        value = os.environ.get(name)
+        # With the colon an empty value counts as unset, as in POSIX shells and compose files.
+        missing = value is None or (colon == ":" and value == "")
+        if op is None:
+            if value is not None:
+                return value
+            word = f"not set (use ${{{name}:-default}} for a default)"
+        elif not missing:
+            return value or ""
+        elif op == "-":
+            return str(word)
+        elif not word:
+            word = "not set" if value is None else "empty"
         raise ConfigError(
-            f"environment variable {name} is not set (use ${{{name}:-default}} for a default)",
+            f"environment variable {name}: {word}",
             path=doc.path,
             line=doc.line_of(key),
             key=format_key(key),

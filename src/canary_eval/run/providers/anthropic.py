@@ -65,7 +65,10 @@ class AnthropicProvider(HttpProvider):
 
 
 def base_url(config: ProviderConfig) -> str:
-    return (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+    """The API root ending in /v1: `ANTHROPIC_BASE_URL` is conventionally given without it
+    (`https://api.anthropic.com`, as Anthropic's SDKs take it), configs often with it."""
+    url = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
 
 
 def headers(config: ProviderConfig) -> dict[str, str]:

@@ -1,0 +1,98 @@
+"""Where a report goes: a path given on the command line, written the way a user expects.
+
+* `-` is standard output (`canary run S --json - | jq .verdict`).
+* A regular file, or a path that does not exist yet, is replaced atomically: the text goes to a
+  temporary file beside it, is flushed and moved into place, so a reader (a web server, the
+  node_exporter textfile collector) sees the old report or the new one, never a part.
+* A symlink is followed and its target written the same way, so the link stays a link
+  (`latest.html -> runs/0412.html`).
+* Anything else (`/dev/stdout`, a FIFO, a device) is opened and written through, never replaced.
+  A FIFO without a reader is an error at once rather than a hang.
+* New files get the mode the umask allows (0644 by default), so a web server running as another
+  user can serve the HTML; an existing file keeps its mode. The baseline store keeps its own,
+  stricter handling (`store.baseline.write_atomic`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from canary_eval.errors import OutputError
+
+STDOUT = Path("-")
+
+
+def is_stdout(path: Path) -> bool:
+    """`-`, or a path that is this process's standard output (`/dev/stdout`, `/proc/self/fd/1`):
+    the person's lines must then go to stderr, or they would mix with the report."""
+    if path == STDOUT:
+        return True
+    try:
+        target, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no such path; stdout closed or replaced
+        return False
+    return not stat.S_ISREG(out.st_mode) and (target.st_dev, target.st_ino) == (
+        out.st_dev,
+        out.st_ino,
+    )
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a report to `path` as described above; any failure is one OutputError."""
+    if path == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        try:
+            mode: int | None = os.stat(path).st_mode  # follows symlinks
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            # Opened by the given name: /dev/stdout's target (pipe:[...]) has no path of its own.
+            _write_through(path, text)
+        else:
+            target = Path(os.path.realpath(path))  # a link's target is replaced, not the link
+            _replace(target, text, stat.S_IMODE(mode) if mode is not None else _default_mode())
+    except OSError as exc:
+        raise OutputError(f"cannot write: {_reason(exc)}", path=path) from None
+
+
+def _write_through(target: Path, text: str) -> None:
+    # O_NONBLOCK makes opening a FIFO that nobody reads fail (ENXIO) instead of waiting forever.
+    fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _replace(target: Path, text: str, mode: int) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENXIO:
+        return "nothing is reading from this FIFO"
+    return exc.strerror or str(exc)
