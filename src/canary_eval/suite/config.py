@@ -21,8 +21,8 @@ from typing import Any
 from canary_eval.errors import ConfigError
 from canary_eval.models import ScorerSpec, Severity
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
-from canary_eval.suite.promptfile import prompt_fields
 from canary_eval.suite.overrides import apply_overrides, blame_override
+from canary_eval.suite.promptfile import prompt_fields
 from canary_eval.suite.schemas import validate
 
 # ${VAR}, ${VAR-default}, ${VAR:-default}, ${VAR?message}, ${VAR:?message}
