@@ -35,6 +35,8 @@ class ModelServer:
     latency_s: float = 0.0
     faults: list[Fault] = field(default_factory=list)  # consumed one per request, in order
     fault_for: Callable[[int, str], Fault | None] | None = None  # (request number, user) -> fault
+    # (path, request body) -> the whole answer body, for shapes beyond a plain text answer
+    respond: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -81,7 +83,7 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
-            user = body.get("messages", [{}])[-1].get("content", "")
+            user = str(body.get("messages", [{}])[-1].get("content", ""))
             fault = server.next_fault(user)
             with server.lock:
                 server.requests.append({"body": body, "headers": dict(self.headers)})
@@ -100,6 +102,9 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 return
             if fault and fault.body is not None:
                 self._send(200, fault.body, fault.headers)
+                return
+            if server.respond is not None:
+                self._send(200, json.dumps(server.respond(self.path, body)), {})
                 return
             finish = fault.finish_reason if fault else None
             self._send(

@@ -176,6 +176,8 @@ class Behaviour:
     tokens: int = 0  # output tokens: the provider's count, else estimated as chars / 4
     partial_refusal: bool = False  # refusal language around a substantive answer
     format_ok: bool | None = None  # None unless the case asks for a format (JSON)
+    tool_calls: int = 0  # tool calls the case made (every turn of a tool loop)
+    wrong_tool: bool | None = None  # None unless the case expects a tool: called another one
 
     @property
     def hedged(self) -> bool:

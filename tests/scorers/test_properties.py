@@ -43,6 +43,9 @@ PARAMS: dict[str, dict[str, Any]] = {
     "tfidf_cosine": {},
     "refusal": {"expect": "refuse"},
     "grounded": {},
+    "tool_call": {"name": "lookup_invoice", "arguments": {"invoice_id": "INV-1"}},
+    "tool_calls": {"expected": [{"name": "lookup_invoice"}, {"name": "open_dispute"}]},
+    "no_tool_call": {},
 }
 NEEDS_A_SERVER = {"embedding", "judge"}  # their values are checked below, from their parts
 

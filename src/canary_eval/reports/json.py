@@ -86,6 +86,8 @@ def _behaviour(figures: BehaviourFigures) -> dict[str, Any]:
         "refusal_rate": figures.refusal_rate,
         "hedging_rate": figures.hedging_rate,
         "format_failure_rate": figures.format_failure_rate,
+        "tool_call_rate": figures.tool_call_rate,
+        "wrong_tool_rate": figures.wrong_tool_rate,
     }
 
 

@@ -118,13 +118,27 @@ def expected_format(case: Case | None) -> str | None:
     return None
 
 
+def expected_tools(case: Case | None) -> frozenset[str]:
+    """The tools a case's own scorers expect it to call (`tool_call`, `tool_calls`)."""
+    names: set[str] = set()
+    for spec in case.scorers if case is not None else ():
+        if spec.type == "tool_call":
+            names.add(str(spec.params.get("name")))
+        elif spec.type == "tool_calls":
+            names.update(str(c.get("name")) for c in spec.params.get("expected", ()))
+    return frozenset(names)
+
+
 def measure_behaviour(
     output: str, completion: Completion | None = None, *, case: Case | None = None
 ) -> Behaviour:
-    """Length, refusal, hedging and (when the case asks for one) format of one output."""
+    """Length, refusal, hedging, tool calls and (when the case asks for one) format of one
+    output; a wrong tool is a call of a tool the case's tool scorers do not expect."""
     kind = refusal_kind(output, completion)
     tokens = completion.usage.output_tokens if completion is not None else 0
     fmt = expected_format(case)
+    calls = completion.tool_calls if completion is not None else ()
+    wanted = expected_tools(case)
     return Behaviour(
         chars=len(output),
         words=len(output.split()),
@@ -133,6 +147,8 @@ def measure_behaviour(
         tokens=tokens or math.ceil(len(output) / CHARS_PER_TOKEN),
         partial_refusal=kind == "partial",
         format_ok=(parse_json(output)[1] is None) if fmt == "json" else None,
+        tool_calls=len(calls),
+        wrong_tool=any(c.name not in wanted for c in calls) if wanted else None,
     )
 
 

@@ -45,6 +45,7 @@ BUILTIN_MODULES = (
     "behaviour",
     "judge",
     "grounded",
+    "tools",
 )
 
 

@@ -85,15 +85,21 @@ def load_schema(schema: Mapping[str, Any] | str, base_dir: Path) -> dict[str, An
 
 @scorer(
     "json_schema",
-    params={"schema": {"anyOf": [{"type": "object"}, {"type": "string"}]}},
+    params={
+        "schema": {"anyOf": [{"type": "object"}, {"type": "string"}]},
+        "tool": {"type": "string", "minLength": 1},
+    },
     required=["schema"],
 )
-def json_schema(schema: Mapping[str, Any] | str, ctx: ScorerContext) -> ScoreFn:
-    """1 when the output is JSON valid against the schema (draft 2020-12, inline or a file)."""
+def json_schema(
+    schema: Mapping[str, Any] | str, ctx: ScorerContext, tool: str | None = None
+) -> ScoreFn:
+    """1 when the output is JSON valid against the schema (draft 2020-12, inline or a file);
+    with `tool`, the arguments of the first call to that tool instead of the output."""
     validator = jsonschema.Draft202012Validator(load_schema(schema, ctx.base_dir))
 
     def score(item: ScoreInput) -> Score:
-        data, error = parse_json(item.output)
+        data, error = parse_json(item.output) if tool is None else _arguments(item, tool)
         if error is not None:
             return Score(0.0, False, error)
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -104,6 +110,16 @@ def json_schema(schema: Mapping[str, Any] | str, ctx: ScorerContext) -> ScoreFn:
         return Score(0.0, False, f"at {json_path(first.absolute_path)}: {first.message}{more}")
 
     return score
+
+
+def _arguments(item: ScoreInput, tool: str) -> tuple[Any, str | None]:
+    calls = item.completion.tool_calls if item.completion is not None else ()
+    call = next((c for c in calls if c.name == tool), None)
+    if call is None:
+        return None, f"no call to {tool}"
+    if call.arguments is None:
+        return None, f"arguments of {tool} are not a JSON object: {call.raw_arguments[:80]!r}"
+    return dict(call.arguments), None
 
 
 def lookup(data: Any, path: str) -> Any:

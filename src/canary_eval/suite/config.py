@@ -129,6 +129,8 @@ class Thresholds:
     max_refusal_rate_increase: float | None = None
     max_hedging_rate_increase: float | None = None
     max_format_failure_increase: float | None = None
+    max_tool_call_rate_change: float | None = None
+    max_wrong_tool_rate_increase: float | None = None
     max_p95_latency_increase: float | None = None
     max_cost_per_case_increase: float | None = None
     max_error_rate_increase: float | None = None

@@ -81,6 +81,8 @@ class IntentResult:
     p_adjusted: float
     tested: bool
     regressed: bool
+    tool_call_rate: float = 0.0  # share of this intent's answers that called a tool
+    wrong_tool_rate: float = 0.0  # share of its tool-expecting answers that called another
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,7 @@ def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[Inten
         intent: stats.paired_drop_test(now, before, seed=seed).p_value if intent in tested else 1.0
         for intent, (now, before) in scores.items()
     }
+    figures = {intent: behaviour_figures(c for c, _ in pairs) for intent, pairs in groups.items()}
     order = sorted(tested)
     adjusted = dict(zip(order, stats.holm([p_values[i] for i in order]), strict=True))
     results = []
@@ -302,6 +305,8 @@ def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[Inten
                 p_adjusted=p_adj,
                 tested=intent in tested,
                 regressed=intent in tested and limit is not None and drop > limit and p_adj < alpha,
+                tool_call_rate=figures[intent].tool_call_rate,
+                wrong_tool_rate=figures[intent].wrong_tool_rate,
             )
         )
     return tuple(results)

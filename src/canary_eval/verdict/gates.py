@@ -119,6 +119,17 @@ def behaviour_alerts(
               "max_format_failure_increase", thresholds.max_format_failure_increase,
               now.format_failures, now.format_checked,
               before.format_failures, before.format_checked),
+        # The tool-call rate gate is two-sided: a model that stops calling tools is as wrong
+        # as one that starts calling them where it should answer.
+        _Rate("tool_call_rate", "answers with a tool call", "max_tool_call_rate_change",
+              thresholds.max_tool_call_rate_change,
+              now.tool_calling, now.answered, before.tool_calling, before.answered),
+        _Rate("tool_call_rate", "answers without a tool call", "max_tool_call_rate_change",
+              thresholds.max_tool_call_rate_change, now.answered - now.tool_calling,
+              now.answered, before.answered - before.tool_calling, before.answered),
+        _Rate("wrong_tool_rate", "wrong-tool calls (a tool the case does not expect)",
+              "max_wrong_tool_rate_increase", thresholds.max_wrong_tool_rate_increase,
+              now.wrong_tool, now.tool_expected, before.wrong_tool, before.tool_expected),
     )  # fmt: skip
     for rate in rates:
         metric, label, gate, allowed, x_now, n_now, x_before, n_before = rate

@@ -40,6 +40,9 @@ class BehaviourFigures:
     hedges_per_100_words: float
     format_checked: int = 0  # outputs of cases that ask for a format (JSON)
     format_failures: int = 0
+    tool_calling: int = 0  # outputs with at least one tool call
+    tool_expected: int = 0  # outputs of cases that expect a tool
+    wrong_tool: int = 0  # ... that called a tool they do not expect
 
     @property
     def refusal_rate(self) -> float:
@@ -52,6 +55,14 @@ class BehaviourFigures:
     @property
     def format_failure_rate(self) -> float:
         return self.format_failures / self.format_checked if self.format_checked else 0.0
+
+    @property
+    def tool_call_rate(self) -> float:
+        return self.tool_calling / self.answered if self.answered else 0.0
+
+    @property
+    def wrong_tool_rate(self) -> float:
+        return self.wrong_tool / self.tool_expected if self.tool_expected else 0.0
 
 
 def percentile(values: Iterable[float], q: float) -> float:
@@ -116,6 +127,9 @@ def behaviour_figures(cases: Iterable[CaseResult]) -> BehaviourFigures:
         else 0.0,
         format_checked=sum(c.behaviour.format_ok is not None for c in answered),
         format_failures=sum(c.behaviour.format_ok is False for c in answered),
+        tool_calling=sum(c.behaviour.tool_calls > 0 for c in answered),
+        tool_expected=sum(c.behaviour.wrong_tool is not None for c in answered),
+        wrong_tool=sum(c.behaviour.wrong_tool is True for c in answered),
     )
 
 

@@ -32,6 +32,8 @@ GATES: tuple[Gate, ...] = (
     Gate("max_refusal_rate_increase", "behaviour", "warn", "refusal rate, absolute"),
     Gate("max_hedging_rate_increase", "behaviour", "warn", "hedged-answer rate, absolute"),
     Gate("max_format_failure_increase", "behaviour", "warn", "malformed structured outputs"),
+    Gate("max_tool_call_rate_change", "behaviour", "warn", "answers calling a tool, either way"),
+    Gate("max_wrong_tool_rate_increase", "behaviour", "warn", "calls of a tool not expected"),
     Gate("max_p95_latency_increase", "ops", "warn", "p95 latency, relative"),
     Gate("max_cost_per_case_increase", "ops", "warn", "cost per case, relative"),
     Gate("max_error_rate_increase", "ops", "warn", "error rate, absolute"),
