@@ -86,7 +86,9 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
             user = str(body.get("messages", [{}])[-1].get("content", ""))
             fault = server.next_fault(user)
             with server.lock:
-                server.requests.append({"body": body, "headers": dict(self.headers)})
+                server.requests.append(
+                    {"body": body, "headers": dict(self.headers), "port": self.client_address[1]}
+                )
             if server.latency_s:
                 time.sleep(server.latency_s)
             if fault and fault.stall_s:

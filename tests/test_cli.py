@@ -61,8 +61,13 @@ def test_an_outage_is_reported_as_could_not_evaluate_never_as_a_regression(
     assert result.exit_code == 3, result.output
     report = json.loads(Path("report.json").read_text())
     assert report["verdict"] == "error"
-    assert report["ops"]["error_rate"] == 0.5
-    assert report["ops"]["errors_by_kind"] == {"server_error": 30}
+    assert report["ops"]["error_rate"] > 0.1
+    # Past the budget (6 of 60 cases) the verdict cannot change: the calls still waiting for a
+    # retry are not sent, and the whole run would have taken 30 + 30 x 2 calls.
+    errors = report["ops"]["errors_by_kind"]
+    assert errors["server_error"] >= 7
+    assert errors["cancelled"] > 0
+    assert len(model_server.statuses) - 60 < 90
 
 
 def test_baseline_refuses_to_record_an_outage(

@@ -8,18 +8,36 @@ import time
 from canary_eval.run.limits import AdaptiveLimit, Pacer
 
 
-def test_adaptive_limit_halves_on_throttling_and_recovers_one_at_a_time() -> None:
+def test_adaptive_limit_halves_on_a_429_and_climbs_back_one_slot_per_success() -> None:
     async def go() -> list[int]:
         limit = AdaptiveLimit(ceiling=8)
         seen = [limit.limit]
-        limit.on_throttled()
+        limit.on_throttled(sent_at=time.monotonic())
         seen.append(limit.limit)
         for _ in range(4):
             await limit.on_success()
         seen.append(limit.limit)
         return seen
 
-    assert asyncio.run(go()) == [8, 4, 5]
+    assert asyncio.run(go()) == [8, 4, 8]
+
+
+def test_a_burst_of_429s_cuts_once_and_growth_above_the_old_limit_is_one_per_window() -> None:
+    async def go() -> list[int]:
+        limit = AdaptiveLimit(ceiling=16, limit=8)
+        sent = time.monotonic()
+        limit.on_throttled(sent_at=sent)
+        limit.on_throttled(sent_at=sent)  # in flight with the first: the same burst
+        seen = [limit.limit]
+        for _ in range(4):
+            await limit.on_success()
+        seen.append(limit.limit)  # back at the limit the burst found
+        for _ in range(8):
+            await limit.on_success()
+        seen.append(limit.limit)  # a whole window of successes for one more slot
+        return seen
+
+    assert asyncio.run(go()) == [4, 8, 9]
 
 
 def starts(pacer: Pacer, tokens: list[int]) -> list[float]:

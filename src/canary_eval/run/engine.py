@@ -1,9 +1,12 @@
 """Runs prompts through a provider: bounded adaptive concurrency, pacing, retries with backoff,
-a fallback provider, and a deadline. Every call ends as a completion or a classified error.
+a fallback provider, a deadline and an error budget. Every call ends as a completion or a
+classified error, handed to the caller the moment it is known (scoring overlaps the calls).
 
 Retries use exponential backoff with full jitter and honour what the server asked for
-(`Retry-After`, `retry-after-ms`, `x-ratelimit-reset-*`). A rejected key (401/403) is an
-`AuthError` that stops the whole run at once: retrying cannot fix it.
+(`Retry-After`, `retry-after-ms`, `x-ratelimit-reset-*`); a 429 is waited out together (see
+`limits`). A rejected key (401/403) is an `AuthError` that stops the whole run at once: retrying
+cannot fix it. Once more calls have failed than the error budget allows, the run cannot be
+evaluated whatever the rest do, so the rest are not sent.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+OutcomeCallback = Callable[[int, CallOutcome], None]  # (index in the requests, outcome)
 
 
 @dataclass
@@ -49,28 +53,42 @@ class Engine:
     fallback: Provider | None = None
     concurrency: int | None = None
     on_progress: ProgressCallback | None = None
+    error_budget: int | None = None  # failed calls the run can afford; one more stops it
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
     limit: AdaptiveLimit = field(init=False)
     pacer: Pacer = field(init=False)
     progress: Progress = field(init=False)
+    _settled: asyncio.Event = field(init=False)
+    _left: int = field(init=False)
+    _on_outcome: OutcomeCallback | None = field(init=False)
 
     async def run(
-        self, requests: Sequence[ChatRequest], *, deadline_s: float | None = None
+        self,
+        requests: Sequence[ChatRequest],
+        *,
+        deadline_s: float | None = None,
+        on_outcome: OutcomeCallback | None = None,
     ) -> list[CallOutcome]:
-        """Send every request; the outcomes come back in the order of `requests`."""
+        """Send every request; the outcomes come back in the order of `requests`, and each is
+        also given to `on_outcome` as soon as it is known."""
         config = self.provider.config
         self.limit = AdaptiveLimit(self.concurrency or config.concurrency, config.adaptive)
-        self.pacer = Pacer(config.rpm, config.tpm)
+        self.pacer = Pacer(
+            config.rpm, config.tpm, max_refusals=config.max_retries, backoff=self._backoff
+        )
         self.progress = Progress(total=len(requests), concurrency=self.limit.limit)
-        tasks = [asyncio.ensure_future(self._one(r)) for r in requests]
+        self._settled, self._left, self._on_outcome = asyncio.Event(), len(requests), on_outcome
+        tasks = [asyncio.ensure_future(self._one(i, r)) for i, r in enumerate(requests)]
+        for task in tasks:
+            task.add_done_callback(self._settle)
         try:
-            done, _ = await asyncio.wait(
-                tasks, timeout=deadline_s, return_when=asyncio.FIRST_EXCEPTION
-            )
-            for task in done:
-                if (error := task.exception()) is not None:
+            if tasks:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._settled.wait(), deadline_s)
+            for task in tasks:
+                if task.done() and not task.cancelled() and (error := task.exception()):
                     raise error
         except asyncio.CancelledError:
             finished = [
@@ -83,12 +101,35 @@ class Engine:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        why = self._stop_reason(deadline_s)
         return [
-            task.result() if task in done else _unfinished(req, deadline_s)
-            for task, req in zip(tasks, requests, strict=True)
+            task.result() if not task.cancelled() else CallOutcome(request.case.id, None, why)
+            for task, request in zip(tasks, requests, strict=True)
         ]
 
-    async def _one(self, request: ChatRequest) -> CallOutcome:
+    def _settle(self, task: asyncio.Future[CallOutcome]) -> None:
+        self._left -= 1
+        failed = not task.cancelled() and task.exception() is not None
+        if self._left == 0 or failed or self._over_budget:
+            self._settled.set()
+
+    @property
+    def _over_budget(self) -> bool:
+        return self.error_budget is not None and self.progress.errors > self.error_budget
+
+    def _stop_reason(self, deadline_s: float | None) -> CallError:
+        """What the calls that never finished are marked with."""
+        if self._over_budget:
+            message = (
+                f"not sent: {self.progress.errors} calls had failed, more than the error budget "
+                f"of {self.error_budget} allows"
+            )
+            return CallError("cancelled", message)
+        if deadline_s:
+            return CallError("deadline", f"not finished within the {deadline_s:g}s deadline")
+        return CallError("deadline", "cancelled")
+
+    async def _one(self, index: int, request: ChatRequest) -> CallOutcome:
         attempts = _Attempts()
         completion, error, fallback = None, None, False
         try:
@@ -110,6 +151,8 @@ class Engine:
             fallback=fallback,
         )
         self._report(outcome)
+        if self._on_outcome is not None:
+            self._on_outcome(index, outcome)
         return outcome
 
     async def _with_retries(
@@ -121,33 +164,44 @@ class Engine:
             # The slot first, then the pacer: a hold the server asks for while we queue for a
             # slot must still stop us.
             await self.limit.acquire()
-            await self.pacer.wait(estimate)
-            attempts.count += 1
-            started = time.monotonic()
             try:
-                completion = await provider.complete(request)
+                await self.pacer.wait(estimate)
+                return await self._attempt(provider, request, attempts)
             except CallFailure as failure:
-                await self.pacer.observe(None, None)
-                if failure.kind == "rate_limited":
-                    attempts.rate_limited += 1
-                    self.progress.rate_limited += 1
-                    self.limit.on_throttled()
-                    if failure.retry_after_s is not None:
-                        self.pacer.hold(failure.retry_after_s)
                 if not failure.retryable or attempt == config.max_retries:
                     raise
-                self.progress.retries += 1
-                wait = self._backoff(attempt, failure.retry_after_s)
-            else:
-                await self.limit.on_success()
-                await self.pacer.observe(completion.requests_remaining, completion.reset_s)
-                return completion
+                # A 429 is waited out in the pacer, together with everyone else.
+                rate_limited = failure.kind == "rate_limited"
+                wait = 0.0 if rate_limited else self._backoff(attempt, failure.retry_after_s)
             finally:
-                attempts.latency_ms = (time.monotonic() - started) * 1000
                 await self.limit.release()
                 self.progress.concurrency = self.limit.limit
-            await asyncio.sleep(wait)
+            self.progress.retries += 1
+            if wait > 0:
+                await asyncio.sleep(wait)
         raise AssertionError("unreachable: the last attempt raises")
+
+    async def _attempt(
+        self, provider: Provider, request: ChatRequest, attempts: _Attempts
+    ) -> Completion:
+        attempts.count += 1
+        started = time.monotonic()
+        try:
+            completion = await provider.complete(request)
+        except CallFailure as failure:
+            if failure.kind == "rate_limited":
+                attempts.rate_limited += 1
+                self.progress.rate_limited += 1
+                self.limit.on_throttled(started)
+                await self.pacer.refused(started, failure.retry_after_s)
+            else:
+                await self.pacer.observe(None, None)
+            raise
+        finally:
+            attempts.latency_ms = (time.monotonic() - started) * 1000
+        await self.limit.on_success()
+        await self.pacer.answered(completion.requests_remaining, completion.reset_s)
+        return completion
 
     def _backoff(self, attempt: int, asked_s: float | None) -> float:
         """Full jitter (AWS architecture blog), never less than what the server asked for."""
@@ -159,8 +213,3 @@ class Engine:
         self.progress.errors += outcome.error is not None
         if self.on_progress is not None:
             self.on_progress(self.progress)
-
-
-def _unfinished(request: ChatRequest, deadline_s: float | None) -> CallOutcome:
-    message = f"not finished within the {deadline_s:g}s deadline" if deadline_s else "cancelled"
-    return CallOutcome(request.case.id, None, CallError("deadline", message))

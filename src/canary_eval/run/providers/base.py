@@ -19,6 +19,7 @@ import httpx
 
 from canary_eval.errors import AuthError
 from canary_eval.models import Case, Completion, ErrorKind
+from canary_eval.run.providers.connections import ConnectionSlots
 from canary_eval.suite.config import ProviderConfig
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
@@ -91,18 +92,17 @@ class Provider(Protocol):
 
 @dataclass
 class HttpProvider:
-    """Shared plumbing for providers that speak JSON over HTTP with one pooled client."""
+    """Shared plumbing for providers that speak JSON over HTTP: one client, a connection per
+    concurrency slot."""
 
     config: ProviderConfig
     transport: httpx.AsyncBaseTransport | None = None
     client: httpx.AsyncClient = field(init=False)
 
     def __post_init__(self) -> None:
-        limit = self.config.concurrency * 2
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(self.config.timeout_s),
-            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
-            transport=self.transport,
+            transport=self.transport or ConnectionSlots(self.config.concurrency),
         )
 
     async def complete(self, request: ChatRequest) -> Completion:
