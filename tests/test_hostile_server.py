@@ -50,7 +50,10 @@ def test_a_bad_value_from_the_server_is_a_case_error_never_a_crash(
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
     report = json.loads(Path("report.json").read_text())
-    assert report["ops"]["errors_by_kind"] == {"malformed_response": 60}
+    errors = report["ops"]["errors_by_kind"]
+    # Past the error budget (6 of 60) the verdict is decided and the other cases are not sent.
+    assert errors["malformed_response"] > 6
+    assert set(errors) <= {"malformed_response", "cancelled"}
 
 
 def test_a_null_token_count_is_an_unknown_count_not_an_error(

@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec
 
+import click
 import typer
 
 from canary_eval.errors import CanaryError, InternalError
@@ -73,7 +74,7 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
             _fail(error, error.exit_code)
         except KeyboardInterrupt as error:
             _fail(error, 130, "interrupted")
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except (typer.Exit, typer.Abort, click.ClickException):
             raise  # an exit code already decided, or a usage error click reports itself
         except Exception as error:  # the promise: a bug never reads as exit 1
             _fail(error, InternalError.exit_code, internal_message(error))
