@@ -9,7 +9,7 @@ days, and the share of passes with a warning. Then the seeded drift (new topic o
 inputs, disputes' thumbs-down doubled, p95 latency doubled, all from one hour on): the hours
 until each is alerted, one pass an hour.
 
-    python bench/bench_alerting_monitor.py [--days 30] [--calls-per-day 500] [--seed 0]
+    python bench/bench_alerting_monitor.py [--days 30] [--calls-per-day 500] [--seed 0] [--alpha A]
 
 `simulate_monitor` and `detect_drift` are what bench/bench_alerting.py calls.
 """
@@ -33,7 +33,7 @@ from canary_eval.simulator.logs import DEFAULT_END, write_production_logs
 EVALSET = Path(str(files("canary_eval").joinpath("bundled", "evalsets", "support-bot.yaml")))
 SPAN_DAYS = 8  # the default reference week and current day
 # Which alert shows which seeded change; any one of the drift gates sees the new topic.
-SCENARIOS = {
+SCENARIOS: dict[str, set[tuple[str, str | None]]] = {
     "p95 latency doubled": {("latency_p95_ms", None)},
     "disputes thumbs-down doubled": {("thumbs_down_rate", "disputes")},
     "a new topic on 20 % of inputs": {
@@ -64,7 +64,9 @@ class MonitorAlerting:
         return count * 30 / self.days
 
 
-def simulate_monitor(days: int = 30, calls_per_day: int = 500, seed: int = 0) -> MonitorAlerting:
+def simulate_monitor(
+    days: int = 30, calls_per_day: int = 500, seed: int = 0, alpha: float | None = None
+) -> MonitorAlerting:
     """`days` x 24 hourly monitor passes over same-distribution logs."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
@@ -75,7 +77,7 @@ def simulate_monitor(days: int = 30, calls_per_day: int = 500, seed: int = 0) ->
         by_metric: Counter[str] = Counter()
         first = end - timedelta(days=days)
         for hour in range(1, days * 24 + 1):
-            alerts = _pass(folder, files_by_day, first + timedelta(hours=hour))
+            alerts = _pass(folder, files_by_day, first + timedelta(hours=hour), alpha)
             alerting += bool(alerts)
             onsets += len(alerts - previous)
             by_metric.update(f"{m}" + (f"[{i}]" if i else "") for m, i in alerts - previous)
@@ -85,14 +87,16 @@ def simulate_monitor(days: int = 30, calls_per_day: int = 500, seed: int = 0) ->
     )
 
 
-def detect_drift(calls_per_day: int = 3000, seed: int = 0) -> dict[str, int | None]:
+def detect_drift(
+    calls_per_day: int = 3000, seed: int = 0, alpha: float | None = None
+) -> dict[str, int | None]:
     """Hours from the drift's start until each seeded change is alerted (None: not in 24 h)."""
     with tempfile.TemporaryDirectory() as folder:
         end = DEFAULT_END
         files_by_day = _daily_logs(folder, SPAN_DAYS + 1, calls_per_day, seed, end, drift=True)
         found: dict[str, int | None] = dict.fromkeys(SCENARIOS)
         for hour in range(1, 25):
-            alerts = _pass(folder, files_by_day, end - timedelta(hours=24 - hour))
+            alerts = _pass(folder, files_by_day, end - timedelta(hours=24 - hour), alpha)
             for name, shows in SCENARIOS.items():
                 if found[name] is None and alerts & shows:
                     found[name] = hour
@@ -124,7 +128,7 @@ def _daily_logs(
 
 
 def _pass(
-    folder: str, files_by_day: dict[str, tuple[str, str]], until: datetime
+    folder: str, files_by_day: dict[str, tuple[str, str]], until: datetime, alpha: float | None
 ) -> set[tuple[str, str | None]]:
     days = [
         (until - timedelta(days=back)).strftime("%Y-%m-%d") for back in range(SPAN_DAYS, -1, -1)
@@ -132,17 +136,15 @@ def _pass(
     present = [files_by_day[d] for d in days if d in files_by_day]
     config = Path(folder) / f"monitor-{days[-1]}.yaml"
     if not config.exists():
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "name": "bench",
-                    "calls": [c for c, _ in present],
-                    "feedback": [f for _, f in present],
-                    "evalset": str(EVALSET),
-                }
-            ),
-            encoding="utf-8",
-        )
+        settings: dict[str, object] = {
+            "name": "bench",
+            "calls": [c for c, _ in present],
+            "feedback": [f for _, f in present],
+            "evalset": str(EVALSET),
+        }
+        if alpha is not None:
+            settings["thresholds"] = {"alpha": alpha}
+        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     result = run_monitor(config, until=until)
     return {(a.metric, a.intent) for a in result.alerts}
 
@@ -152,8 +154,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--calls-per-day", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--alpha", type=float, help="thresholds.alpha (default: the config's)")
     args = parser.parse_args()
-    figures = simulate_monitor(args.days, args.calls_per_day, args.seed)
+    figures = simulate_monitor(args.days, args.calls_per_day, args.seed, args.alpha)
     print(
         f"unchanged logs, {figures.calls_per_day:,} calls a day, {figures.passes} hourly passes "
         f"({figures.seconds:.0f} s):"
@@ -167,7 +170,7 @@ def main() -> None:
         print("  onsets by gate: " + ", ".join(f"{k} {v}" for k, v in figures.by_metric.items()))
     for volume in (3000, args.calls_per_day):
         started = time.perf_counter()
-        found = detect_drift(volume, args.seed)
+        found = detect_drift(volume, args.seed, args.alpha)
         print(f"seeded drift, {volume:,} calls a day ({time.perf_counter() - started:.0f} s):")
         for name, hours in found.items():
             print(f"  {name}: " + (f"alerted after {hours} h" if hours else "not within 24 h"))
