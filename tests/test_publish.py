@@ -58,6 +58,32 @@ def test_a_regression_pages_and_the_next_pass_resolves(
     assert len(receiver.to(f"/slack/{WEBHOOK_SECRET}")) == 2
 
 
+def test_hourly_failures_page_once_and_a_pass_resolves_even_with_the_history_gone(
+    canary: Callable[..., CliResult],
+    model_server: ModelServer,
+    write_suite: Callable[..., Path],
+    receiver: RecordingServer,
+) -> None:
+    model_server.answer = right_answer
+    suite = alerting_suite(write_suite, model_server.base_url, receiver.url)
+    canary("baseline", suite)
+
+    model_server.answer = wrong_below(10)
+    for _ in range(3):
+        assert canary("run", suite, "--quiet").exit_code == 1
+    state = suite.parent / ".canary" / "incident-test-suite.json"
+    assert json.loads(state.read_text())["severity"] == "page"
+    for path in state.parent.iterdir():  # an evicted CI cache: no history, no state
+        if not path.name.endswith(".baseline.json"):
+            path.unlink()
+    model_server.answer = right_answer
+    assert canary("run", suite, "--quiet").exit_code == 0
+
+    events = [r.json()["event_action"] for r in receiver.to("/pagerduty")]
+    assert events == ["trigger", "resolve"]
+    assert len(receiver.to(f"/slack/{WEBHOOK_SECRET}")) == 1
+
+
 def test_a_failed_delivery_is_reported_but_never_changes_the_exit_code(
     canary: Callable[..., CliResult],
     model_server: ModelServer,

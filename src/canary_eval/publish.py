@@ -50,11 +50,17 @@ def publish(
     deliveries: list[DeliveryResult] = []
     if notify and alerts.channels:
         from canary_eval.notify.channels import deliver_all
+        from canary_eval.notify.lifecycle import state_path
 
         link = (
             str(paths.html) if paths.html not in (None, STDOUT) and not alerts.report_url else None
         )
         deliveries = deliver_all(
-            comparison, alerts, previous_verdict=previous, report_link=link, env=env
+            comparison,
+            alerts,
+            previous_verdict=previous,
+            report_link=link,
+            env=env,
+            state_file=state_path(config.history_path, config.suite),
         )
     return Published(written, annotations, deliveries)

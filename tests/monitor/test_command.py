@@ -48,6 +48,12 @@ def test_monitor_alerts_on_drift_by_default_and_exits_1_only_for_a_page(
     assert layers == ({"ops", "signals", "drift"} if drift else set())
     assert {a["layer"] for a in report["alerts"] if a["failing"]} == failing
     assert {a["severity"] for a in report["alerts"] if not a["failing"]} <= {"warn"}
+    if drift:  # every alert of the pass is one incident, the new topic its likely cause
+        assert report["incident"]["severity"] == ("page" if failing else "warn")
+        assert report["incident"]["causes"][0]["kind"] == "input_drift"
+        assert report["incident"]["alerts"] == len(report["alerts"])
+    else:
+        assert report["incident"] is None
     assert "<script" not in Path("monitor.html").read_text().lower()
 
 

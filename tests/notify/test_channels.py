@@ -71,7 +71,11 @@ def test_pagerduty_gets_an_events_v2_trigger_with_the_required_fields(
     assert event["event_action"] == "trigger"
     assert event["dedup_key"] == "canary-support-bot"
     payload = event["payload"]
-    assert payload["summary"] == "canary support-bot: REGRESSION (exit 1): 4 gate(s) breached"
+    assert payload["summary"] == (
+        "canary support-bot: REGRESSION (exit 1): 4 gate(s) breached; likely cause: the served "
+        "model changed: sim-stable (fp_a) -> sim-drift (fp_b)"
+    )
+    assert payload["custom_details"]["causes"][0].startswith("the served model changed")
     assert payload["source"] == "cron-host"
     assert payload["severity"] == "critical"
     assert payload["component"] == "support-bot"
@@ -139,23 +143,32 @@ def test_a_pass_after_a_regression_resolves_the_incident(
 
 
 @pytest.mark.parametrize("previous", [None, "pass", "suspect"])
-def test_a_pass_after_a_quiet_run_sends_nothing(
+def test_a_pass_after_a_quiet_run_only_resolves_at_pagerduty(
     previous: str | None,
     passing: Comparison,
     alerts: AlertsConfig,
     env: dict[str, str],
     server: RecordingServer,
 ) -> None:
-    assert deliver(passing, alerts, env, previous=previous) == []
-    assert server.requests == []
+    # Resolve is idempotent at PagerDuty: sent on every passing run, nothing to remember.
+    results = deliver(passing, alerts, env, previous=previous)
+    assert [(r.channel, r.action) for r in results] == [("pagerduty", "resolve")]
+    assert [r.path for r in server.requests] == [PD]
 
 
-def test_a_suspect_run_notifies_only_when_configured_to(
+def test_a_suspect_run_warns_in_chat_and_pages_only_when_configured_to(
     alerts: AlertsConfig, env: dict[str, str], server: RecordingServer
 ) -> None:
     suspect = comparison("suspect")
-    assert deliver(suspect, alerts, env) == []
-    assert len(deliver(suspect, replace(alerts, on=frozenset({"suspect"})), env)) == 3
+    warned = deliver(suspect, alerts, env)
+    assert [(r.channel, r.action) for r in warned] == [
+        ("slack", "trigger"),
+        ("pagerduty", "resolve"),
+        ("webhook", "trigger"),
+    ]
+    assert server.to(SLACK)[0].json()["blocks"][1]["text"]["text"].startswith(":warning:")
+    paged = deliver(suspect, replace(alerts, on=frozenset({"suspect"})), env)
+    assert [(r.channel, r.action) for r in paged][1] == ("pagerduty", "trigger")
 
 
 def test_429_and_500_are_retried_then_delivered(
@@ -225,7 +238,7 @@ def test_the_pushgateway_gets_every_run_even_a_quiet_pass(
 ) -> None:
     server.script("/metrics/job/canary/suite/support-bot", 500)
     config = replace(alerts, pushgateway=PushgatewayConfig(url=server.url))
-    (result,) = deliver(passing, config, env, previous="pass")
+    *_, result = deliver(passing, config, env, previous="pass")
     assert (result.channel, result.ok, result.attempts, result.action) == (
         "pushgateway",
         True,
@@ -242,5 +255,10 @@ def test_a_failing_pushgateway_is_reported(
 ) -> None:
     server.script("/metrics/job/canary/suite/support-bot", 400)
     config = replace(alerts, pushgateway=PushgatewayConfig(url=server.url))
-    (result,) = deliver(passing, config, env)
-    assert (result.ok, result.status, result.attempts) == (False, 400, 1)
+    *_, result = deliver(passing, config, env)
+    assert (result.channel, result.ok, result.status, result.attempts) == (
+        "pushgateway",
+        False,
+        400,
+        1,
+    )

@@ -1,10 +1,13 @@
-"""Delivering a run's alerts to every configured channel.
+"""Delivering a run's incident to every configured channel.
 
-A run whose verdict is in `alerts.on` triggers Slack, PagerDuty and the webhook; the first run
-after such a run that is not in `on` any more resolves them (PagerDuty `resolve` under the same
-dedup key, a recovery message on Slack, a `resolve` event on the webhook). The Pushgateway gets
-every run's metrics whatever the verdict. Each channel's secret is read from its environment
-variable here and redacted from every result; nothing here raises or changes the verdict.
+The run's alerts are one incident (canary_eval.verdict.incidents). It pages when the verdict is
+in `alerts.on` (regression and error by default): PagerDuty, Slack and the webhook; an incident
+of warnings goes to Slack and the webhook only. The lifecycle (notify.lifecycle) keeps it to one
+message per incident and a reminder per `repeat_after`, resolves PagerDuty (same dedup key) on
+every run that does not page, and posts a recovery when an incident closes. The Pushgateway
+gets every run's metrics whatever the verdict. Each channel's secret is read from its
+environment variable here and redacted from every result; nothing here raises or changes the
+verdict.
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from canary_eval.notify.config import AlertsConfig
 from canary_eval.notify.delivery import DeliveryResult, Redactor, Sleep, send
+from canary_eval.notify.lifecycle import Step, load_state, next_step, save_state
 from canary_eval.notify.pagerduty import resolve_event, trigger_event
 from canary_eval.notify.slack import slack_message, slack_recovery
 from canary_eval.notify.webhook import webhook_payload
 from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.incidents import Incident, run_incident
 
 
 def deliver_all(
@@ -34,13 +41,24 @@ def deliver_all(
     env: Mapping[str, str] | None = None,
     client: httpx.Client | None = None,
     sleep: Sleep = time.sleep,
+    state_file: Path | None = None,
+    now: datetime | None = None,
 ) -> list[DeliveryResult]:
     """Deliver to every configured channel that this run concerns; one result per delivery.
 
     `previous_verdict` is the suite's last recorded verdict (history.last_verdict), read before
-    this run is recorded. `report_link` overrides `alerts.report_url`.
+    this run is recorded. `report_link` overrides `alerts.report_url`. `state_file` holds the
+    open incident between runs (notify.lifecycle); without one every incident is new.
     """
     env = os.environ if env is None else env
+    incident = run_incident(comparison, config.on)
+    step = next_step(
+        incident,
+        load_state(state_file) if state_file is not None else None,
+        now=now or datetime.now(UTC),
+        repeat_after=config.repeat_after,
+        was_failing=previous_verdict in config.on,
+    )
     run = _Delivery(
         comparison=comparison,
         config=config,
@@ -50,25 +68,27 @@ def deliver_all(
         http=client or httpx.Client(follow_redirects=False),
         sleep=sleep,
         secrets=_secrets(config, env),
+        incident=incident,
+        step=step,
     )
-    notify = comparison.verdict in config.on
-    recovered = not notify and previous_verdict in config.on
-    event = "trigger" if notify else "resolve"
-    channels: list[tuple[str, Callable[[str], DeliveryResult]]] = []
-    if notify or recovered:
-        if config.slack:
-            channels.append(("slack", run.slack))
-        if config.pagerduty:
-            channels.append(("pagerduty", run.pagerduty))
-        if config.webhook:
-            channels.append(("webhook", run.webhook))
+    event = {"open": "trigger", "change": "trigger", "remind": "remind"}.get(step.action, "resolve")
+    channels: list[tuple[str, Callable[[str], DeliveryResult], str]] = []
+    if step.message and config.slack:
+        channels.append(("slack", run.slack, event))
+    if config.pagerduty and (step.page or step.resolve_pagerduty):
+        channels.append(("pagerduty", run.pagerduty, "trigger" if step.page else "resolve"))
+    if step.message and config.webhook:
+        channels.append(("webhook", run.webhook, event))
     try:
-        results = [run.guarded(name, deliver, event) for name, deliver in channels]
+        results = [run.guarded(name, deliver, action) for name, deliver, action in channels]
         if config.pushgateway:
             results.append(run.guarded("pushgateway", run.push, "push"))
     finally:
         if client is None:
             run.http.close()
+    # A message that did not get through is sent again by the next run, not marked as sent.
+    if state_file is not None and all(r.ok for r in results if r.channel != "pushgateway"):
+        save_state(state_file, step.state)
     return results
 
 
@@ -82,6 +102,8 @@ class _Delivery:
     http: httpx.Client
     sleep: Sleep
     secrets: list[str | None] = field(default_factory=list)
+    incident: Incident | None = None
+    step: Step | None = None
 
     def guarded(
         self, channel: str, deliver: Callable[[str], DeliveryResult], event: str
@@ -123,10 +145,10 @@ class _Delivery:
         url = self.secret(variable)
         if url is None:
             return _missing("slack", variable, event)
-        if event == "trigger":
-            message = slack_message(self.comparison, self.link)
+        if event == "resolve":
+            message = slack_recovery(self.comparison, self.previous_verdict, self.link, self.step)
         else:
-            message = slack_recovery(self.comparison, self.previous_verdict, self.link)
+            message = slack_message(self.comparison, self.link, self.incident, self.step)
         return self.post("slack", url, message, event)
 
     def pagerduty(self, event: str) -> DeliveryResult:
@@ -136,7 +158,13 @@ class _Delivery:
         if key is None:
             return _missing("pagerduty", pd.routing_key_env, event)
         if event == "trigger":
-            body = trigger_event(self.comparison, key, source=pd.source, report_link=self.link)
+            body = trigger_event(
+                self.comparison,
+                key,
+                source=pd.source,
+                report_link=self.link,
+                incident=self.incident,
+            )
         else:
             body = resolve_event(self.comparison.suite, key)
         return self.post("pagerduty", pd.url, body, event)
@@ -148,7 +176,11 @@ class _Delivery:
         if url is None:
             return _missing("webhook", hook.url_env or "url", event)
         payload = webhook_payload(
-            self.comparison, event, previous_verdict=self.previous_verdict, report_link=self.link
+            self.comparison,
+            event,
+            previous_verdict=self.previous_verdict,
+            report_link=self.link,
+            incident=self.incident,
         )
         return self.post("webhook", url, payload, event, hook.headers)
 

@@ -3,6 +3,7 @@
     alerts:
       on: [regression, error]            # verdicts that notify (the default); suspect may join
       report_url: https://ci.example/canary/report.html   # optional link in every message
+      repeat_after: 24h                  # a "still failing" reminder at most this often
       slack: {webhook_url_env: SLACK_WEBHOOK_URL}
       pagerduty: {routing_key_env: PD_ROUTING_KEY}   # url: overridable, for tests
       webhook: {url_env: CANARY_WEBHOOK_URL, headers: {X-Team: ml}}   # or url: https://...
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,7 @@ class AlertsConfig:
     pushgateway: PushgatewayConfig | None = None
     report_url: str | None = None
     retry: RetryPolicy = RetryPolicy()
+    repeat_after: timedelta = timedelta(hours=24)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -138,7 +141,18 @@ def parse_alerts_config(
     if True in raw:  # YAML 1.1 reads a bare `on:` key as the boolean true
         raw["on"] = raw.pop(True)
     data = r.mapping(
-        raw, (), {"on", "slack", "pagerduty", "webhook", "pushgateway", "report_url", "retry"}
+        raw,
+        (),
+        {
+            "on",
+            "slack",
+            "pagerduty",
+            "webhook",
+            "pushgateway",
+            "report_url",
+            "retry",
+            "repeat_after",
+        },
     )
     return AlertsConfig(
         on=_verdicts(r, data.get("on")),
@@ -148,7 +162,22 @@ def parse_alerts_config(
         pushgateway=_pushgateway(r, data["pushgateway"]) if "pushgateway" in data else None,
         report_url=r.text(data, (), "report_url"),
         retry=_retry(r, data["retry"]) if "retry" in data else RetryPolicy(),
+        repeat_after=_repeat_after(r, data.get("repeat_after")),
     )
+
+
+def _repeat_after(r: _Reader, value: Any) -> timedelta:
+    from canary_eval.monitor.config import parse_duration
+
+    if value is None:
+        return AlertsConfig.repeat_after
+    try:
+        every = parse_duration(value) if isinstance(value, str) else None
+    except ValueError:
+        every = None
+    if every is None or every.total_seconds() <= 0:
+        raise r.fail(("repeat_after",), "must be a duration such as 30m, 24h or 7d")
+    return every
 
 
 def _verdicts(r: _Reader, value: Any) -> frozenset[str]:

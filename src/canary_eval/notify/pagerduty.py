@@ -1,5 +1,6 @@
-"""PagerDuty Events API v2: a `trigger` per failing run and a `resolve` when a later run passes,
-both under one `dedup_key` per suite, so one incident follows the suite's state."""
+"""PagerDuty Events API v2: a `trigger` per paging incident (its most likely cause in the
+summary) and a `resolve` on every run that does not page, both under one `dedup_key` per suite,
+so one PagerDuty incident follows the suite's state."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from canary_eval.notify.summary import breached_gates, headline, model_line, score_line
 from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.incidents import Incident
 
 SEVERITY = {"regression": "critical", "error": "error", "suspect": "warning", "pass": "info"}
 
@@ -23,14 +25,18 @@ def trigger_event(
     *,
     source: str | None = None,
     report_link: str | None = None,
+    incident: Incident | None = None,
 ) -> dict[str, Any]:
     c, q = comparison, comparison.quality
+    summary = headline(c)
+    if incident is not None:
+        summary += f"; likely cause: {incident.cause.summary}"
     event: dict[str, Any] = {
         "routing_key": routing_key,
         "event_action": "trigger",
         "dedup_key": dedup_key(c.suite),
         "payload": {
-            "summary": headline(c)[:1024],
+            "summary": summary[:1024],
             "source": source or socket.gethostname() or "canary",
             "severity": SEVERITY[c.verdict],
             "component": c.suite,
@@ -45,6 +51,7 @@ def trigger_event(
                 "served_model": model_line(c),
                 "breached_gates": breached_gates(c),
                 "run_created_at": c.run.info.created_at,
+                "causes": [cause.summary for cause in incident.causes] if incident else [],
             },
         },
         "client": "canary-eval",

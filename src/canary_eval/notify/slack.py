@@ -1,12 +1,15 @@
 """Slack incoming-webhook messages: `text` for notifications and `blocks` for the message
-itself (verdict, score, breached gates, a link to the report)."""
+itself (verdict, the incident's likely cause, score, breached gates, a link to the report). A
+reminder says how long the incident has been open, a changed incident what it was before."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from canary_eval.notify.lifecycle import Step
 from canary_eval.notify.summary import breached_gates, headline, model_line, recovery, score_line
 from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.incidents import Incident
 
 MARK = {
     "pass": ":white_check_mark:",
@@ -31,17 +34,33 @@ def _link(link: str | None) -> list[dict[str, Any]]:
     return [_section(f"<{escape(link)}|Open the canary report>")]
 
 
-def slack_message(comparison: Comparison, report_link: str | None = None) -> dict[str, Any]:
+def slack_message(
+    comparison: Comparison,
+    report_link: str | None = None,
+    incident: Incident | None = None,
+    step: Step | None = None,
+) -> dict[str, Any]:
     c = comparison
     title = headline(c)
+    previous = step.previous if step is not None else None
+    if step is not None and step.action == "remind" and previous is not None:
+        title = f"Still failing since {previous.opened_at}: {title}"
+    elif step is not None and step.action == "change":
+        title = f"Changed: {title}"
     gates = breached_gates(c)
+    mark = MARK[c.verdict] if incident is None or incident.severity == "page" else MARK["suspect"]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        _section(
-            f"{MARK[c.verdict]} *{c.verdict.upper()}*  {escape(score_line(c))}\n"
-            f"{escape(model_line(c))}"
-        ),
+        _section(f"{mark} *{c.verdict.upper()}*  {escape(score_line(c))}\n{escape(model_line(c))}"),
     ]
+    if incident is not None:
+        others = [cause.summary for cause in incident.causes[1:]]
+        text = f"*Likely cause*: {escape(incident.cause.summary)}"
+        if others:
+            text += "\n*Also possible*: " + escape("; ".join(others))
+        if step is not None and step.action == "change" and previous is not None:
+            text += f"\n*Was*: {escape(previous.title)}"
+        blocks.append(_section(text))
     if gates:
         blocks.append(_section("*Breached gates*\n" + "\n".join(f"• {escape(g)}" for g in gates)))
     blocks += _link(report_link)
@@ -62,11 +81,14 @@ def slack_message(comparison: Comparison, report_link: str | None = None) -> dic
 
 
 def slack_recovery(
-    comparison: Comparison, previous_verdict: str | None, report_link: str | None = None
+    comparison: Comparison,
+    previous_verdict: str | None,
+    report_link: str | None = None,
+    step: Step | None = None,
 ) -> dict[str, Any]:
     title = recovery(comparison, previous_verdict)
-    blocks: list[dict[str, Any]] = [
-        _section(f"{MARK['pass']} {escape(title)}\n{escape(score_line(comparison))}"),
-        *_link(report_link),
-    ]
+    text = f"{MARK['pass']} {escape(title)}\n{escape(score_line(comparison))}"
+    if step is not None and step.previous is not None:
+        text += f"\nResolved: {escape(step.previous.title)} (open since {step.previous.opened_at})"
+    blocks: list[dict[str, Any]] = [_section(text), *_link(report_link)]
     return {"text": title, "blocks": blocks}

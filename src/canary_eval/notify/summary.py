@@ -18,6 +18,9 @@ def headline(comparison: Comparison) -> str:
         return f"{text}: could not evaluate, {c.ops.error_rate:.0%} of calls failed"
     if failing:
         return f"{text}: {failing} gate(s) breached"
+    warnings = sum(a.severity == "warn" for a in c.alerts)
+    if warnings:
+        return f"{text}: {warnings} warning(s)"
     return text
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from canary_eval.reports.json import report_dict
 from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.incidents import Incident, incident_dict
 
 SUMMARY_KEYS = (
     "verdict",
@@ -32,13 +33,16 @@ def webhook_payload(
     *,
     previous_verdict: str | None = None,
     report_link: str | None = None,
+    incident: Incident | None = None,
 ) -> dict[str, Any]:
-    """`event` is "trigger" for a run that notifies, "resolve" for the first good run after."""
+    """`event` is "trigger" for a new or changed incident, "remind" for a reminder of an open
+    one, "resolve" when it closed; `incident` is its title, severity and causes."""
     report = report_dict(comparison)
     summary = {key: report[key] for key in SUMMARY_KEYS if key in report}
     return {
         "event": event,
         "previous_verdict": previous_verdict,
         "report_url": report_link,
+        "incident": incident_dict(incident),
         **summary,
     }

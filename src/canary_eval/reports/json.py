@@ -12,6 +12,7 @@ from typing import Any
 from canary_eval.reports.destination import write_text
 from canary_eval.reports.schemas import REPORT_SCHEMA_VERSION
 from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.incidents import incident_dict, run_incident
 from canary_eval.verdict.metrics import BehaviourFigures
 
 
@@ -29,6 +30,7 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
         "intents": [asdict(row) for row in c.intents],
         "alerts": [{**asdict(alert), "failing": alert.failing} for alert in c.alerts],
         "severity": c.severity,
+        "incident": incident_dict(run_incident(c)),
         "model_versions": c.model_versions,
         "served_model": c.served_model,
         "baseline_model": c.baseline_model,
