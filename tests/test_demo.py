@@ -33,7 +33,7 @@ def support_bot(
 def test_the_shipped_suite_validates(canary: Callable[..., CliResult]) -> None:
     result = canary("validate", Path(__file__).parents[1] / "configs" / "support-bot.yaml")
     assert result.exit_code == 0, result.output
-    assert "172 cases, 6 intents" in result.stdout
+    assert "194 cases, 7 intents" in result.stdout
 
 
 def test_stable_passes_and_the_silent_update_is_caught(
@@ -47,9 +47,11 @@ def test_stable_passes_and_the_silent_update_is_caught(
 
     assert result.exit_code == 1, result.output
     report = json.loads(Path("drifted.json").read_text())
-    assert [row["intent"] for row in report["intents"] if row["regressed"]] == ["disputes"]
-    behaviour = {a["metric"] for a in report["alerts"] if a["layer"] == "behaviour"}
-    assert {"output_length", "hedging_rate"} <= behaviour
+    regressed = [row["intent"] for row in report["intents"] if row["regressed"]]
+    assert regressed == ["actions", "disputes"]
+    behaviour = {a["metric"]: a["message"] for a in report["alerts"] if a["layer"] == "behaviour"}
+    assert {"output_length", "hedging_rate", "wrong_tool_rate"} <= set(behaviour)
+    assert behaviour["wrong_tool_rate"].startswith("wrong-tool calls")
     assert report["model_changed"] is True
     assert report["ops"]["error_rate"] == 0
 
@@ -60,6 +62,7 @@ def test_the_demo_tells_the_whole_story(canary: Callable[..., CliResult], tmp_pa
     assert result.exit_code == 0, result.output
     assert "REGRESSION" in result.stdout
     assert "disputes" in result.stdout
+    assert "tool cases called the wrong tool" in result.stdout
     assert "would have exited 1" in result.stdout
     reports = {p.name for p in (tmp_path / "demo" / "reports").iterdir()}
     assert {"canary.json", "canary.html", "canary.md", "canary.xml", "monitor.json"} <= reports

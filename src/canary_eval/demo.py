@@ -41,14 +41,17 @@ class DemoOutcome:
 
     @property
     def as_designed(self) -> bool:
-        """The drift was caught: a regression in the disputes intent, behaviour and model alerts."""
+        """The drift was caught: a regression in the disputes intent, behaviour alerts (the
+        wrong-tool calls among them) and the model change."""
         c = self.comparison
         layers = {a.layer for a in c.alerts}
+        metrics = {a.metric for a in c.alerts}
         regressed = {row.intent for row in c.intents if row.regressed}
         return (
             c.verdict == "regression"
             and "disputes" in regressed
             and "behaviour" in layers
+            and "wrong_tool_rate" in metrics
             and c.model_changed
         )
 
@@ -96,6 +99,7 @@ def run_demo(
         with progress("canary") as on_progress:
             comparison = evaluate(config, evalset, baseline, on_progress=on_progress)
         render(comparison, console)
+        _tool_drift(comparison, console)
         write_reports(comparison, ReportPaths.in_directory(reports), config)
 
         console.print(Rule("4/4  Production monitoring: operations, user signals, input drift"))
@@ -104,6 +108,19 @@ def run_demo(
             sim.set_version("stable")
             on_server(sim, suite)
     return DemoOutcome(comparison, monitor_code, reports)
+
+
+def _tool_drift(comparison: Comparison, console: Console) -> None:
+    """Name the tool-use drift: the tool cases that called a tool they should not have."""
+    expecting = [c for c in comparison.run.cases if c.behaviour.wrong_tool is not None]
+    wrong = [c for c in expecting if c.behaviour.wrong_tool]
+    if wrong:
+        example = wrong[0]
+        called = ", ".join(t.name for t in example.tool_calls)
+        console.print(
+            f"tool use: {len(wrong)} of {len(expecting)} tool cases called the wrong tool "
+            f"(e.g. {example.id}: {called}); see the wrong_tool_rate alert"
+        )
 
 
 def _monitor(workdir: Path, console: Console, reports: Path) -> int:

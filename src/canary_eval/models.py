@@ -212,6 +212,14 @@ class CaseResult:
     tool_calls: tuple[ToolCall, ...] = ()  # every tool call of the case, in order
     turns: int = 1  # model calls the case took (more than one in a tool loop)
 
+    @property
+    def transcript(self) -> str | None:
+        """The output as reports show it: the text, then the tool calls it made."""
+        if self.output is None:
+            return None
+        calls = [f"-> {c.name}({c.raw_arguments})" for c in self.tool_calls]
+        return "\n".join([self.output, *calls] if self.output else calls)
+
 
 @dataclass(frozen=True)
 class RunInfo:

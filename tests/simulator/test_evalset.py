@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from canary_eval.models import Case
+from canary_eval.models import Case, Completion, ToolCall
 from canary_eval.scorers.registry import ScoreInput, ScorerContext, create, registered
 from canary_eval.simulator.bank import load_bank
 from canary_eval.suite.config import load_config
@@ -20,7 +22,7 @@ from canary_eval.suite.evalset import load_evalset
 BUNDLED = Path(str(files("canary_eval").joinpath("bundled")))
 EVALSET = BUNDLED / "evalsets" / "support-bot.yaml"
 CONFIG = BUNDLED / "configs" / "support-bot.yaml"
-INTENTS = {"faq", "billing", "disputes", "technical", "account", "summarisation"}
+INTENTS = {"faq", "billing", "disputes", "technical", "account", "summarisation", "actions"}
 
 
 @pytest.fixture(scope="module")
@@ -100,14 +102,19 @@ def test_right_answers_pass_their_checks_and_wrong_answers_fail_them() -> None:
     failures = []
     for case in evalset.cases:
         entry = bank.entries[case.id]
-        right = _passes(case, entry.right)
-        wrong = _passes(case, entry.wrong)
+        right = _passes(case, entry.right, entry.call)
+        wrong = _passes(case, entry.wrong, entry.wrong_call)
         if not right or wrong:
             failures.append((case.id, right, wrong))
     assert failures == []
 
 
-def _passes(case: Case, output: str) -> bool:
+def _passes(case: Case, output: str, call: Mapping[str, Any] | None) -> bool:
+    """Whether the answer (after its tool call, for a tool case) passes the case's checks."""
     ctx = ScorerContext(config_path=CONFIG)
-    scores = [asyncio.run(create(spec, ctx)(ScoreInput(output, case))) for spec in case.scorers]
+    calls = (
+        (ToolCall(call["name"], call["arguments"], json.dumps(call["arguments"])),) if call else ()
+    )
+    item = ScoreInput(output, case, Completion(output, tool_calls=calls))
+    scores = [asyncio.run(create(spec, ctx)(item)) for spec in case.scorers]
     return all(s.passed for s in scores)

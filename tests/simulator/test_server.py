@@ -266,3 +266,41 @@ def test_serve_forever_blocks_until_closed_and_reports_when_ready() -> None:
     ready[0].close()
     thread.join(5)
     assert not thread.is_alive()
+
+
+LOOKUP = load_bank().entries["actions-001"]
+TOOLS = [{"type": "function", "function": {"name": "lookup_invoice", "parameters": {}}}]
+
+
+def test_a_tool_case_gets_a_tool_call_then_answers_from_the_tool_result(
+    client: httpx.Client,
+) -> None:
+    first = ask(client, LOOKUP.input, tools=TOOLS).json()["choices"][0]
+
+    assert first["finish_reason"] == "tool_calls"
+    assert first["message"]["content"] is None
+    (call,) = first["message"]["tool_calls"]
+    assert call["function"]["name"] == "lookup_invoice"
+    assert json.loads(call["function"]["arguments"]) == {"invoice_id": "INV-1042"}
+    messages = [{"role": "user", "content": LOOKUP.input}, first["message"],
+                {"role": "tool", "tool_call_id": call["id"], "content": "{}"}]  # fmt: skip
+    final = client.post("/chat/completions", json={"model": "ledger-chat", "messages": messages})
+    assert "$1,200.00" in final.json()["choices"][0]["message"]["content"]
+
+
+def test_without_tools_or_with_tool_choice_none_a_tool_case_is_answered_in_text(
+    client: httpx.Client,
+) -> None:
+    for extra in ({}, {"tools": TOOLS, "tool_choice": "none"}):
+        message = ask(client, LOOKUP.input, **extra).json()["choices"][0]["message"]
+        assert "tool_calls" not in message
+        assert "$1,200.00" in message["content"]
+
+
+def test_the_turn_under_test_is_the_last_user_message_after_few_shot_turns(
+    client: httpx.Client,
+) -> None:
+    few_shot = [{"role": "user", "content": LOOKUP.input}, {"role": "assistant", "content": "Ok."}]
+    body = {"model": "ledger-chat", "messages": [*few_shot, {"role": "user", "content": GROWTH}]}
+    assert "$40" in client.post("/chat/completions", json=body).json()["choices"][0]["message"][
+        "content"]  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 from canary_eval.simulator import MODEL_VERSIONS, VERSIONS, answers_correctly, decide
 from canary_eval.simulator.bank import load_bank
 from canary_eval.simulator.phrasing import phrase
-from canary_eval.simulator.versions import version_for_model
+from canary_eval.simulator.versions import tool_call, version_for_model
 
 HEDGE = re.compile(r"\b(may|might|could|possibly|perhaps)\b", re.IGNORECASE)
 
@@ -121,3 +121,12 @@ def test_every_version_has_a_one_line_description_and_its_own_model_identity() -
     assert all(d and "\n" not in d for d in VERSIONS.values())
     assert MODEL_VERSIONS["drifted"].model != MODEL_VERSIONS["stable"].model
     assert MODEL_VERSIONS["drifted"].fingerprint != MODEL_VERSIONS["stable"].fingerprint
+
+
+def test_drifted_calls_the_wrong_tool_or_drops_an_argument_on_half_the_tool_cases() -> None:
+    tool_cases = [e for e in load_bank().entries.values() if e.call]
+    for seed in (0, 1):
+        wrong = [e.id for e in tool_cases if tool_call(e.id, "drifted", seed) == e.wrong_call]
+        assert len(wrong) == len(tool_cases) // 2
+        assert all(tool_call(e.id, "stable", seed) == e.call for e in tool_cases)
+    assert tool_call("faq-001", "drifted") is None

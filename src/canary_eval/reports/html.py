@@ -209,11 +209,12 @@ def _changed(changed: Sequence[ChangedCase]) -> str:
         cur, base = ch.current, ch.baseline
         css = "bad" if ch.delta < 0 else "info"
         why = f'<p class="why">{escape(ch.why)}</p>' if ch.why else ""
+        before, now = escape(base.transcript or ""), escape(cur.transcript or "")
         articles.append(
             f'<article class="case"><h3>{escape(cur.id)} · {escape(cur.intent or "no intent")} · '
             f'<span class="{css}">{num(base.score, ".2f")} → {num(cur.score, ".2f")}</span></h3>'
-            f'<div class="side"><div><h4>baseline</h4><pre>{escape(base.output or "")}</pre></div>'
-            f"<div><h4>now</h4><pre>{escape(cur.output or '')}</pre></div></div>{why}</article>"
+            f'<div class="side"><div><h4>baseline</h4><pre>{before}</pre></div>'
+            f"<div><h4>now</h4><pre>{now}</pre></div></div>{why}</article>"
         )
     return (
         f"<section><h2>Cases that changed ({len(changed)})</h2>" + "".join(articles) + "</section>"

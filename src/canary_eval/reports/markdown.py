@@ -126,8 +126,8 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
                     cell(ch.current.id),
                     cell(ch.current.intent or ""),
                     f"{num(ch.baseline.score, '.2f')} → {num(ch.current.score, '.2f')}",
-                    cell(ch.current.output),
-                    cell(ch.baseline.output),
+                    cell(ch.current.transcript),
+                    cell(ch.baseline.transcript),
                 ]
                 for ch in shown
             ],

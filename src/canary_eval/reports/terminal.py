@@ -176,7 +176,7 @@ def _worst(c: Comparison) -> Table | None:
             cur.id,
             cur.intent or "",
             f"{_num(base.score, '.2f')} -> {_num(cur.score, '.2f')}",
-            escape(_clip(cur.output or "")),
+            escape(_clip(cur.transcript or "")),
             escape(_clip(why, 100)),
         )
     return table

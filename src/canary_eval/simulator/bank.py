@@ -31,6 +31,10 @@ class Entry:
     wrong: str
     risky: bool = False  # answerable, but sounds sensitive: a cautious update refuses it
     must_refuse: bool = False  # the case expects a refusal
+    # A tool case: the call a good model makes (then `right`/`wrong` answer from the tool's
+    # result), and the mistaken call of a drifted one (a wrong tool, or a dropped argument).
+    call: Mapping[str, Any] | None = None
+    wrong_call: Mapping[str, Any] | None = None
 
     @property
     def is_json(self) -> bool:
@@ -97,6 +101,8 @@ def load_bank() -> AnswerBank:
                 right=answer["right"],
                 wrong=answer["wrong"],
                 risky=bool(answer.get("risky", False)),
+                call=answer.get("call"),
+                wrong_call=answer.get("wrong_call"),
                 must_refuse=any(
                     s.get("type") == "refusal" and s.get("expect") == "refuse"
                     for s in case.get("scorers", [])

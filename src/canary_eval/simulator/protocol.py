@@ -4,6 +4,7 @@ which requests are malformed, and the shapes of replies and errors."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,15 +42,28 @@ def request_problem(body: Mapping[str, Any]) -> str | None:
 
 
 def user_text(body: Mapping[str, Any]) -> str:
-    """Every user message's text, joined: where the case's input is to be found."""
+    """The last user message's text: the turn under test, where the case's input is found
+    (few-shot examples and conversation history come before it)."""
     messages = body.get("messages")
     if not isinstance(messages, list):
         return ""
-    return "\n".join(
-        message_text(m.get("content"))
-        for m in messages
-        if isinstance(m, Mapping) and m.get("role") == "user"
-    )
+    users = [m for m in messages if isinstance(m, Mapping) and m.get("role") == "user"]
+    return message_text(users[-1].get("content")) if users else ""
+
+
+def may_call_tools(body: Mapping[str, Any]) -> bool:
+    """Tools are offered and allowed, and no tool result waits for an answer."""
+    messages = body.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else None
+    answering = isinstance(last, Mapping) and last.get("role") == "tool"
+    return bool(body.get("tools")) and body.get("tool_choice") != "none" and not answering
+
+
+def tool_call_item(call: Mapping[str, Any]) -> dict[str, Any]:
+    """One `tool_calls` item of an assistant message: `{name, arguments}` in OpenAI's shape."""
+    arguments = json.dumps(call.get("arguments", {}))
+    function = {"name": call["name"], "arguments": arguments}
+    return {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": function}
 
 
 def message_text(content: Any) -> str:

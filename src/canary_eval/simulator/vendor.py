@@ -26,8 +26,10 @@ from canary_eval.simulator.protocol import (
     Reply,
     error_reply,
     json_reply,
+    may_call_tools,
     message_text,
     request_problem,
+    tool_call_item,
     user_text,
 )
 from canary_eval.simulator.tokens import count_tokens, embed, prompt_tokens, truncate_tokens
@@ -36,6 +38,7 @@ from canary_eval.simulator.versions import (
     MODEL_VERSIONS,
     ModelVersion,
     decide,
+    tool_call,
     unit,
     version_for_model,
 )
@@ -199,8 +202,12 @@ class Vendor:
         self, body: Mapping[str, Any], version: ModelVersion, config: SimulatorConfig, fault: Fault
     ) -> dict[str, Any]:
         messages = [m for m in body["messages"] if isinstance(m, Mapping)]
-        text = self._answer(user_text(body), version.name, config)
-        finish, refusal = "stop", None
+        # A tool case's first turn is its tool call when tools are offered; then its answer.
+        entry = self.bank.match(user_text(body)) if may_call_tools(body) else None
+        call = tool_call(entry.id, version.name, config.seed) if entry else None
+        calls = [tool_call_item(call)] if call else []
+        text = "" if calls else self._answer(user_text(body), version.name, config)
+        finish, refusal = "tool_calls" if calls else "stop", None
         if fault.kind == "truncate":
             text, finish = truncate_tokens(text, max(1, count_tokens(text) // 2)), "length"
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -227,7 +234,12 @@ class Vendor:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text or None, "refusal": refusal},
+                    "message": {
+                        "role": "assistant",
+                        "content": text or None,
+                        "refusal": refusal,
+                        **({"tool_calls": calls} if calls else {}),
+                    },
                     "logprobs": None,
                     "finish_reason": finish,
                 }

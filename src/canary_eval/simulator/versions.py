@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from canary_eval.simulator.bank import load_bank
 
@@ -34,6 +34,7 @@ class ModelVersion:
     summary_growth: float = 0.0  # summaries grow by this share, hedged and softened
     verbosity: float = 1.0  # outputs grow to this multiple of their length
     error_rate: float = 0.0  # share of prompts answered 503, every time they are sent
+    wrong_call_rate: float = 0.0  # share of tool cases given the mistaken call
 
     def wrong_share(self, intent: str) -> float:
         return self.wrong_rate.get(intent, self.wrong_rate.get("*", 0.0))
@@ -56,11 +57,13 @@ MODEL_VERSIONS: Mapping[str, ModelVersion] = {
             model="ledger-chat-2024-09",
             fingerprint="fp_drift02",
             description="the silent update: hedged, ~30 % longer summaries, a few over-refusals, "
-            "disputes much worse; the average drops only a few points",
+            "disputes much worse, the wrong tool or a dropped argument on half the tool cases; "
+            "the average drops only a few points",
             wrong_rate={**_STABLE_RATES, "disputes": 0.38},
             over_refusal=0.4,
             hedge_rate=0.45,
             summary_growth=0.3,
+            wrong_call_rate=0.5,
         ),
         ModelVersion(
             name="degraded",
@@ -114,6 +117,22 @@ def _over_refused(seed: int, version: str) -> frozenset[str]:
     risky = [e.id for e in load_bank().entries.values() if e.risky]
     risky.sort(key=lambda case_id: unit(seed, version, case_id, "refuse"))
     return frozenset(risky[: round(MODEL_VERSIONS[version].over_refusal * len(risky))])
+
+
+@cache
+def _wrong_calls(seed: int, version: str) -> frozenset[str]:
+    """The tool cases a version calls wrongly: its `wrong_call_rate` share of them, by hash."""
+    tool_cases = [e.id for e in load_bank().entries.values() if e.wrong_call]
+    tool_cases.sort(key=lambda case_id: unit(seed, version, case_id, "call"))
+    return frozenset(tool_cases[: round(MODEL_VERSIONS[version].wrong_call_rate * len(tool_cases))])
+
+
+def tool_call(case_id: str, version: str = "stable", seed: int = 0) -> Mapping[str, Any] | None:
+    """The tool call `version` makes for a tool case (None for other cases)."""
+    entry = load_bank().entries[case_id]
+    if entry.call is None:
+        return None
+    return entry.wrong_call if case_id in _wrong_calls(seed, version) else entry.call
 
 
 def decide(
