@@ -197,3 +197,27 @@ def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(
     canary("baseline", suite)
     Path("taken").write_text("a file, not a directory")
     assert_one_line_error(canary("run", suite, "--json", "taken/report.json"), "taken/report.json")
+
+
+def test_a_misspelt_case_key_is_rejected_with_the_nearest_known_one(
+    canary: Callable[..., CliResult], write_suite: Callable[..., Path]
+) -> None:
+    cases = [
+        {"id": "a", "input": "q", "reference": "r"},
+        {"id": "b", "input": "q", "refernce": "r"},
+    ]
+    suite = write_suite("http://127.0.0.1:9/v1", cases)
+    assert_one_line_error(
+        canary("validate", suite),
+        "evalset.yaml:",
+        "cases[1].refernce: unknown key (did you mean 'reference'?)",
+    )
+
+
+def test_a_case_key_that_a_prompt_slot_reads_is_not_unknown(
+    canary: Callable[..., CliResult], write_suite: Callable[..., Path]
+) -> None:
+    cases = [{"id": "a", "input": "q", "reference": "r", "product": "Ledger"}]
+    prompt = {"system": "You support {{product}}.", "template": "{{input}}"}
+    suite = write_suite("http://127.0.0.1:9/v1", cases, prompt=prompt)
+    assert canary("validate", suite).exit_code == 0

@@ -4,19 +4,29 @@ so one PagerDuty incident follows the suite's state."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from typing import Any
 
-from canary_eval.notify.summary import breached_gates, headline, model_line, score_line
+from canary_eval.notify.summary import breached_gates, clip, headline, model_line, score_line
 from canary_eval.verdict.compare import Comparison
 from canary_eval.verdict.incidents import Incident
 
 SEVERITY = {"regression": "critical", "error": "error", "suspect": "warning", "pass": "info"}
+# The Events API v2's limits: longer fields are rejected (dedup_key) or cut (summary).
+MAX_DEDUP_KEY = 255
+MAX_SUMMARY = 1024
+MAX_FIELD = 255  # source, component, group, class: kept short so the incident list reads
 
 
 def dedup_key(suite: str) -> str:
-    """Stable per suite: every run of the suite updates the same incident."""
-    return f"canary-{suite}"
+    """Stable per suite: every run of the suite updates the same incident. A key past 255
+    characters keeps its head and replaces the tail with a hash of the whole, still unique."""
+    key = f"canary-{suite}"
+    if len(key) <= MAX_DEDUP_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: MAX_DEDUP_KEY - len(digest) - 1]}~{digest}"
 
 
 def trigger_event(
@@ -36,10 +46,10 @@ def trigger_event(
         "event_action": "trigger",
         "dedup_key": dedup_key(c.suite),
         "payload": {
-            "summary": summary[:1024],
-            "source": source or socket.gethostname() or "canary",
+            "summary": clip(summary, MAX_SUMMARY),
+            "source": clip(source or socket.gethostname() or "canary", MAX_FIELD),
             "severity": SEVERITY[c.verdict],
-            "component": c.suite,
+            "component": clip(c.suite, MAX_FIELD),
             "group": "canary",
             "class": c.verdict,
             "custom_details": {

@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from canary_eval.notify.lifecycle import Step
-from canary_eval.notify.summary import breached_gates, headline, model_line, recovery, score_line
+from canary_eval.notify.summary import (
+    breached_gates,
+    clip,
+    headline,
+    model_line,
+    recovery,
+    score_line,
+)
 from canary_eval.verdict.compare import Comparison
 from canary_eval.verdict.incidents import Incident
 
@@ -24,8 +31,15 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Block Kit's limits: a header's text 150 characters, a section's or context's 3000; Slack cuts
+# the notification `text` past 40,000. Longer fields make Slack reject the whole message.
+MAX_HEADER = 150
+MAX_TEXT = 3000
+MAX_NOTIFICATION = 40_000
+
+
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_TEXT)}}
 
 
 def _link(link: str | None) -> list[dict[str, Any]]:
@@ -50,7 +64,7 @@ def slack_message(
     gates = breached_gates(c)
     mark = MARK[c.verdict] if incident is None or incident.severity == "page" else MARK["suspect"]
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "header", "text": {"type": "plain_text", "text": clip(title, MAX_HEADER)}},
         _section(f"{mark} *{c.verdict.upper()}*  {escape(score_line(c))}\n{escape(model_line(c))}"),
     ]
     if incident is not None:
@@ -70,14 +84,17 @@ def slack_message(
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": escape(
-                        f"run {c.run.info.created_at} · baseline {c.baseline.info.created_at}"
+                    "text": clip(
+                        escape(
+                            f"run {c.run.info.created_at} · baseline {c.baseline.info.created_at}"
+                        ),
+                        MAX_TEXT,
                     ),
                 }
             ],
         }
     )
-    return {"text": title, "blocks": blocks}
+    return {"text": clip(title, MAX_NOTIFICATION), "blocks": blocks}
 
 
 def slack_recovery(
@@ -91,4 +108,4 @@ def slack_recovery(
     if step is not None and step.previous is not None:
         text += f"\nResolved: {escape(step.previous.title)} (open since {step.previous.opened_at})"
     blocks: list[dict[str, Any]] = [_section(text), *_link(report_link)]
-    return {"text": title, "blocks": blocks}
+    return {"text": clip(title, MAX_NOTIFICATION), "blocks": blocks}

@@ -4,10 +4,20 @@ figures a person on call looks at first."""
 from __future__ import annotations
 
 import math
+import re
 
 from canary_eval.verdict.compare import Comparison
 
 MAX_GATES = 10
+_PARTIAL_ENTITY = re.compile(r"&[a-z]*$")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, with an ellipsis when cut (never in the middle
+    of an HTML entity such as `&amp;`): the channels reject longer fields."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_ENTITY.sub("", text[: limit - 1]) + "\u2026"
 
 
 def headline(comparison: Comparison) -> str:

@@ -15,7 +15,7 @@ from canary_eval.models import EvalSet, ScorerSpec
 from canary_eval.scorers import BoundScorer, ScorerContext, create, describe_judges
 from canary_eval.suite.config import SuiteConfig
 from canary_eval.suite.document import KeyPath, parse_key
-from canary_eval.suite.prompts import check_slots
+from canary_eval.suite.prompts import check_case_keys, check_slots
 
 CaseScorers = dict[str, list[BoundScorer]]
 LineOf = Callable[[KeyPath], int | None]
@@ -80,4 +80,5 @@ def judges(scorers: CaseScorers) -> list[dict[str, Any]]:
 def check_suite(config: SuiteConfig, evalset: EvalSet, *, offline: bool = False) -> CaseScorers:
     """Everything `canary validate` checks, without calling a model."""
     check_slots(config, evalset)
+    check_case_keys(config, evalset)
     return build_scorers(config, evalset, offline=offline)

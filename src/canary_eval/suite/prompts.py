@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from canary_eval.errors import ConfigError
+from canary_eval.errors import ConfigError, EvalSetError
 from canary_eval.models import Case, EvalSet
 from canary_eval.suite.config import PromptConfig, SuiteConfig
 from canary_eval.suite.document import parse_key
@@ -76,6 +76,42 @@ def check_slots(config: SuiteConfig, evalset: EvalSet) -> None:
                 line=None if config.prompt.file else config.line_of(parse_key(key)),
                 key=key,
             )
+
+
+# Case keys canary reads besides the schema's: extra references, grounding context, the format.
+_READ_KEYS = frozenset({"references", "context", "format"})
+
+
+def check_case_keys(config: SuiteConfig, evalset: EvalSet) -> None:
+    """A case key that neither canary nor any prompt slot reads is a typo (`refernce:`): the
+    first one is an EvalSetError naming the nearest known key."""
+    import difflib
+
+    from canary_eval.suite.schemas import load_schema
+
+    known = set(load_schema("evalset")["properties"]) | _READ_KEYS
+    texts = [text for _, text in _templates(config.prompt)]
+    texts += _strings(config.provider.options.get("body"))
+    known |= {slot.split(".")[0] for text in texts for slot in slots(text)}
+    for i, case in enumerate(evalset.cases):
+        for key in case.fields:
+            if key in known:
+                continue
+            near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean '{near[0]}'?" if near else "not read by canary or any prompt slot"
+            raise EvalSetError(
+                f"unknown key ({hint})", path=evalset.path, line=case.line, key=f"cases[{i}].{key}"
+            )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _templates(prompt: PromptConfig) -> Iterator[tuple[str, str]]:
