@@ -170,3 +170,25 @@ def test_set_overrides_the_model_for_one_run_and_is_recorded(
     assert bad.exit_code == 2
     assert "suite.yaml: provider.concurrency (--set): must be an integer >= 1" in bad.stderr
     assert canary("validate", suite, "--set", "nonsense").exit_code == 2
+
+
+def test_output_in_cron_logs_is_not_wrapped_at_80_columns(
+    canary: Callable[..., CliResult],
+    model_server: ModelServer,
+    write_suite: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model_server.answer = right_answer
+    model_server.model = "support-model-with-a-long-vendor-name-2026-01-15-preview"
+    model_server.fingerprint = "fp_0123456789abcdef0123"
+    suite = write_suite(model_server.base_url)
+    canary("baseline", suite)
+    canary("run", suite, "-q")
+    monkeypatch.delenv("COLUMNS")  # as in cron: no terminal, no COLUMNS
+    result = canary("history", suite)
+    served = f"{model_server.model} ({model_server.fingerprint})"
+    rows = [line for line in result.stdout.splitlines() if served in line]
+    assert len(rows) == 1  # one run, on one line, its model name whole
+    assert any(len(line) > 80 for line in result.stdout.splitlines())
+    report = canary("run", suite)
+    assert any(served in line for line in report.stdout.splitlines())

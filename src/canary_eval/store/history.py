@@ -238,7 +238,11 @@ def render_history(rows: Sequence[HistoryRow], console: Console) -> None:
         "served model",
     ):
         table.add_column(
-            column, justify="left" if column in ("time", "verdict", "", "served model") else "right"
+            column,
+            justify="left" if column in ("time", "verdict", "", "served model") else "right",
+            # Times and model names are what a reader greps for: folded, never cut.
+            no_wrap=column == "time",
+            overflow="fold",
         )
     score_blocks, p95_blocks = sparkline(scores), sparkline(p95)
     previous: str | None = None
