@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,56 @@ def test_draws_the_trend_the_intent_deltas_and_the_interval_as_inline_svg(
     assert 'aria-label="score change per intent"' in page
 
 
+def trend_of(page: str) -> str:
+    trend = page[page.index('aria-label="score trend') :]
+    return trend[: trend.index("</svg>")]
+
+
+def xs(svg: str) -> list[float]:
+    return [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', svg)]
+
+
+def test_charts_scale_with_the_page_and_follow_the_colour_scheme(regression: Comparison) -> None:
+    page = render_html(regression)
+    assert "@media (prefers-color-scheme:dark)" in page
+    assert "svg.chart{display:block;width:100%" in page
+    for svg in re.findall(r"<svg [^>]*>", page):
+        assert 'viewBox="0 0 ' in svg
+        assert "width=" not in svg.replace("viewBox", "")  # no fixed pixel size
+    assert not re.search(r'(fill|stroke)="#', page)  # colours come from the stylesheet
+
+
+def test_the_trend_spaces_runs_by_time_and_draws_failed_runs_as_failures(
+    regression: Comparison,
+) -> None:
+    history = [
+        history_row(0.98, "2024-05-01T14:00:00+00:00"),
+        history_row(0.99, "2024-05-02T14:00:00+00:00"),
+        # Half the calls failed: the score of the rest is not a score of the run.
+        replace(history_row(1.0, "2024-05-03T14:00:00+00:00"), verdict="error"),
+    ]
+    trend = trend_of(render_html(regression, history))
+    first, second, current = xs(trend)  # the errored run has no point on the scale
+    day = second - first
+    assert round((current - second) / day, 3) == 5.0  # May 2 to May 7 is five days
+    assert trend.count('class="c-err"') == 1
+    assert "could not evaluate" in trend
+    assert trend.count('class="c-bad"') == 1  # this run, a regression
+    assert "2024-05-01 14:00" in trend
+    assert "2024-05-07 14:00" in trend
+
+
+def test_model_and_prompt_changes_are_marked_on_the_trend(regression: Comparison) -> None:
+    history = [
+        replace(history_row(0.98, "2024-05-04T14:00:00+00:00"), prompt_hash="p0"),
+        replace(history_row(0.99, "2024-05-05T14:00:00+00:00"), prompt_hash="p1"),
+        replace(history_row(1.0, "2024-05-06T14:00:00+00:00"), prompt_hash="p1"),
+    ]
+    trend = trend_of(render_html(regression, history))
+    marks = re.findall(r'class="c-mark"><title>([^<]*)</title>', trend)
+    assert marks == ["prompt changed", "model: sim-drift (fp_b)"]
+
+
 def test_every_changed_case_shows_baseline_and_current_output_side_by_side(
     regression: Comparison,
 ) -> None:
@@ -179,3 +231,85 @@ def test_headless_chromium_shows_the_verdict_and_charts_and_runs_no_script(
     assert not re.search(r"<body[^>]*data-pwned", dom)  # the onerror handler never ran
     assert "<title>canary support-bot: REGRESSION</title>" in dom  # no script renamed the page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+
+
+# A page of the test's own that frames the report at a phone's width and measures it: the report
+# itself runs no script (its CSP forbids it), so the measuring happens outside it.
+HARNESS = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="r" src="report.html" style="width:390px;height:40000px;border:0"></iframe>
+<pre id="out">pending</pre><script>
+document.getElementById("r").addEventListener("load", () => {
+  const frame = document.getElementById("r"), doc = frame.contentDocument;
+  const wide = [...doc.querySelectorAll("body *")].filter(
+    e => e.getBoundingClientRect().right > doc.documentElement.clientWidth + 1
+      && !e.closest(".scroll") && !e.closest("svg > *")).map(
+        e => e.tagName + "." + e.getAttribute("class"));
+  document.getElementById("out").textContent = JSON.stringify({
+    scrollWidth: doc.documentElement.scrollWidth, clientWidth: doc.documentElement.clientWidth,
+    wide: wide.slice(0, 5),
+    dark: frame.contentWindow.matchMedia("(prefers-color-scheme: dark)").matches,
+    background: getComputedStyle(doc.body).backgroundColor,
+    chart: doc.querySelector("svg.chart").getBoundingClientRect().width});
+});
+</script></body></html>"""
+
+
+def measure(report: Path, tmp_path: Path, *flags: str) -> dict[str, object]:
+    harness = report.with_name("harness.html")
+    harness.write_text(HARNESS)
+    done = chromium(
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=5000",
+        *flags,
+        "--dump-dom",
+        harness.as_uri(),
+        profile=tmp_path / f"profile-measure{len(flags)}",
+    )
+    found = re.search(r'<pre id="out">([^<]*)</pre>', done.stdout)
+    assert found and found.group(1) != "pending", done.stderr[-2000:]
+    measured: dict[str, object] = json.loads(found.group(1))
+    return measured
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium "
+    "(apt-get install chromium; .ci/run installs it)",
+)
+def test_on_a_phone_and_in_dark_mode_nothing_overflows_and_the_page_is_dark(
+    hostile: Comparison, tmp_path: Path
+) -> None:
+    history = [
+        history_row(0.99, "2024-05-05T14:00:00+00:00"),
+        replace(history_row(0.4, "2024-05-06T14:00:00+00:00"), verdict="error"),
+    ]
+    report = tmp_path / "report.html"
+    write_html(hostile, report, history)
+    light = measure(report, tmp_path)
+    assert light["scrollWidth"] == light["clientWidth"] == 390, light
+    assert light["wide"] == []
+    assert light["dark"] is False
+    assert light["background"] == "rgb(255, 255, 255)"
+    assert isinstance(light["chart"], float | int) and light["chart"] <= 390
+    dark = measure(report, tmp_path, "--force-dark-mode")
+    assert dark["dark"] is True
+    assert dark["background"] == "rgb(18, 18, 18)"
+    assert dark["scrollWidth"] == 390
+    shots = []
+    for name, flags in (("report-390px.png", ()), ("report-dark.png", ("--force-dark-mode",))):
+        shot = tmp_path / name
+        chromium(
+            f"--screenshot={shot}",
+            "--window-size=390,2400",
+            "--hide-scrollbars",
+            *flags,
+            report.as_uri(),
+            profile=tmp_path / f"profile-{name}",
+        )
+        assert shot.read_bytes().startswith(b"\x89PNG")
+        shots.append(shot)
+    extra = os.environ.get("CANARY_ARTIFACTS")
+    for target in [ARTIFACTS, *([Path(extra)] if extra else [])]:
+        target.mkdir(parents=True, exist_ok=True)
+        for shot in shots:
+            shutil.copy(shot, target / shot.name)

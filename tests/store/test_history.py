@@ -43,6 +43,21 @@ def test_a_recorded_run_reads_back_with_every_figure(tmp_path: Path) -> None:
     assert row.served_model == "sim-drift (fp_b)"
     assert row.breached == 4
     assert row.time == "2024-05-07T14:00:00+00:00"
+    assert row.prompt_hash == "p1"
+
+
+def test_a_database_from_before_prompt_hashes_reads_and_then_gains_the_column(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "history.sqlite"
+    record(db, comparison("pass"))
+    with sqlite3.connect(db) as old:  # as the first release wrote it
+        old.execute("ALTER TABLE runs DROP COLUMN prompt_hash")
+    (before,) = recent(db, "support-bot")
+    assert before.prompt_hash is None
+    record(db, comparison("regression"))
+    rows = recent(db, "support-bot")
+    assert [r.prompt_hash for r in rows] == [None, "p1"]
 
 
 def test_recent_is_oldest_first_per_suite_and_limited(tmp_path: Path) -> None:

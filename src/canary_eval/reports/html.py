@@ -16,30 +16,53 @@ from html import escape
 from pathlib import Path
 
 from canary_eval.reports.changes import ChangedCase, changed_cases, num, percent_change
-from canary_eval.reports.charts import delta_chart, interval_chart, trend_chart
+from canary_eval.reports.charts import TrendPoint, delta_chart, interval_chart, trend_chart
 from canary_eval.reports.destination import write_text
 from canary_eval.store.history import HistoryRow, with_current
 from canary_eval.verdict.compare import Comparison
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
+# Colours are variables so one stylesheet serves light and dark schemes; the charts use them
+# through their `c-*` classes. Tables scroll inside their own box, so a phone never scrolls the
+# whole page sideways.
 _CSS = """
+:root{color-scheme:light dark;--fg:#212121;--bg:#fff;--muted:#616161;--rule:#e0e0e0;
+--panel:#fafafa;--head:#f5f5f5;--bad:#c62828;--good:#2e7d32;--line:#1565c0;--warn:#a66f00;
+--note:#fff8e1}
+@media (prefers-color-scheme:dark){:root{--fg:#e8e8e8;--bg:#121212;--muted:#a8a8a8;
+--rule:#3a3a3a;--panel:#1b1b1b;--head:#262626;--bad:#ef5350;--good:#66bb6a;--line:#64b5f6;
+--warn:#ffb74d;--note:#2b2410}}
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;
-padding:16px 24px;color:#212121;background:#fff;line-height:1.4}
-h1{margin:0;font-size:28px}h2{margin-top:32px;border-bottom:1px solid #e0e0e0;padding-bottom:4px}
+padding:16px 24px;color:var(--fg);background:var(--bg);line-height:1.4;overflow-wrap:break-word}
+h1{margin:0;font-size:28px}h2{margin-top:32px;border-bottom:1px solid var(--rule);
+padding-bottom:4px}
 .verdict{padding:16px 20px;border-radius:6px;color:#fff}.verdict p{margin:4px 0 0}
 .pass{background:#2e7d32}.suspect{background:#f9a825;color:#212121}.regression{background:#c62828}
 .error{background:#6a1b9a}
-table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #e0e0e0;padding:4px 8px;
+.scroll{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid var(--rule);padding:4px 8px;
 text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
-th{background:#f5f5f5}.bad{color:#c62828;font-weight:600}.warn{color:#a66f00}.info{color:#1565c0}
-.case{border:1px solid #e0e0e0;border-radius:6px;margin:12px 0;padding:8px 12px}
+th{background:var(--head)}.bad{color:var(--bad);font-weight:600}.warn{color:var(--warn)}
+.info{color:var(--line)}
+.case{border:1px solid var(--rule);border-radius:6px;margin:12px 0;padding:8px 12px}
 .case h3{margin:0 0 6px;font-size:15px}.side{display:grid;grid-template-columns:1fr 1fr;gap:12px}
-.side h4{margin:0 0 4px;font-size:12px;color:#616161;text-transform:uppercase}
-pre{white-space:pre-wrap;word-break:break-word;background:#fafafa;border:1px solid #eee;
-padding:8px;margin:0;font-size:13px}.why{color:#616161;font-size:13px;margin:6px 0 0}
-.note{background:#fff8e1;padding:8px 12px;border-left:4px solid #f9a825}footer{color:#9e9e9e;
-margin:32px 0 8px;font-size:12px}
+.side h4{margin:0 0 4px;font-size:12px;color:var(--muted);text-transform:uppercase}
+pre{white-space:pre-wrap;word-break:break-word;background:var(--panel);
+border:1px solid var(--rule);padding:8px;margin:0;font-size:13px}
+.why{color:var(--muted);font-size:13px;margin:6px 0 0}
+.note{background:var(--note);padding:8px 12px;border-left:4px solid #f9a825}
+footer{color:var(--muted);margin:32px 0 8px;font-size:12px}
+svg.chart{display:block;width:100%;max-width:800px;height:auto;color:var(--fg)}
+.c-plot{fill:var(--panel);stroke:var(--rule)}.c-text{fill:var(--muted)}
+.c-line{fill:none;stroke:var(--line);stroke-width:2}.c-dot{fill:var(--line)}
+.c-bad{fill:var(--bad)}.c-good{fill:var(--good)}.c-warn{fill:var(--warn)}
+.c-err{fill:none;stroke:var(--bad);stroke-width:2.5}
+.c-base{stroke:var(--muted);stroke-dasharray:5 4}.c-axis{stroke:var(--muted)}
+.c-mark{stroke:var(--warn);stroke-dasharray:2 3}.c-marktext{fill:var(--warn)}
+.c-track{stroke:var(--rule);stroke-width:6}.c-ci{stroke:var(--line);stroke-width:6}
+.c-tick{stroke:var(--fg);stroke-width:2}
+@media (max-width:600px){body{padding:12px}.side{grid-template-columns:1fr}h1{font-size:22px}}
 """
 
 
@@ -75,7 +98,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Cells arrive escaped (or as markup this module built); headers are escaped here."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(rows_cell for rows_cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _td(text: str, numeric: bool = False, css: str = "") -> str:
@@ -138,15 +164,26 @@ def _alerts(c: Comparison) -> str:
 
 def _trend(c: Comparison, history: Sequence[HistoryRow]) -> str:
     rows = with_current(history, c)
-    labels = [r.time[:16].replace("T", " ") for r in rows]
-    scores = [r.score for r in rows]
+    points = []
+    for i, r in enumerate(rows):
+        before = rows[i - 1] if i else None
+        change = None
+        if before is not None and r.served_model != before.served_model:
+            change = f"model: {r.served_model or 'unknown'}"
+        elif before is not None and r.prompt_hash and before.prompt_hash != r.prompt_hash:
+            change = "prompt changed"
+        points.append(TrendPoint(r.time, r.score, r.verdict, change))
     chart = trend_chart(
-        labels,
-        scores,
-        baseline=c.quality.baseline_score,
-        title=f"score trend over {len(scores)} run(s)",
+        points, baseline=c.quality.baseline_score, title=f"score trend over {len(rows)} run(s)"
     )
-    return f"<section><h2>Score trend</h2>{chart}</section>"
+    failed = sum(r.verdict == "error" for r in rows)
+    legend = (
+        f'<p class="why">A cross on the axis: {failed} run(s) that could not be evaluated; '
+        "dashed lines: served model or prompt changes.</p>"
+        if failed
+        else '<p class="why">Dashed vertical lines: served model or prompt changes.</p>'
+    )
+    return f"<section><h2>Score trend</h2>{chart}{legend}</section>"
 
 
 def _intents(c: Comparison) -> str:

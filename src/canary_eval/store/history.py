@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS runs (
     refusal_rate REAL,
     hedging_rate REAL,
     served_model TEXT,
-    breached INTEGER NOT NULL DEFAULT 0
+    breached INTEGER NOT NULL DEFAULT 0,
+    prompt_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_suite ON runs (suite, id);
 CREATE TABLE IF NOT EXISTS model_checks (
@@ -82,7 +83,11 @@ _COLUMNS = (
     "hedging_rate",
     "served_model",
     "breached",
+    "prompt_hash",
 )
+# Columns added after the first release: older databases get them on their next write, and
+# read them as NULL until then.
+_ADDED = {"prompt_hash": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class HistoryRow:
     hedging_rate: float | None
     served_model: str | None
     breached: int = 0  # failing alerts in that run
+    prompt_hash: str | None = None  # the rendered prompt's hash, to mark prompt changes
 
 
 def summary_row(comparison: Comparison) -> HistoryRow:
@@ -133,6 +139,7 @@ def summary_row(comparison: Comparison) -> HistoryRow:
         hedging_rate=c.behaviour.hedging_rate,
         served_model=c.served_model,
         breached=sum(a.failing for a in c.alerts),
+        prompt_hash=c.run.info.prompt_hash or None,
     )
 
 
@@ -159,8 +166,10 @@ def recent(db_path: Path, suite: str, limit: int = 50) -> list[HistoryRow]:
     with _reading(db_path) as db:
         if db is None:
             return []
+        present = {info[1] for info in db.execute("PRAGMA table_info(runs)")}
+        columns = ", ".join(c if c in present else "NULL" for c in _COLUMNS)
         rows = db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE suite = ? ORDER BY id DESC LIMIT ?",
+            f"SELECT {columns} FROM runs WHERE suite = ? ORDER BY id DESC LIMIT ?",
             (suite, limit),
         ).fetchall()
     return [_row(r) for r in reversed(rows)]
@@ -312,6 +321,10 @@ def _writing(db_path: Path) -> Iterator[sqlite3.Connection]:
             # Statement by statement: executescript would commit the open transaction.
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
+            present = {info[1] for info in db.execute("PRAGMA table_info(runs)")}
+            for column, kind in _ADDED.items():
+                if column not in present:
+                    db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
             yield db
         except BaseException:
             db.execute("ROLLBACK")
