@@ -266,7 +266,8 @@ def measure(report: Path, tmp_path: Path, *flags: str) -> dict[str, object]:
         profile=tmp_path / f"profile-measure{len(flags)}",
     )
     found = re.search(r'<pre id="out">([^<]*)</pre>', done.stdout)
-    assert found and found.group(1) != "pending", done.stderr[-2000:]
+    assert found, done.stderr[-2000:]
+    assert found.group(1) != "pending", done.stderr[-2000:]
     measured: dict[str, object] = json.loads(found.group(1))
     return measured
 
@@ -290,7 +291,8 @@ def test_on_a_phone_and_in_dark_mode_nothing_overflows_and_the_page_is_dark(
     assert light["wide"] == []
     assert light["dark"] is False
     assert light["background"] == "rgb(255, 255, 255)"
-    assert isinstance(light["chart"], float | int) and light["chart"] <= 390
+    assert isinstance(light["chart"], float | int)
+    assert light["chart"] <= 390
     dark = measure(report, tmp_path, "--force-dark-mode")
     assert dark["dark"] is True
     assert dark["background"] == "rgb(18, 18, 18)"
