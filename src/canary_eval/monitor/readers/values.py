@@ -15,7 +15,7 @@ from typing import Any
 
 STATUSES = ("ok", "error", "rate_limited")
 EVENTS = ("thumbs_up", "thumbs_down", "accepted", "edited", "escalated", "csat")
-EPOCH_UNITS = (("epoch_s", 1e11, 1.0), ("epoch_ms", 1e14, 1e3), ("epoch_us", 1e17, 1e6))
+EPOCH_UNITS = (("epoch_s", 1e11, 1), ("epoch_ms", 1e14, 10**3), ("epoch_us", 1e17, 10**6))
 _LATEST = 7258118400.0  # 2200-01-01: anything later is a unit mistake, not a time
 _STATUS_NAMES = {
     "ok": "ok",
@@ -40,7 +40,7 @@ def timestamp(value: Any, name: str = "ts") -> tuple[float, str]:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return _in_range(float(text), name)
+            return _in_range(int(text) if text.lstrip("-").isdigit() else float(text), name)
         except ValueError:
             pass
         try:
@@ -50,8 +50,10 @@ def timestamp(value: Any, name: str = "ts") -> tuple[float, str]:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return _checked(parsed.timestamp(), name, value), "iso"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _in_range(float(value), name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _in_range(value, name)  # int / int divides exactly rounded, even for nanoseconds
+    if isinstance(value, float):
+        return _in_range(value, name)
     if isinstance(value, datetime):
         when = value if value.tzinfo else value.replace(tzinfo=UTC)
         return _checked(when.timestamp(), name, value), "timestamp"
@@ -64,7 +66,7 @@ def _in_range(number: float, name: str) -> tuple[float, str]:
     for unit, below, per_second in EPOCH_UNITS:
         if abs(number) < below:
             return _checked(number / per_second, name, number), unit
-    return _checked(number / 1e9, name, number), "epoch_ns"
+    return _checked(number / 10**9, name, number), "epoch_ns"
 
 
 def _checked(seconds: float, name: str, raw: Any) -> float:
