@@ -127,7 +127,7 @@ def _monitor(workdir: Path, console: Console, reports: Path) -> int:
     from canary_eval.monitor import run_monitor
     from canary_eval.monitor.report import monitor_report_json, render_terminal
 
-    write_production_logs(workdir / "logs", drift=True)
+    write_production_logs(workdir / "logs", drift=True, fmt="otlp")  # as a collector writes
     result = run_monitor(workdir / MONITOR)
     render_terminal(result, console)
     (reports / "monitor.json").write_text(monitor_report_json(result))

@@ -47,6 +47,12 @@ def simulate(
     drift: Annotated[
         bool, typer.Option("--drift", help="With --logs: drift in the last 24 hours.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="With --logs: jsonl, otlp, langfuse, litellm, helicone, parquet."
+        ),
+    ] = "jsonl",
 ) -> None:
     """Serve the OpenAI-compatible vendor simulator on 127.0.0.1 until interrupted."""
     from canary_eval.simulator import (
@@ -57,7 +63,11 @@ def simulate(
     )
 
     if logs is not None:
-        calls, feedback = write_production_logs(logs, drift=drift, seed=seed)
+        from canary_eval.simulator.log_formats import FORMATS
+
+        if log_format not in FORMATS:
+            raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+        calls, feedback = write_production_logs(logs, drift=drift, seed=seed, fmt=log_format)
         typer.echo(f"wrote {calls} and {feedback}")
         return
 
@@ -145,6 +155,10 @@ def monitor(
     until: Annotated[
         str | None, typer.Option("--until", help="End of the current window (ISO 8601).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", help="duckdb (default) or spark; overrides the config's engine."),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Operations, user signals and input drift from production logs, per intent."""
@@ -166,7 +180,9 @@ def monitor(
         end = datetime.fromisoformat(until) if until else None
     except ValueError:
         raise typer.BadParameter(f"--until '{until}' is not an ISO 8601 time") from None
-    result = run_monitor(config_path, until=end, stdin=sys.stdin)
+    if engine not in (None, "duckdb", "spark"):
+        raise typer.BadParameter(f"--engine '{engine}' is not duckdb or spark")
+    result = run_monitor(config_path, until=end, stdin=sys.stdin, engine=engine)
     console = make_console(stderr=to_stdout(paths))
     if quiet:
         console.print(f"{result.verdict.upper()}  monitor {config_path}: exit {result.exit_code}")

@@ -57,6 +57,8 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
 
     for statement in queries.span_view(windows):
         engine.execute(statement)
+    engine.keep("w")
+    engine.keep("f")
     calls = {(w, i): row for w, i, *row in engine.rows(queries.ops_calls(engine.dialect))}
     tasks = {(w, i): row for w, i, *row in engine.rows(queries.ops_tasks())}
     ops = {}

@@ -116,6 +116,17 @@ def summary_lines(result: MonitorResult) -> list[str]:
         )
     else:
         lines.append("Intent classifier: not trained (fewer than two labelled intents)")
+    change = result.model_change
+    if change is not None:
+        ran = ""
+        if change.canary is not None:
+            ran = f"; canary {change.canary.suite}: exit {change.canary.exit_code}"
+        lines.append(f"Model changed at {change.at}: {change.before} -> {change.after}{ran}")
+    units = ", ".join(
+        f"{stream} {'/'.join(sorted(u))}" for stream, u in (result.time_units or {}).items() if u
+    )
+    if units:
+        lines.append(f"Times read as: {units} (engine {result.engine})")
     mf = result.malformed
     lines.append(
         f"Malformed: {mf.calls_malformed:,} of {mf.calls_read:,} call records, "
@@ -269,6 +280,34 @@ def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
         },
         "classifier": asdict(result.classifier),
         "model_versions": dict(result.models),
+        "model_change": _model_change(result),
+        "engine": result.engine,
+        "time_units": dict(result.time_units or {}),
+    }
+
+
+def _model_change(result: MonitorResult) -> dict[str, Any] | None:
+    """When the served model changed: when, from what to what, every figure before and after,
+    and the canary run it started."""
+    change = result.model_change
+    if change is None:
+        return None
+
+    def split(s: SegmentFigures) -> dict[str, Any]:
+        ops, signals = _ops(s), _signals(s)
+        return {
+            "intent": s.intent,
+            "ops": {"before": ops["reference"], "after": ops["current"]},
+            "signals": {"before": signals["reference"], "after": signals["current"]},
+        }
+
+    return {
+        "at": change.at,
+        "from": change.before,
+        "to": change.after,
+        "overall": split(change.segments[0]),
+        "intents": [split(s) for s in change.segments[1:]],
+        "canary": asdict(change.canary) if change.canary else None,
     }
 
 

@@ -33,15 +33,17 @@ def write_logs(
         keys: dict[str, Any] = {}
         rows: Iterable[Record] = calls
     elif fmt == "otlp":
-        keys = {"format": "otlp", "task_key": "gen_ai.conversation.id",
-                "fields": {"intent": "app.intent", "fallback": "app.fallback"}}
+        keys = {"format": "otlp", "task_key": "gen_ai.conversation.id"}
         rows = _otlp_batches(calls)
     else:
         keys = {"format": fmt}
         rows = map({"langfuse": _langfuse, "litellm": _litellm, "helicone": _helicone}[fmt], calls)
     events: Iterable[Record] = map(_score, feedback) if fmt == "langfuse" else feedback
-    names = ("calls.jsonl", "feedback.jsonl") if fmt == "jsonl" else (
-        f"calls.{fmt}.jsonl", f"feedback.{fmt}.jsonl")
+    names = (
+        ("calls.jsonl", "feedback.jsonl")
+        if fmt == "jsonl"
+        else (f"calls.{fmt}.jsonl", f"feedback.{fmt}.jsonl")
+    )
     paths = (directory / names[0], directory / names[1])
     for path, records in zip(paths, (rows, events), strict=True):
         with path.open("w", encoding="utf-8") as out:
@@ -85,8 +87,10 @@ def _attr(key: str, value: Any) -> Record:
 def _span(call: Record, index: int) -> Record:
     start = _nanos(_when(call["ts"]))
     end = start + round(call["latency_ms"] * 1e6)
-    messages = [{"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]}
-                for m in _messages(call)]
+    messages = [
+        {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]}
+        for m in _messages(call)
+    ]
     attrs = [
         _attr("gen_ai.operation.name", "chat"),
         _attr("gen_ai.provider.name", "openai"),
@@ -96,10 +100,10 @@ def _span(call: Record, index: int) -> Record:
         _attr("gen_ai.usage.input_tokens", int(call["input_tokens"])),
         _attr("gen_ai.usage.output_tokens", int(call["output_tokens"])),
         _attr("gen_ai.input.messages", json.dumps(messages)),
-        _attr("app.fallback", bool(call.get("fallback"))),
+        _attr("fallback", bool(call.get("fallback"))),
     ]
     if call.get("intent"):
-        attrs.append(_attr("app.intent", call["intent"]))
+        attrs.append(_attr("intent", call["intent"]))
     status: Record = {}
     if call["status"] != "ok":
         attrs.append(_attr("error.type", "429" if call["status"] == "rate_limited" else "500"))
@@ -121,8 +125,11 @@ def _otlp_batches(calls: Sequence[Record]) -> Iterable[Record]:
     scope = {"name": "opentelemetry.instrumentation.openai_v2", "version": "2.1b0"}
     for start in range(0, len(calls), _SPANS_PER_LINE):
         spans = [_span(c, start + i) for i, c in enumerate(calls[start : start + _SPANS_PER_LINE])]
-        yield {"resourceSpans": [{"resource": resource,
-                                  "scopeSpans": [{"scope": scope, "spans": spans}]}]}
+        yield {
+            "resourceSpans": [
+                {"resource": resource, "scopeSpans": [{"scope": scope, "spans": spans}]}
+            ]
+        }
 
 
 def _langfuse(call: Record) -> Record:
@@ -141,8 +148,12 @@ def _langfuse(call: Record) -> Record:
         "model": call.get("model"),
         "input": _messages(call),
         "output": {"role": "assistant", "content": call.get("output", "")},
-        "usage": {"input": call["input_tokens"], "output": call["output_tokens"],
-                  "total": call["input_tokens"] + call["output_tokens"], "unit": "TOKENS"},
+        "usage": {
+            "input": call["input_tokens"],
+            "output": call["output_tokens"],
+            "total": call["input_tokens"] + call["output_tokens"],
+            "unit": "TOKENS",
+        },
         "level": level,
         "statusMessage": message,
         "metadata": {"intent": call.get("intent"), "fallback": bool(call.get("fallback"))},
@@ -177,10 +188,16 @@ def _litellm(call: Record) -> Record:
         "endTime": start + call["latency_ms"] / 1e3,
         "model": call.get("model"),
         "messages": _messages(call),
-        "response": {"choices": [{"message": {"role": "assistant",
-                                              "content": call.get("output", "")}}]},
-        "error_str": ("litellm.RateLimitError: 429" if call["status"] == "rate_limited"
-                      else "litellm.InternalServerError: 500") if failed else None,
+        "response": {
+            "choices": [{"message": {"role": "assistant", "content": call.get("output", "")}}]
+        },
+        "error_str": (
+            "litellm.RateLimitError: 429"
+            if call["status"] == "rate_limited"
+            else "litellm.InternalServerError: 500"
+        )
+        if failed
+        else None,
         "metadata": {"intent": call.get("intent"), "fallback": bool(call.get("fallback"))},
     }
 
@@ -188,7 +205,10 @@ def _litellm(call: Record) -> Record:
 def _helicone(call: Record) -> Record:
     start = _when(call["ts"])
     code = {"ok": 200, "error": 500, "rate_limited": 429}[call["status"]]
-    properties = {"Helicone-Session-Id": call["task_id"], "fallback": str(bool(call.get("fallback")))}
+    properties = {
+        "Helicone-Session-Id": call["task_id"],
+        "fallback": str(bool(call.get("fallback"))),
+    }
     if call.get("intent"):
         properties["intent"] = call["intent"]
     return {
@@ -197,9 +217,10 @@ def _helicone(call: Record) -> Record:
         "response_created_at": _iso(start + timedelta(milliseconds=call["latency_ms"])),
         "delay_ms": call["latency_ms"],
         "request_body": {"model": call.get("model"), "messages": _messages(call)},
-        "response_body": {"model": call.get("model"),
-                          "choices": [{"message": {"role": "assistant",
-                                                   "content": call.get("output", "")}}]},
+        "response_body": {
+            "model": call.get("model"),
+            "choices": [{"message": {"role": "assistant", "content": call.get("output", "")}}],
+        },
         "response_status": code,
         "request_model": call.get("model"),
         "response_model": call.get("model"),

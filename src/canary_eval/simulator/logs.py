@@ -10,7 +10,6 @@ doubles while its median stays put.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_eval.simulator.bank import Entry, load_bank
+from canary_eval.simulator.log_formats import write_logs
 from canary_eval.simulator.phrasing import generic_answer
 from canary_eval.simulator.tokens import count_tokens
 
@@ -101,8 +101,10 @@ def write_production_logs(
     drift: bool = False,
     seed: int = 0,
     end: datetime = DEFAULT_END,
+    fmt: str = "jsonl",
 ) -> tuple[Path, Path]:
-    """Write `calls.jsonl` and `feedback.jsonl` covering `days` days up to `end`; return them."""
+    """Write the calls and feedback of `days` days up to `end` in `fmt` (see log_formats:
+    `calls.jsonl` and `feedback.jsonl` for the canonical jsonl); return the two files."""
     rng = random.Random(seed)
     bank = load_bank()
     by_intent = {i: [bank.entries[c] for c in ids] for i, ids in bank.by_intent.items()}
@@ -124,13 +126,10 @@ def write_production_logs(
             task = _Task(f"t-{serial:07d}", when, intent, drifted)
             last = _task_calls(task, by_intent.get(intent, []), rng, calls)
             _task_feedback(task, last, rng, feedback)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = (directory / "calls.jsonl", directory / "feedback.jsonl")
-    for path, records in zip(paths, (calls, feedback), strict=True):
+    for records in (calls, feedback):
         records.sort(key=lambda r: r["ts"])
-        with path.open("w", encoding="utf-8") as out:
-            out.writelines(json.dumps(r) + "\n" for r in records)
-    return paths
+    calls_path, feedback_path, _ = write_logs(calls, feedback, directory, fmt)
+    return calls_path, feedback_path
 
 
 def _task_calls(

@@ -62,6 +62,9 @@ class Engine(ABC):
         """View `name` over Parquet files, with `src_file` and `src_row` (from 1) added;
         returns its top-level columns and their kinds (number | string | timestamp | boolean)."""
 
+    def keep(self, view: str) -> None:  # noqa: B027 - only some engines gain from it
+        """Hint that `view` is read by many queries to come (Spark caches it)."""
+
     def close(self) -> None:  # noqa: B027 - engines without resources need nothing
         """Release the engine's resources."""
 
@@ -98,6 +101,8 @@ def load(
     rate_out = pricing.output_per_mtok / 1e6 if pricing else None
     engine.execute(queries.calls_view(staged_calls[0], staged_calls[1], rate_in, rate_out))
     engine.execute(queries.feedback_view(*staged_feedback))
+    engine.keep("calls_all")
+    engine.keep("feedback_all")
 
 
 def _stream(

@@ -81,6 +81,9 @@ class SparkEngine(Engine):
         ).createOrReplaceTempView(name)
         return kinds
 
+    def keep(self, view: str) -> None:
+        self._sql(f"CACHE TABLE {view}")
+
     def close(self) -> None:
         if self._owned:
             self._spark.stop()

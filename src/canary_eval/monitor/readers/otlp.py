@@ -8,8 +8,9 @@ model from `gen_ai.response.model` (else `gen_ai.request.model`), tokens from
 `gen_ai.usage.input_tokens` / `output_tokens`, latency from end - start, the last user turn of
 `gen_ai.input.messages` (or of `gen_ai.user.message` events) as input. Spans form a task by trace
 id, or by the attribute `task_key` names (e.g. `gen_ai.conversation.id`). Span events named like
-a feedback event (`thumbs_down`, `csat` with a `value` attribute, ...) are feedback. `fields:`
-may name attributes for intent, cost_usd and fallback. Other spans are skipped, not counted.
+a feedback event (`thumbs_down`, `csat` with a `value` attribute, ...) are feedback. Intent,
+cost_usd and fallback come from attributes of those names unless `fields:` names others. Other
+spans are skipped, not counted.
 """
 
 from __future__ import annotations
@@ -70,13 +71,13 @@ def _span(
         ts=start,
         task_id=task,
         input=_input(attrs, events),
-        intent=attrs.get(fields.get("intent", "")),
+        intent=attrs.get(fields.get("intent", "intent")),
         latency_ms=(end - start) / 1e6,
         input_tokens=attrs.get("gen_ai.usage.input_tokens"),
         output_tokens=attrs.get("gen_ai.usage.output_tokens"),
-        cost_usd=attrs.get(fields.get("cost_usd", "")),
+        cost_usd=attrs.get(fields.get("cost_usd", "cost_usd")),
         status=_status(span, attrs, options),
-        fallback=attrs.get(fields.get("fallback", "")),
+        fallback=attrs.get(fields.get("fallback", "fallback")),
         model=attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model"),
     )
 

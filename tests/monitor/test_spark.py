@@ -1,0 +1,64 @@
+"""DuckDB and Spark (local mode) agree on every figure of the same logs: the queries are one."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from canary_eval.monitor import monitor_report_dict, run_monitor
+from canary_eval.simulator.log_formats import write_logs
+
+from .conftest import generate, write_config, write_evalset
+from .test_formats import flat
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark not installed"),
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime"),
+]
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for every Spark test: starting the JVM is the slow part."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("canary-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def test_duckdb_and_spark_agree_on_every_figure(spark: Any, tmp_path: Path) -> None:
+    write_evalset(tmp_path)
+    calls, feedback = generate(drift=True, calls_per_day=60, seed=5, with_intent=True)
+    calls[3]["ts"] = "not a time"  # a bad row, counted by both
+    calls_path, _, _ = write_logs(calls, feedback, tmp_path / "parquet", "parquet")
+    _, feedback_path, _ = write_logs(calls, feedback, tmp_path / "jsonl", "jsonl")
+    config = write_config(
+        tmp_path,
+        calls=str(calls_path.relative_to(tmp_path)),
+        feedback=str(feedback_path.relative_to(tmp_path)),
+        thresholds={},
+    )
+    duck = monitor_report_dict(run_monitor(config))
+    sparked = monitor_report_dict(run_monitor(config, engine="spark"))
+    assert (duck["engine"], sparked["engine"]) == ("duckdb", "spark")
+    a = flat({k: v for k, v in duck.items() if k != "engine"})
+    b = flat({k: v for k, v in sparked.items() if k != "engine"})
+    assert a.keys() == b.keys()
+    assert {k: (a[k], b[k]) for k in a if b[k] != pytest.approx(a[k])} == {}
+    assert duck["malformed"]["calls_malformed"] == 1
+    assert duck["malformed"]["examples"][0]["line"] == 4  # the row of the Parquet file
