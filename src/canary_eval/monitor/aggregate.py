@@ -59,8 +59,8 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
         engine.execute(statement)
     engine.keep("w")
     engine.keep("f")
-    calls = {(w, i): row for w, i, *row in engine.rows(queries.ops_calls(engine.dialect))}
-    tasks = {(w, i): row for w, i, *row in engine.rows(queries.ops_tasks())}
+    calls = _keyed(engine.rows(queries.ops_calls(engine.dialect)))
+    tasks = _keyed(engine.rows(queries.ops_tasks()))
     ops = {}
     for key, (n, errors, limited, fallbacks, p50, p95) in calls.items():
         t_n, costed, cost, cost_mean, tokens = tasks.get(key, (0, 0, None, None, None))
@@ -90,9 +90,11 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
                 _float(cost_mean) if costed else None,
                 _float(tokens) if t_n else None,
             )
-    events = {(w, i): row for w, i, *row in engine.rows(queries.signal_events())}
+    events = _keyed(engine.rows(queries.signal_events()))
     signals = {}
-    for w, i, n, accepted, edited, escalated in engine.rows(queries.signal_tasks()):
+    for (w, i), (n, accepted, edited, escalated) in _keyed(
+        engine.rows(queries.signal_tasks())
+    ).items():
         down, up, csat_n, csat_mean, csat_sd = events.get((w, i), (0, 0, 0, None, None))
         down, up = int(down or 0), int(up or 0)
         signals[(w, i)] = SignalFigures(
@@ -126,6 +128,18 @@ def text_sample(engine: Engine, window: str, size: int, seed: int, population: i
     """Up to `size` of the window's inputs in time order (the span views must be defined)."""
     rows = sorted(engine.rows(queries.sample(window, size, seed)), key=lambda r: r[0])
     return TextSample(tuple(str(r[1]) for r in rows), tuple(str(r[2]) for r in rows), population)
+
+
+def _keyed(rows: list[tuple[Any, ...]]) -> dict[Key, tuple[Any, ...]]:
+    """Rows of a per-(window, intent)-and-overall query by key; intent None is overall, and a
+    NULL intent of a per-intent row (tasks without a call) belongs to no intent."""
+    out: dict[Key, tuple[Any, ...]] = {}
+    for window, intent, *values, overall in rows:
+        if overall:
+            out[(str(window), None)] = tuple(values)
+        elif intent is not None:
+            out[(str(window), str(intent))] = tuple(values)
+    return out
 
 
 def _float(value: Any) -> float | None:

@@ -101,8 +101,6 @@ def load(
     rate_out = pricing.output_per_mtok / 1e6 if pricing else None
     engine.execute(queries.calls_view(staged_calls[0], staged_calls[1], rate_in, rate_out))
     engine.execute(queries.feedback_view(*staged_feedback))
-    engine.keep("calls_all")
-    engine.keep("feedback_all")
 
 
 def _stream(

@@ -84,6 +84,11 @@ class DuckDBEngine(Engine):
         )
         return kinds
 
+    def keep(self, view: str) -> None:
+        """Materialise a view every figure query reads; past memory_limit DuckDB spills it."""
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {view}_kept AS SELECT * FROM {view}")
+        self.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_kept")
+
     def close(self) -> None:
         self._db.close()
 

@@ -102,13 +102,13 @@ def span_view(windows: Sequence[Window]) -> tuple[str, str]:
     return calls, feedback
 
 
-def _both(select: str, group: str, source: str, where: str = "") -> str:
-    """Per (win, intent), then overall per win with intent NULL."""
-    by_intent = (
-        f"SELECT win, {group} AS intent, {select} FROM {source} {where} GROUP BY win, {group}"
+def _both(select: str, group: str, source: str) -> str:
+    """Per (win, intent) and overall per win, in one pass: the last column is 1 on the overall
+    rows (grouping() tells them from an intent that is NULL, a task seen only in feedback)."""
+    return (
+        f"SELECT win, {group} AS intent, {select}, grouping({group}) AS overall FROM {source} "
+        f"GROUP BY GROUPING SETS ((win, {group}), (win))"
     )
-    overall = f"SELECT win, CAST(NULL AS STRING) AS intent, {select} FROM {source} GROUP BY win"
-    return f"{by_intent} UNION ALL {overall}"
 
 
 def ops_calls(d: Dialect) -> str:
@@ -148,7 +148,7 @@ def signal_tasks() -> str:
         "LEFT JOIN ev ON wt.win = ev.win AND wt.task_id = ev.task_id)"
     )
     select = "count(*), sum(accepted), sum(edited), sum(escalated)"
-    body = _both(select, "task_intent", "tt", "WHERE task_intent IS NOT NULL")
+    body = _both(select, "task_intent", "tt")
     return f"WITH {_TASK_INTENT}, {tasks} {body}"
 
 
@@ -163,7 +163,7 @@ def signal_events() -> str:
         "sum(CASE WHEN event = 'thumbs_up' THEN 1 ELSE 0 END), "
         f"count({csat}), avg({csat}), stddev_samp({csat})"
     )
-    body = _both(select, "task_intent", "fe", "WHERE task_intent IS NOT NULL")
+    body = _both(select, "task_intent", "fe")
     return f"WITH {_TASK_INTENT}, {joined} {body}"
 
 

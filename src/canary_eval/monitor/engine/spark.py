@@ -82,7 +82,7 @@ class SparkEngine(Engine):
         return kinds
 
     def keep(self, view: str) -> None:
-        self._sql(f"CACHE TABLE {view}")
+        self._sql(f"CACHE TABLE {view}")  # lazily filled by the first query that reads it
 
     def close(self) -> None:
         if self._owned:
