@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from canary_eval.demo import prepare
 from canary_eval.simulator import write_production_logs
@@ -64,3 +66,34 @@ def test_monitor_without_logs_is_an_input_error(
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
     assert "calls" in result.stderr
+
+
+def test_suggest_cases_proposes_the_new_topic_of_the_drifted_demo_logs(
+    canary: Callable[..., CliResult], bundled: Path
+) -> None:
+    write_production_logs(bundled.parent.parent / "logs", drift=True, seed=3, fmt="otlp")
+
+    result = canary("monitor", bundled, "--suggest-cases", "suggested.yaml", "--quiet")
+
+    assert result.exit_code == 1, result.output
+    cases = yaml.safe_load(Path("suggested.yaml").read_text())["cases"]
+    assert 5 <= len(cases) <= 50
+    new_topic = [
+        c
+        for c in cases
+        if re.search(r"payroll|crypto|usdc|bitcoin|w-2|stablecoin|wallet", c["input"], re.I)
+    ]
+    assert len(new_topic) >= len(cases) / 2
+    assert all("reference" not in c for c in cases)
+    assert len({c["input"].lower() for c in cases}) == len(cases)
+    assert f"wrote {len(cases)} suggested cases" in result.output
+
+
+def test_pii_like_strings_are_masked_in_suggestions() -> None:
+    from canary_eval.monitor.suggest import mask
+
+    text = (
+        "I am jane.doe+x@example.co.uk, card 4111 1111 1111 1111, call +1 (415) 555-0100, "
+        "order 48213"
+    )
+    assert mask(text) == "I am <email>, card <card>, call <phone>, order 48213"

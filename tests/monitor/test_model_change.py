@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult, right_answer
-from model_server import ModelServer
 
 from canary_eval.monitor import monitor_report_dict, run_monitor
 
 from .conftest import END, generate, write_config, write_evalset, write_jsonl
+from conftest import CliResult, right_answer
+from model_server import ModelServer
 
 SWITCH = END - timedelta(hours=12)
 NEW_MODEL = "gpt-4o-mini-2024-09-12"

@@ -159,6 +159,13 @@ def monitor(
         str | None,
         typer.Option("--engine", help="duckdb (default) or spark; overrides the config's engine."),
     ] = None,
+    suggest_cases: Annotated[
+        Path | None,
+        typer.Option(
+            "--suggest-cases",
+            help="Write uncovered production inputs here as eval-set cases to label (YAML).",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Operations, user signals and input drift from production logs, per intent."""
@@ -194,4 +201,32 @@ def monitor(
         write_text(paths["markdown"], render_markdown(result))
     if paths["html"]:
         write_text(paths["html"], render_html(result))
+    if suggest_cases:
+        count = _suggest_cases(config_path, result, suggest_cases)
+        console.print(f"wrote {count} suggested cases to {suggest_cases}", markup=False)
     raise typer.Exit(result.exit_code)
+
+
+def _suggest_cases(config_path: Path, result: Any, target: Path) -> int:
+    import yaml
+
+    from canary_eval.monitor.config import load_monitor_config
+    from canary_eval.monitor.intents import load_examples
+    from canary_eval.monitor.suggest import evalset_document, suggest
+    from canary_eval.reports.destination import write_text
+
+    config = load_monitor_config(config_path)
+    examples = load_examples(config.evalset, config.extra_examples)
+    sample = result.current_sample
+    found = suggest(
+        sample.texts if sample else (),
+        sample.intents if sample else (),
+        examples.canary_texts,
+        floor=config.drift.coverage_floor,
+        seed=config.seed,
+    )
+    document = evalset_document(
+        found, f"production, {result.windows.current_start} to {result.windows.end}"
+    )
+    write_text(target, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return len(found)

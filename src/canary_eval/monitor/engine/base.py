@@ -99,7 +99,7 @@ def load(
     )
     rate_in = pricing.input_per_mtok / 1e6 if pricing else None
     rate_out = pricing.output_per_mtok / 1e6 if pricing else None
-    engine.execute(queries.calls_view(staged_calls[0], staged_calls[1], rate_in, rate_out))
+    engine.execute(queries.calls_view(*staged_calls[:2], rate_in, rate_out, staged_calls[2]))
     engine.execute(queries.feedback_view(*staged_feedback))
 
 
@@ -111,10 +111,11 @@ def _stream(
     schema: Sequence[tuple[str, str]],
     canonical: Sequence[str],
     build: Any,
-) -> tuple[str, str | None]:
+) -> tuple[str, str | None, bool]:
+    """(staged view, Parquet view or None, whether the Parquet rows were all good)."""
     engine.json_view(f"{name}_staged", stream.staged, schema)
     if not stream.parquet:
-        return f"{name}_staged", None
+        return f"{name}_staged", None, True
     kinds = engine.parquet_view(f"{name}_raw", stream.parquet)
     columns = {}
     for field in canonical:
@@ -126,14 +127,16 @@ def _stream(
         quoted = ".".join(engine.dialect.quote(part) for part in source.split("."))
         columns[field] = Column(quoted, kinds[top] if "." not in source else "string")
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_parquet AS {build(columns, f'{name}_raw')}")
-    for unit, n in engine.rows(queries.time_units(f"{name}_parquet")):
-        tally.time_units[str(unit)] += int(n)
+    bad = 0
+    for unit, good, n in engine.rows(queries.row_counts(f"{name}_parquet")):
         tally.total += int(n)
-    before = tally.malformed
-    bad = engine.rows(queries.bad_rows(f"{name}_parquet", _KEEP_EXAMPLES))
-    for path, row, reason, _ in bad:
-        tally.reject(str(path), int(row), str(reason))
+        if good:
+            tally.time_units[str(unit)] += int(n)
+        else:
+            bad += int(n)
     if bad:
-        tally.malformed = before + int(bad[0][3])
-        tally.total += int(bad[0][3])
-    return f"{name}_staged", f"{name}_parquet"
+        before = tally.malformed
+        for path, row, reason in engine.rows(queries.bad_rows(f"{name}_parquet", _KEEP_EXAMPLES)):
+            tally.reject(str(path), int(row), str(reason))
+        tally.malformed = before + bad
+    return f"{name}_staged", f"{name}_parquet", not bad

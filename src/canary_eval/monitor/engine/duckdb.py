@@ -1,7 +1,8 @@
 """The default engine: DuckDB, embedded, out of core, reading JSONL and Parquet in place.
 
 Memory is capped (`memory_limit`, default 1GB) and DuckDB spills to a temporary folder beyond
-it, so a month of logs does not need a month's worth of RAM.
+it (into a private temporary folder), so a month of logs does not need a month's worth of
+RAM.
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ class DuckDBEngine(Engine):
     dialect = DuckDBDialect()
 
     def __init__(self, *, memory_limit: str = "1GB", threads: int | None = None) -> None:
+        import tempfile
+
         import duckdb
 
         self._duckdb = duckdb
-        self._db = duckdb.connect(config={"memory_limit": memory_limit})
+        self._spill = tempfile.TemporaryDirectory(prefix="canary-duckdb-")
+        self._db = duckdb.connect(
+            config={"memory_limit": memory_limit, "temp_directory": self._spill.name}
+        )
         self._db.execute("SET TimeZone = 'UTC'")
         if threads:
             self._db.execute(f"SET threads = {int(threads)}")
@@ -84,13 +90,9 @@ class DuckDBEngine(Engine):
         )
         return kinds
 
-    def keep(self, view: str) -> None:
-        """Materialise a view every figure query reads; past memory_limit DuckDB spills it."""
-        self.execute(f"CREATE OR REPLACE TEMP TABLE {view}_kept AS SELECT * FROM {view}")
-        self.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_kept")
-
     def close(self) -> None:
         self._db.close()
+        self._spill.cleanup()
 
 
 def _kind(sql_type: str) -> str:

@@ -17,8 +17,18 @@ from canary_eval.monitor.readers.parquet import Dialect, literal
 Window = tuple[str, float, float]  # (label, start exclusive, end inclusive), epoch seconds
 
 
+def _parquet_rows(parquet: str, clean: bool) -> str:
+    # Checking every row again in every query costs more than the figures: when the count of
+    # bad rows was 0 the check is left out.
+    return parquet if clean else f"{parquet} WHERE reason IS NULL"
+
+
 def calls_view(
-    staged: str, parquet: str | None, rate_in: float | None, rate_out: float | None
+    staged: str,
+    parquet: str | None,
+    rate_in: float | None,
+    rate_out: float | None,
+    clean: bool = False,
 ) -> str:
     columns = (
         "ts, task_id, input, intent, latency_ms, input_tokens, output_tokens, cost_usd, status, "
@@ -26,7 +36,7 @@ def calls_view(
     )
     union = f"SELECT {columns} FROM {staged}"
     if parquet:
-        union += f" UNION ALL SELECT {columns} FROM {parquet} WHERE reason IS NULL"
+        union += f" UNION ALL SELECT {columns} FROM {_parquet_rows(parquet, clean)}"
     priced = (
         f"COALESCE(cost_usd, input_tokens * {rate_in!r} + output_tokens * {rate_out!r})"
         if rate_in is not None and rate_out is not None
@@ -39,24 +49,28 @@ def calls_view(
     )
 
 
-def feedback_view(staged: str, parquet: str | None) -> str:
+def feedback_view(staged: str, parquet: str | None, clean: bool = False) -> str:
     columns = "ts, task_id, event, CASE WHEN event = 'csat' THEN value END AS value"
     union = f"SELECT {columns} FROM {staged}"
     if parquet:
-        union += f" UNION ALL SELECT {columns} FROM {parquet} WHERE reason IS NULL"
+        union += f" UNION ALL SELECT {columns} FROM {_parquet_rows(parquet, clean)}"
     return f"CREATE OR REPLACE TEMP VIEW feedback_all AS {union}"
 
 
 def bad_rows(relation: str, keep: int) -> str:
-    """Malformed Parquet rows: the count, then up to `keep` examples."""
+    """The first `keep` malformed Parquet rows."""
     return (
-        f"SELECT src_file, src_row, reason, count(*) OVER () AS n FROM {relation} "
-        f"WHERE reason IS NOT NULL ORDER BY src_file, src_row LIMIT {keep}"
+        f"SELECT src_file, src_row, reason FROM {relation} WHERE reason IS NOT NULL "
+        f"ORDER BY src_file, src_row LIMIT {keep}"
     )
 
 
-def time_units(relation: str) -> str:
-    return f"SELECT ts_unit, count(*) FROM {relation} WHERE reason IS NULL GROUP BY ts_unit"
+def row_counts(relation: str) -> str:
+    """(time unit, whether good, rows): one pass for the tally."""
+    return (
+        f"SELECT ts_unit, reason IS NULL AS good, count(*) FROM {relation} "
+        "GROUP BY ts_unit, reason IS NULL"
+    )
 
 
 def newest(until: float | None) -> str:

@@ -79,8 +79,16 @@ def time_columns(column: Column, dialect: Dialect) -> tuple[str, str]:
     return "CAST(NULL AS DOUBLE)", "'none'"
 
 
+def _number(column: Column) -> str:
+    """A numeric column as DOUBLE; text through a cast that gives NULL, not an error."""
+    if column.kind == "number":
+        return f"CAST({column.sql} AS DOUBLE)"
+    return f"try_cast(CAST({column.sql} AS STRING) AS DOUBLE)"
+
+
 def _status(column: Column, statuses: Mapping[str, str]) -> str:
-    s = f"lower(trim(CAST({column.sql} AS STRING)))"
+    raw = column.sql
+    s = f"lower(trim(CAST({raw} AS STRING)))"
     code = f"try_cast({s} AS BIGINT)"
     names = [(canon, list(words)) for canon, words in _STATUS]
     for word, canon in statuses.items():
@@ -89,10 +97,14 @@ def _status(column: Column, statuses: Mapping[str, str]) -> str:
         f"WHEN {s} IN ({', '.join(literal(w) for w in words)}) THEN {literal(canon)}"
         for canon, words in names
     )
-    return (
+    full = (
         f"CASE {whens} WHEN {code} = 429 THEN 'rate_limited' WHEN {code} < 400 THEN 'ok' "
         f"WHEN {code} >= 400 THEN 'error' END"
     )
+    if statuses or column.kind != "string":
+        return full
+    # The canonical names need no lower() or trim(): the common case stays cheap at scale.
+    return f"CASE WHEN {raw} IN ('ok', 'error', 'rate_limited') THEN {raw} ELSE {full} END"
 
 
 def _flag(column: Column) -> str:
@@ -119,7 +131,7 @@ def calls_sql(
     c = columns
     ts, unit = time_columns(c["ts"], dialect)
     num = {
-        name: f"try_cast(CAST({c[name].sql} AS STRING) AS DOUBLE)"
+        name: _number(c[name])
         for name in ("latency_ms", "input_tokens", "output_tokens", "cost_usd")
     }
     typed = (
@@ -167,7 +179,7 @@ def feedback_sql(columns: Mapping[str, Column], dialect: Dialect, raw: str) -> s
         f"SELECT {ts} AS ts, {unit} AS ts_unit, "
         f"CAST({c['task_id'].sql} AS STRING) AS task_id, "
         f"lower(trim(CAST({c['event'].sql} AS STRING))) AS event, "
-        f"try_cast(CAST({c['value'].sql} AS STRING) AS DOUBLE) AS value, "
+        f"{_number(c['value'])} AS value, "
         f"src_file, src_row FROM {raw}"
     )
     events = ", ".join(literal(e) for e in EVENTS)
