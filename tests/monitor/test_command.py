@@ -75,7 +75,7 @@ def test_suggest_cases_proposes_the_new_topic_of_the_drifted_demo_logs(
 
     result = canary("monitor", bundled, "--suggest-cases", "suggested.yaml", "--quiet")
 
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # drift warns unless configured to page
     cases = yaml.safe_load(Path("suggested.yaml").read_text())["cases"]
     assert 5 <= len(cases) <= 50
     new_topic = [

@@ -66,4 +66,4 @@ def test_the_same_logs_in_every_format_give_the_same_report(
     assert got.keys() == canonical.keys()
     differing = {k: (canonical[k], got[k]) for k in got if got[k] != pytest.approx(canonical[k])}
     assert not differing
-    assert canonical[".verdict"] == "regression"
+    assert any(key.startswith(".alerts[") for key in canonical)  # the drift is seen

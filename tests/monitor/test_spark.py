@@ -27,10 +27,15 @@ def spark() -> Iterator[Any]:
     """One local Spark session for every Spark test: starting the JVM is the slow part."""
     from pyspark.sql import SparkSession
 
+    # Small data: one partition, and no code generation or adaptive planning, whose start-up
+    # costs dominate at this size.
     session = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master("local[1]")
         .appName("canary-tests")
-        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
