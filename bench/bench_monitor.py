@@ -143,7 +143,6 @@ def measure_engine(directory: Path) -> str:
         figures = aggregate.aggregate(db, [("reference", start, middle), ("current", middle, end)])
         for name in ("current", "reference"):
             aggregate.text_sample(db, name, 5000, 0, 0)
-        db.rows(queries.models())
         db.close()
     return (
         f"{figures.ops_of('current', None).calls} current calls, {logs.calls_tally.malformed} bad"

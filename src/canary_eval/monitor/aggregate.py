@@ -38,6 +38,8 @@ class WindowFigures:
     intent_calls: Mapping[str, Mapping[str, int]]  # window -> intent -> calls
     lengths: Mapping[str, Any]  # window -> numpy array of every call's input length
     models: Mapping[str, Mapping[str, int]]  # window -> served model -> calls
+    model_rows: tuple[tuple[Any, ...], ...]  # (window, model, fallback, calls, first ts)
+    tagged: tuple[int, int]  # calls whose intent came from the classifier, and of them `other`
 
     def ops_of(self, window: str, intent: str | None) -> OpsFigures:
         return self.ops.get((window, intent), EMPTY_OPS)
@@ -62,7 +64,11 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
     calls = _keyed(engine.rows(queries.ops_calls(engine.dialect)))
     tasks = _keyed(engine.rows(queries.ops_tasks()))
     ops = {}
-    for key, (n, errors, limited, fallbacks, p50, p95) in calls.items():
+    tagged = [0, 0]
+    for key, (n, errors, limited, fallbacks, p50, p95, by_classifier, other) in calls.items():
+        if key[1] is None:
+            tagged[0] += int(by_classifier or 0)
+            tagged[1] += int(other or 0)
         t_n, costed, cost, cost_mean, tokens = tasks.get(key, (0, 0, None, None, None))
         ops[key] = OpsFigures(
             calls=int(n),
@@ -117,11 +123,14 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
         values.append(int(chars))
         repeats.append(int(n))
     lengths = {w: np.repeat(np.asarray(v), np.asarray(r)) for w, (v, r) in counts.items()}
+    model_rows = tuple(engine.rows(queries.models()))
     models: dict[str, dict[str, int]] = {}
-    for w, model, _, n, _ in engine.rows(queries.models()):
+    for w, model, _, n, _ in model_rows:
         by_model = models.setdefault(w, {})
         by_model[model] = by_model.get(model, 0) + int(n)
-    return WindowFigures(ops, signals, intent_calls, lengths, models)
+    return WindowFigures(
+        ops, signals, intent_calls, lengths, models, model_rows, (tagged[0], tagged[1])
+    )
 
 
 def text_sample(engine: Engine, window: str, size: int, seed: int, population: int) -> TextSample:

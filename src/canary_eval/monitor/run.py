@@ -207,15 +207,14 @@ def _run(
                 path=source,
                 key=key,
             )
-    tagged, other = db.rows(queries.tagged())[0]
-    classifier = replace(base_report, tagged=int(tagged or 0), other=int(other or 0))
+    classifier = replace(base_report, tagged=figures.tagged[0], other=figures.tagged[1])
     samples = {
         name: aggregate.text_sample(
             db, name, config.sample_size, config.seed, figures.ops_of(name, None).calls
         )
         for name in ("current", "reference")
     }
-    change = _model_change(config, db, start, end)
+    change = _model_change(config, db, figures, start, end)
     result = _evaluate(
         config, figures, samples, examples, classifier, calls_tally, feedback_tally, bounds
     )
@@ -232,9 +231,9 @@ def _run(
 
 
 def _model_change(
-    config: MonitorConfig, db: Engine, start: float, end: float
+    config: MonitorConfig, db: Engine, figures: WindowFigures, start: float, end: float
 ) -> ModelChangeFigures | None:
-    found = model_change.detect(db.rows(queries.models()))
+    found = model_change.detect(figures.model_rows)
     if found is None or not model_change.majority_after(
         db.rows(model_change.after_query(found)), found
     ):

@@ -130,7 +130,9 @@ def ops_calls(d: Dialect) -> str:
         "count(*), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
         "sum(CASE WHEN status = 'rate_limited' THEN 1 ELSE 0 END), "
         "sum(CASE WHEN fallback THEN 1 ELSE 0 END), "
-        f"{d.quantile('latency_ms', 0.5)}, {d.quantile('latency_ms', 0.95)}"
+        f"{d.quantile('latency_ms', 0.5)}, {d.quantile('latency_ms', 0.95)}, "
+        "sum(CASE WHEN tagged THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN tagged AND intent = 'other' THEN 1 ELSE 0 END)"
     )
     return _both(select, "intent", "w")
 
@@ -187,10 +189,6 @@ def lengths() -> str:
 
 def models() -> str:
     return "SELECT win, model, fallback, count(*), min(ts) FROM w GROUP BY win, model, fallback"
-
-
-def tagged() -> str:
-    return "SELECT count(*), sum(CASE WHEN intent = 'other' THEN 1 ELSE 0 END) FROM w WHERE tagged"
 
 
 def sample(window: str, size: int, seed: int) -> str:

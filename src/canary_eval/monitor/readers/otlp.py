@@ -35,7 +35,7 @@ def parse(row: Mapping[str, Any], options: ShapeOptions, stream: str) -> Iterato
         if not isinstance(batch, Mapping):
             yield BadValue("resourceSpans: not an object")
             continue
-        resource = attributes((batch.get("resource") or {}).get("attributes"))
+        resource = attributes(_object(batch.get("resource")).get("attributes"))
         for scope in _objects(batch.get("scopeSpans")):
             for index, span in enumerate(_objects(scope.get("spans"))):
                 for item in shape.guarded(_span(span, resource, options)):
@@ -99,7 +99,7 @@ def _input(attrs: Mapping[str, Any], events: list[tuple[Any, Mapping[str, Any]]]
 
 
 def _status(span: Mapping[str, Any], attrs: Mapping[str, Any], options: ShapeOptions) -> str:
-    code = (span.get("status") or {}).get("code", 0)
+    code = _object(span.get("status")).get("code", 0)
     http = attrs.get("http.response.status_code")
     error_type = str(attrs.get("error.type", ""))
     if http == 429 or error_type in ("429", "rate_limit_exceeded", "RateLimitError"):
@@ -142,10 +142,15 @@ def any_value(value: Any) -> Any:
     if "boolValue" in value:
         return value["boolValue"]
     if "arrayValue" in value:
-        return [any_value(v) for v in (value["arrayValue"] or {}).get("values", [])]
+        items = _object(value["arrayValue"]).get("values")
+        return [any_value(v) for v in items] if isinstance(items, list) else []
     if "kvlistValue" in value:
-        return attributes((value["kvlistValue"] or {}).get("values"))
+        return attributes(_object(value["kvlistValue"]).get("values"))
     return None
+
+
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _objects(value: Any) -> list[Mapping[str, Any]]:

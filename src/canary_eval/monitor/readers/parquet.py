@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from canary_eval.monitor.readers.values import EVENTS
+from canary_eval.monitor.readers.values import EVENTS, MAX_COUNT
 
 LATEST = 7258118400  # 2200-01-01, as in readers.values
 _SCALE = {"ms": 1.0, "s": 1e3, "us": 1e-3, "ns": 1e-6}
@@ -158,7 +158,10 @@ def calls_sql(
             "latency_ms: missing or not a number >= 0",
         ),
         *(
-            (f"{t} IS NULL OR {t} < 0 OR {t} <> floor({t})", f"{t}: missing or not a whole number")
+            (
+                f"{t} IS NULL OR {t} < 0 OR {t} > {MAX_COUNT} OR {t} <> floor({t})",
+                f"{t}: missing or not a whole number",
+            )
             for t in ("input_tokens", "output_tokens")
         ),
         (

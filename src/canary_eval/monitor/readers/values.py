@@ -16,6 +16,7 @@ from typing import Any
 STATUSES = ("ok", "error", "rate_limited")
 EVENTS = ("thumbs_up", "thumbs_down", "accepted", "edited", "escalated", "csat")
 EPOCH_UNITS = (("epoch_s", 1e11, 1), ("epoch_ms", 1e14, 10**3), ("epoch_us", 1e17, 10**6))
+MAX_COUNT = 10**12  # fits every engine's BIGINT with room for sums
 _LATEST = 7258118400.0  # 2200-01-01: anything later is a unit mistake, not a time
 _STATUS_NAMES = {
     "ok": "ok",
@@ -113,11 +114,14 @@ def number(value: Any, name: str) -> float:
 
 
 def count(value: Any, name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    """A whole number of tokens; above MAX_COUNT it is a corrupt value, not a count."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
         return value
     result = number(value, name)
     if not result.is_integer():
         raise BadValue(f"{name}: {value!r} is not a whole number")
+    if result > MAX_COUNT:
+        raise BadValue(f"{name}: {value!r} is too large to be a count")
     return int(result)
 
 

@@ -236,3 +236,23 @@ def test_csv_rows_are_numbered_by_their_line_in_the_file(tmp_path: Path) -> None
         (3, "latency_ms"),
         (4, "fallback"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("input_tokens", 10**30),
+        ("output_tokens", 1.5),
+        ("latency_ms", "Infinity"),
+        ("cost_usd", -0.1),
+        ("input", {"messages": []}),
+        ("task_id", ["t"]),
+        ("fallback", "perhaps"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_a_counted_bad_record(
+    field: str, value: object, tmp_path: Path
+) -> None:
+    records, tally = _read([json.dumps({**CALL, field: value}), json.dumps(CALL)], tmp_path)
+    assert len(records) == 1
+    assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [(1, field)]
