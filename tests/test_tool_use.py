@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from validators import check_report
+
 from conftest import CliResult
 from model_server import ModelServer, serving
 from tool_model import ToolModel
@@ -102,6 +104,7 @@ def test_a_tool_using_suite_is_validated_baselined_and_run_with_every_answer_sco
     assert report["ops"]["cost_usd"] == pytest.approx(4 * COST_PER_CALL)
     assert report["behaviour"]["tool_call_rate"] == pytest.approx(2 / 3)
     assert report["prompt_changed"] is False
+    check_report(report, "run-report")
 
 
 def test_the_history_and_the_tool_results_are_sent_as_production_sends_them(

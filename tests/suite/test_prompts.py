@@ -125,6 +125,8 @@ def test_the_short_form_hashes_as_before_tools_existed() -> None:
          "  tool_choice: {type: function, function: {name: g}}\n", "prompt.tool_choice",
          "names tool 'g'"),
         ("prompt: {file: missing.json}", "missing.json", "file not found"),
+        ("provider: {type: anthropic, model: m}\nprompt: {response_format: {type: json_object}}",
+         "prompt.response_format", "Anthropic has no json_object mode"),
     ],
 )  # fmt: skip
 def test_a_bad_prompt_is_one_line_naming_the_key(
@@ -145,5 +147,7 @@ def test_a_bad_message_in_a_prompt_file_names_the_file_and_line(tmp_path: Path) 
 def _suite(tmp_path: Path, prompt: str) -> Path:
     (tmp_path / "cases.yaml").write_text(yaml.safe_dump({"cases": [{"id": "a", "input": "x"}]}))
     path = tmp_path / "suite.yaml"
-    path.write_text("suite: s\nevalset: cases.yaml\nprovider: {type: openai, model: m}\n" + prompt)
+    if "provider:" not in prompt:
+        prompt = "provider: {type: openai, model: m}\n" + prompt
+    path.write_text("suite: s\nevalset: cases.yaml\n" + prompt)
     return path

@@ -194,7 +194,9 @@ def _build(doc: Document, data: dict[str, Any], overrides: dict[str, str]) -> Su
         baseline_path=base / data.get("baseline", default_state / f"{suite}.baseline.json"),
         history_path=base / data.get("history", default_state / "history.sqlite"),
         provider=_provider(data["provider"], base, "provider"),
-        prompt=PromptConfig(**prompt_fields(data.get("prompt", {}), doc, base)),
+        prompt=PromptConfig(
+            **prompt_fields(data.get("prompt", {}), doc, base, data["provider"]["type"])
+        ),
         scorers=scorer_specs(data.get("scorers", []), "scorers"),
         thresholds=_thresholds(data.get("thresholds", {})),
         judge=_provider(data["judge"], base, "judge") if "judge" in data else None,

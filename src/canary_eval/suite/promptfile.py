@@ -22,8 +22,11 @@ from canary_eval.suite.schemas import validate
 FILE_KEYS = ("messages", "tools", "tool_choice", "response_format")
 
 
-def prompt_fields(section: dict[str, Any], doc: Document, base: Path) -> dict[str, Any]:
-    """The `PromptConfig` fields of a config's prompt section, its file loaded and checked."""
+def prompt_fields(
+    section: dict[str, Any], doc: Document, base: Path, provider: str
+) -> dict[str, Any]:
+    """The `PromptConfig` fields of a config's prompt section, its file loaded and checked
+    (against what the provider can send, too)."""
     _validate(section, doc, ("prompt",))
     forms: list[str] = [k for k in ("messages", "file") if k in section]
     if "system" in section or "template" in section:
@@ -46,7 +49,14 @@ def prompt_fields(section: dict[str, Any], doc: Document, base: Path) -> dict[st
                 line=doc.line_of(("prompt", clash[0])), key=f"prompt.{clash[0]}",
             )  # fmt: skip
         fields.update(loaded, file=str(path))
-    _check_tools(fields, doc.path if "file" not in section else Path(fields["file"]))
+    source = doc.path if "file" not in section else Path(fields["file"])
+    _check_tools(fields, source)
+    if provider == "anthropic" and fields.get("response_format", {}).get("type") == "json_object":
+        raise ConfigError(
+            "Anthropic has no json_object mode; use json_schema",
+            path=source,
+            key="prompt.response_format",
+        )
     for key in ("messages", "tools"):
         if key in fields:
             fields[key] = tuple(fields[key])
