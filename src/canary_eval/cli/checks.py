@@ -121,7 +121,6 @@ def run(
     from canary_eval.pipeline import evaluate
     from canary_eval.reports.writers import ReportPaths
     from canary_eval.store.baseline import load_run
-    from canary_eval.store.baseline import save_run as save
 
     given = {"json": json_path, "junit": junit, "markdown": markdown, "html": html}
     paths = ReportPaths(**output_paths({**given, "prometheus": prometheus}, output, output_format))
@@ -134,9 +133,7 @@ def run(
         comparison = evaluate(
             config, evalset, reference, run_options(repeat, concurrency, deadline), progress
         )
-    if save_run:
-        save(save_run, comparison.run)
-    _report(comparison, config, paths, quiet, record=True)
+    _report(comparison, config, paths, quiet, record=True, warnings=_saved(save_run, comparison))
 
 
 def model_changed(config: Any, reference: Any, *, err: bool = False) -> bool:
@@ -216,7 +213,6 @@ def rescore(
     from canary_eval.reports.writers import ReportPaths
     from canary_eval.run.runner import rescore as rescore_run
     from canary_eval.store.baseline import load_run
-    from canary_eval.store.baseline import save_run as save
     from canary_eval.verdict.compare import compare as compare_runs
 
     given = {"json": json_path, "junit": junit, "markdown": markdown, "html": html}
@@ -227,12 +223,24 @@ def rescore(
     if reference.info.scorers_hash != current.info.scorers_hash:
         # Scores from different scorers do not compare: the baseline is re-scored the same way.
         reference = rescore_run(config, evalset, reference)
-    if save_run:
-        save(save_run, current)
     comparison = compare_runs(
         current, reference, config.thresholds, config.quarantine, alerting=config.alerting
     )
-    _report(comparison, config, paths, quiet)
+    _report(comparison, config, paths, quiet, warnings=_saved(save_run, comparison))
+
+
+def _saved(path: Path | None, comparison: Comparison) -> list[str]:
+    """Save the run with `--save-run`; a failure is a warning, the verdict still gets out."""
+    from canary_eval.errors import OutputError
+    from canary_eval.store.baseline import save_run
+
+    if path is None:
+        return []
+    try:
+        save_run(path, comparison.run)
+    except OutputError as error:
+        return [str(error)]
+    return []
 
 
 def _report(
@@ -242,27 +250,45 @@ def _report(
     quiet: bool,
     *,
     record: bool = False,
+    warnings: list[str] | None = None,
 ) -> None:
-    publish_report(comparison, config, paths, quiet=quiet, record=record)
+    publish_report(comparison, config, paths, quiet=quiet, record=record, warnings=warnings or [])
     raise typer.Exit(comparison.exit_code)
 
 
 def publish_report(
-    comparison: Comparison, config: Any, paths: Any, *, quiet: bool, record: bool
+    comparison: Comparison,
+    config: Any,
+    paths: Any,
+    *,
+    quiet: bool,
+    record: bool,
+    warnings: list[str] | None = None,
 ) -> None:
-    """Show the report, write the files, tell CI and the alert channels."""
+    """Show the report, write the files, tell CI and the alert channels. Whatever cannot be
+    saved is a warning on stderr; the verdict's exit code stands."""
     from canary_eval.reports.terminal import render
     from canary_eval.reports.writers import write_reports
 
     # With a report on stdout (`--json -`) the person's lines go to stderr.
     err = paths.to_stdout
     render(comparison, make_console(quiet, stderr=err), quiet=quiet)
+    problems = list(warnings or [])
     if config is None:
-        write_reports(comparison, paths)
-        return
-    from canary_eval.publish import publish
+        problems += write_reports(comparison, paths).failures
+    else:
+        from canary_eval.publish import publish
 
-    published = publish(comparison, config, paths, record=record, notify=record)
+        published = publish(
+            comparison, config, paths, record=record, notify=record, warnings=problems
+        )
+        problems = published.warnings
+        _tell(published, err)
+    for problem in problems:
+        typer.echo(f"warning: not saved: {problem}", err=True)
+
+
+def _tell(published: Any, err: bool) -> None:
     for line in published.annotations:
         typer.echo(line, err=err)
     for delivery in published.deliveries:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from canary_eval.notify.config import AlertsConfig
 from canary_eval.notify.delivery import DeliveryResult, Redactor, Sleep, send
 from canary_eval.notify.lifecycle import Step, load_state, next_step, save_state
 from canary_eval.notify.pagerduty import resolve_event, trigger_event
-from canary_eval.notify.slack import slack_message, slack_recovery
+from canary_eval.notify.slack import slack_message, slack_recovery, with_warnings
 from canary_eval.notify.webhook import webhook_payload
 from canary_eval.verdict.compare import Comparison
 from canary_eval.verdict.incidents import Incident, run_incident
@@ -43,12 +43,15 @@ def deliver_all(
     sleep: Sleep = time.sleep,
     state_file: Path | None = None,
     now: datetime | None = None,
+    warnings: Sequence[str] = (),
 ) -> list[DeliveryResult]:
     """Deliver to every configured channel that this run concerns; one result per delivery.
 
     `previous_verdict` is the suite's last recorded verdict (history.last_verdict), read before
     this run is recorded. `report_link` overrides `alerts.report_url`. `state_file` holds the
     open incident between runs (notify.lifecycle); without one every incident is new.
+    `warnings` (a history or report that could not be written) travel with the alert, so
+    on-call knows what is missing.
     """
     env = os.environ if env is None else env
     incident = run_incident(comparison, config.on)
@@ -70,6 +73,7 @@ def deliver_all(
         secrets=_secrets(config, env),
         incident=incident,
         step=step,
+        warnings=list(warnings),
     )
     event = {"open": "trigger", "change": "trigger", "remind": "remind"}.get(step.action, "resolve")
     channels: list[tuple[str, Callable[[str], DeliveryResult], str]] = []
@@ -104,6 +108,7 @@ class _Delivery:
     secrets: list[str | None] = field(default_factory=list)
     incident: Incident | None = None
     step: Step | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def guarded(
         self, channel: str, deliver: Callable[[str], DeliveryResult], event: str
@@ -149,7 +154,7 @@ class _Delivery:
             message = slack_recovery(self.comparison, self.previous_verdict, self.link, self.step)
         else:
             message = slack_message(self.comparison, self.link, self.incident, self.step)
-        return self.post("slack", url, message, event)
+        return self.post("slack", url, with_warnings(message, self.warnings), event)
 
     def pagerduty(self, event: str) -> DeliveryResult:
         pd = self.config.pagerduty
@@ -165,6 +170,8 @@ class _Delivery:
                 report_link=self.link,
                 incident=self.incident,
             )
+            if self.warnings:
+                body["payload"]["custom_details"]["warnings"] = self.warnings
         else:
             body = resolve_event(self.comparison.suite, key)
         return self.post("pagerduty", pd.url, body, event)
@@ -182,6 +189,7 @@ class _Delivery:
             report_link=self.link,
             incident=self.incident,
         )
+        payload["warnings"] = self.warnings
         return self.post("webhook", url, payload, event, hook.headers)
 
     def push(self, event: str) -> DeliveryResult:

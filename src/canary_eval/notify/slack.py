@@ -109,3 +109,11 @@ def slack_recovery(
         text += f"\nResolved: {escape(step.previous.title)} (open since {step.previous.opened_at})"
     blocks: list[dict[str, Any]] = [_section(text), *_link(report_link)]
     return {"text": clip(title, MAX_NOTIFICATION), "blocks": blocks}
+
+
+def with_warnings(message: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """The message plus what the run could not save (a history or report on a full disk)."""
+    if not warnings:
+        return message
+    lines = "\n".join(f"• {escape(w)}" for w in warnings)
+    return {**message, "blocks": [*message["blocks"], _section(f"*Not saved*\n{lines}")]}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from canary_eval.errors import CanaryError, OutputError
 from canary_eval.reports.destination import is_stdout
 from canary_eval.reports.html import write_html
 from canary_eval.reports.json import write_json
@@ -44,21 +45,45 @@ class ReportPaths:
         return any(is_stdout(p) for p in self.written())
 
 
+@dataclass(frozen=True)
+class Written:
+    """What `write_reports` did: the files written, and one line per report that was not."""
+
+    paths: list[Path] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
 def write_reports(
     comparison: Comparison,
     paths: ReportPaths,
     config: SuiteConfig | None = None,
     history: Sequence[HistoryRow] = (),
-) -> list[Path]:
-    """Write every requested report; `history` (oldest first, this run last) feeds the trends."""
-    if paths.json:
-        write_json(comparison, paths.json)
-    if paths.junit:
-        write_junit(comparison, paths.junit, config.thresholds if config else None)
-    if paths.markdown:
-        write_markdown(comparison, paths.markdown, history)
-    if paths.html:
-        write_html(comparison, paths.html, history)
-    if paths.prometheus:
-        write_prometheus(comparison, paths.prometheus)
-    return paths.written()
+) -> Written:
+    """Write every requested report; `history` (oldest first, this run last) feeds the trends.
+
+    Never raises for one report: the verdict is decided already and must still get out, so a
+    full disk or a bug in one format is a failure line and the next report is still written.
+    """
+    thresholds = config.thresholds if config else None
+    writers: list[tuple[Path | None, Callable[[Path], None]]] = [
+        (paths.json, lambda p: write_json(comparison, p)),
+        (paths.junit, lambda p: write_junit(comparison, p, thresholds)),
+        (paths.markdown, lambda p: write_markdown(comparison, p, history)),
+        (paths.html, lambda p: write_html(comparison, p, history)),
+        (paths.prometheus, lambda p: write_prometheus(comparison, p)),
+    ]
+    written = Written()
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except CanaryError as exc:
+            written.failures.append(str(exc))
+        except OSError as exc:
+            written.failures.append(str(OutputError(f"cannot write: {exc.strerror}", path=path)))
+        except Exception as exc:  # a bug in one format must not hide the verdict
+            written.failures.append(f"{path}: internal error: {type(exc).__name__}: {exc}")
+        else:
+            written.paths.append(path)
+    return written

@@ -14,7 +14,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from canary_eval.errors import OutputError
 from canary_eval.verdict.compare import Comparison
 
 BUSY_TIMEOUT_S = 30.0
@@ -309,9 +310,27 @@ def _use_wal(db: sqlite3.Connection) -> None:
 
 
 @contextmanager
+def _history_errors(db_path: Path, doing: str) -> Iterator[None]:
+    """A history that cannot be used (a directory, not SQLite, a full or read-only disk) is one
+    OutputError line; the caller decides whether that ends the command or is a warning."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputError(f"history: cannot {doing}: {reason}", path=db_path) from None
+
+
+@contextmanager
 def _writing(db_path: Path) -> Iterator[sqlite3.Connection]:
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    db = _connect(db_path)
+    with _history_errors(db_path, "write"):
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        db = _connect(db_path)
+        with _transaction(db):
+            yield db
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     try:
         _use_wal(db)
         # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last run.
@@ -325,9 +344,10 @@ def _writing(db_path: Path) -> Iterator[sqlite3.Connection]:
             for column, kind in _ADDED.items():
                 if column not in present:
                     db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
-            yield db
+            yield
         except BaseException:
-            db.execute("ROLLBACK")
+            with suppress(sqlite3.Error):  # the error that got us here is the one to report
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
     finally:
@@ -339,12 +359,13 @@ def _reading(db_path: Path) -> Iterator[sqlite3.Connection | None]:
     if not db_path.exists():
         yield None
         return
-    db = _connect(db_path)
-    try:
-        exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone()
-        yield db if exists else None
-    finally:
-        db.close()
+    with _history_errors(db_path, "read"):
+        db = _connect(db_path)
+        try:
+            exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone()
+            yield db if exists else None
+        finally:
+            db.close()
 
 
 def _last(db_path: Path, query: str, suite: str) -> str | None:
