@@ -190,13 +190,19 @@ def test_missing_api_key_variable(
     )
 
 
-def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(
+def test_a_report_that_cannot_be_written_is_one_warning_and_the_verdicts_exit_code(
     canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
 ) -> None:
     suite = write_suite(model_server.base_url)
     canary("baseline", suite)
     Path("taken").write_text("a file, not a directory")
-    assert_one_line_error(canary("run", suite, "--json", "taken/report.json"), "taken/report.json")
+
+    result = canary("run", suite, "--json", "taken/report.json")
+
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: not saved: taken/report.json: cannot write: Not a directory"
+    ]
 
 
 def test_a_misspelt_case_key_is_rejected_with_the_nearest_known_one(
