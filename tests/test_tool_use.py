@@ -87,11 +87,17 @@ def test_a_tool_using_suite_is_validated_baselined_and_run_with_every_answer_sco
     server, _ = tool_model
     suite = write_suite(tmp_path, server.base_url, vendor)
 
-    assert canary("validate", suite).exit_code == 0
+    checked = canary("validate", suite)
     assert canary("baseline", suite).exit_code == 0
     result = canary("run", suite, "--json", "report.json")
 
+    assert checked.exit_code == 0
+    assert (
+        "prompt: 4 messages from prompts/support.json; tools: lookup_invoice, open_dispute; "
+        "1 conversation case(s), 1 with tool results"
+    ) in checked.stdout.replace(str(tmp_path) + "/", "")
     assert result.exit_code == 0, result.output
+    assert "tool-call rate" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     cases = {c["id"]: c for c in report["cases"]}
     assert [c["error"] for c in cases.values()] == [None, None, None]

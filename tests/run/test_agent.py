@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from canary_eval.models import Case, Completion, ToolResult
-from canary_eval.run.agent import ToolLoop
+from canary_eval.models import Case, CaseResult, Completion, ToolCall, ToolResult
+from canary_eval.run.agent import ToolLoop, looping
 from canary_eval.run.providers import ChatRequest, create_provider
+from canary_eval.store.baseline import save_run
 from canary_eval.suite.config import ProviderConfig
 
+from factories import run
 from model_server import ModelServer, serving
 from tool_model import ToolModel
 
@@ -73,3 +76,18 @@ def test_the_loop_stops_at_max_turns(model: tuple[ModelServer, ToolModel]) -> No
     assert (answer.turns, len(answer.tool_calls), len(server.requests)) == (3, 3, 3)
     case_bound = ask(server, Case("c", "Is INV-1 paid?", tool_results=(RESULT,), max_turns=2))
     assert case_bound.turns == 2
+
+
+def test_a_replayed_answer_is_the_whole_recorded_conversation(tmp_path: Path) -> None:
+    calls = (ToolCall("lookup_invoice", {"invoice_id": "INV-1"}),)
+    recorded = CaseResult("c", None, "h", "Invoice INV-1 is paid.", 1.0, tool_calls=calls, turns=2)
+    save_run(tmp_path / "run.json", run([recorded]))
+    replay = ProviderConfig(type="replay", options={"path": str(tmp_path / "run.json")})
+    case = Case("c", "Is INV-1 paid?", tool_results=(RESULT,))
+
+    async def call() -> Completion:
+        return await looping(create_provider(replay), 5).complete(ChatRequest(case, None, "q"))
+
+    answer = asyncio.run(call())
+
+    assert (answer.text, answer.turns, answer.tool_calls) == ("Invoice INV-1 is paid.", 2, calls)

@@ -48,6 +48,16 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
         f"ok: {config.suite}: {len(evalset.cases)} cases, {len(intents)} intents "
         f"({', '.join(intents)}), {len(config.scorers)} default scorer(s)"
     )
+    prompt = config.prompt
+    if prompt.messages or prompt.tools:
+        source = f" from {prompt.file}" if prompt.file else ""
+        tools = ", ".join(t["function"]["name"] for t in prompt.tools) or "none"
+        conversations = sum(bool(c.messages) for c in evalset.cases)
+        looped = sum(bool(c.tool_results) for c in evalset.cases)
+        typer.echo(
+            f"prompt: {len(prompt.turns)} messages{source}; tools: {tools}; "
+            f"{conversations} conversation case(s), {looped} with tool results"
+        )
     custom = sorted({s.type for s in config.scorers if ":" in s.type})
     if custom:
         typer.echo(f"custom scorers imported (allow_custom_scorers: true): {', '.join(custom)}")

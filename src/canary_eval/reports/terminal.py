@@ -139,6 +139,11 @@ def _behaviour_and_ops(c: Comparison) -> Group:
     behaviour.add_row(
         "hedges / 100 words", f"{b.hedges_per_100_words:.2f}", f"{bb.hedges_per_100_words:.2f}"
     )
+    if b.tool_calling or bb.tool_calling:
+        behaviour.add_row("tool-call rate", f"{b.tool_call_rate:.1%}", f"{bb.tool_call_rate:.1%}")
+        behaviour.add_row(
+            "wrong-tool rate", f"{b.wrong_tool_rate:.1%}", f"{bb.wrong_tool_rate:.1%}"
+        )
     ops.add_row(
         "latency p50 / p95 (ms)",
         f"{o.latency_p50_ms:.0f} / {o.latency_p95_ms:.0f}",

@@ -62,6 +62,11 @@ class ToolLoop:
         await self.inner.aclose()
 
 
+def looping(provider: Provider, max_turns: int) -> Provider:
+    """`provider` with the tool loop; a replayed recording is already the whole conversation."""
+    return provider if provider.config.type == "replay" else ToolLoop(provider, max_turns)
+
+
 def match(results: tuple[ToolResult, ...], call: ToolCall) -> str | None:
     """The content of the first result for this call: same tool name and, where the result
     names arguments, the call's arguments include them."""

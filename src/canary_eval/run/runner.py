@@ -28,7 +28,7 @@ from canary_eval.models import (
     Score,
     Usage,
 )
-from canary_eval.run.agent import ToolLoop
+from canary_eval.run.agent import looping
 from canary_eval.run.engine import Engine, ProgressCallback
 from canary_eval.run.providers import ChatRequest, create_provider
 from canary_eval.run.scoring import CaseScorers, check_suite, judges, scorers_hash
@@ -119,13 +119,10 @@ async def _call_and_score(
     provider_config = config.provider
     if options.concurrency:  # the connections are sized to the concurrency actually used
         provider_config = replace(provider_config, concurrency=options.concurrency)
-    max_turns = config.prompt.max_turns
-    provider = ToolLoop(create_provider(provider_config), max_turns)
-    fallback = (
-        ToolLoop(create_provider(config.provider.fallback), max_turns)
-        if config.provider.fallback
-        else None
-    )
+    turns = config.prompt.max_turns
+    provider = looping(create_provider(provider_config), turns)
+    backup = config.provider.fallback
+    fallback = looping(create_provider(backup), turns) if backup else None
     repeats = options.repeats
     requests = [request(config, case) for case in cases for _ in range(repeats)]
     scoring: list[asyncio.Task[CaseResult] | None] = [None] * len(requests)

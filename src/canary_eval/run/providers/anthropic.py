@@ -86,7 +86,7 @@ def translate_messages(messages: Sequence[Message]) -> tuple[str, list[dict[str,
     out: list[dict[str, Any]] = []
     for message in messages:
         role, content = message.get("role"), message.get("content")
-        if role == "system":
+        if role in ("system", "developer"):
             system.append(text_of(content, "system message"))
         elif role == "tool":
             block = {
