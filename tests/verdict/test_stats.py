@@ -94,8 +94,38 @@ def test_sign_flip_monte_carlo_case_agrees_with_scipy() -> None:
     assert observed == pytest.approx(expected, abs=0.01)
 
 
-def test_sign_flip_monte_carlo_p_value_is_never_zero() -> None:
-    assert sign_flip_test([-1.0] * 40, n_resamples=500) == pytest.approx(1 / 501)
+def test_sign_flip_p_value_is_exact_on_a_grid_and_never_zero() -> None:
+    # 40 pass -> fail flips: only the all-negative pattern is as extreme.
+    assert sign_flip_test([-1.0] * 40, n_resamples=500) == 0.5**40
+
+
+def test_sign_flip_on_a_grid_matches_scipys_exact_enumeration() -> None:
+    # 18 differences in thirds (a pass/fail scorer weighted 1 and one weighted 0.5), with ties:
+    # beyond enumeration by sign_flip_test, exact by convolution.
+    rng = np.random.default_rng(17)
+    diffs = rng.choice(
+        [-1.0, -2 / 3, -1 / 3, 1 / 3, 2 / 3, 1.0], size=18, p=[0.2, 0.2, 0.2, 0.15, 0.15, 0.1]
+    )
+    expected = scipy.stats.permutation_test(
+        (diffs,), np.mean, permutation_type="samples", alternative="less", n_resamples=np.inf
+    ).pvalue
+    assert sign_flip_test(diffs) == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_clear_drop_is_bounded_in_the_tail_instead_of_resampled() -> None:
+    diffs = np.random.default_rng(8).normal(-0.2, 0.1, size=50)  # no grid: continuous scores
+    p = sign_flip_test(diffs, n_resamples=10_000)
+    assert 0.0 < p < 1 / 10_001
+
+
+def test_a_large_p_value_stops_resampling_early_and_still_agrees_with_scipy() -> None:
+    diffs = np.random.default_rng(12).normal(0.01, 0.2, size=80)
+    expected = _scipy_sign_flip(diffs, n_resamples=20_000)
+    observed = sign_flip_test(diffs, n_resamples=10_000, seed=4)
+    assert expected > 0.3
+    # Stopped at the 500th pattern as extreme: p = 500 / drawn, with drawn < 10,000.
+    assert (500 / observed) == pytest.approx(round(500 / observed)) and 500 / observed < 10_000
+    assert observed == pytest.approx(expected, abs=0.05)
 
 
 def test_sign_flip_is_one_when_nothing_changed() -> None:

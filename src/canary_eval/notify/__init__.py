@@ -1,13 +1,9 @@
 """Alerts of a run: Slack, PagerDuty, a generic webhook and a Prometheus Pushgateway.
 
-    config = parse_alerts_config(suite_config.alerts, suite_config.path)
-    results = deliver_all(comparison, config, previous_verdict=last, report_link=url)
+    config = notify.config.parse_alerts_config(suite_config.alerts, suite_config.path)
+    results = notify.channels.deliver_all(comparison, config, previous_verdict=last)
 
-Delivery never raises and never changes the verdict or the exit code.
+Delivery never raises and never changes the verdict or the exit code. The package imports
+nothing itself: checking an alerts config (`canary validate`) must not load the HTTP client and
+the statistics that only sending needs.
 """
-
-from canary_eval.notify.channels import deliver_all
-from canary_eval.notify.config import AlertsConfig, parse_alerts_config
-from canary_eval.notify.delivery import DeliveryResult
-
-__all__ = ["AlertsConfig", "DeliveryResult", "deliver_all", "parse_alerts_config"]

@@ -4,7 +4,8 @@ Paired tests decide whether a drop is real (exact McNemar for pass/fail, a sign-
 test otherwise), bootstrap intervals say how precise a score is, Holm keeps per-intent testing
 honest, Wilson intervals and two-proportion tests serve the behaviour rates, and the minimum
 detectable drop states what this run's size can and cannot see. Pure functions; every random
-draw comes from ``numpy.random.default_rng(seed)`` so reports are reproducible.
+draw comes from ``numpy.random.default_rng(seed)`` so reports are reproducible. numpy is
+imported by the functions that use it: loading this module costs nothing before the calls.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from canary_eval.verdict.permutation import sign_flip_p_value
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    # Per-case scores: a plain sequence, or a numpy array for callers that already hold one.
+    Scores = Sequence[float] | np.ndarray[Any, Any]
 
 # Resampled matrices are built in chunks of about this many cells to bound memory on big sets.
 _CHUNK_CELLS = 2_000_000
-# Exact sign-flip enumeration up to 2**16 sign patterns; Monte Carlo beyond.
-_EXACT_MAX_NONZERO = 16
-
-# Per-case scores: a plain sequence, or a numpy array for callers that already hold one.
-Scores = Sequence[float] | np.ndarray[Any, Any]
 
 
 def _check_confidence(confidence: float) -> None:
@@ -32,6 +34,8 @@ def _check_confidence(confidence: float) -> None:
 
 
 def _as_array(values: Scores) -> Any:
+    import numpy as np
+
     return np.asarray(values, dtype=float).reshape(-1)
 
 
@@ -50,6 +54,8 @@ def bootstrap_mean_ci(
         return (math.nan, math.nan)
     if n == 1:
         return (float(data[0]), float(data[0]))
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     means = np.empty(n_resamples)
     rows = max(1, _CHUNK_CELLS // n)
@@ -102,30 +108,11 @@ def sign_flip_test(diffs: Scores, *, n_resamples: int = 10000, seed: int = 0) ->
 
     Under H0 each difference is equally likely to carry either sign. Zero differences cannot
     change the statistic, so only the k non-zero ones are flipped: exactly over all 2**k patterns
-    when k <= 16, otherwise by ``n_resamples`` random patterns with the (hits + 1) / (n + 1)
-    correction that keeps the Monte Carlo p-value valid.
+    (enumerated when k <= 16, by convolution when the differences share a grid), otherwise by
+    up to ``n_resamples`` random patterns with the (hits + 1) / (n + 1) correction that keeps the
+    Monte Carlo p-value valid, stopping early when the answer is clear (see `permutation`).
     """
-    data = _as_array(diffs)
-    nonzero = data[data != 0.0]
-    k = int(nonzero.size)
-    if k == 0:
-        return 1.0
-    observed = float(nonzero.sum())
-    # Sums over flipped signs are accumulated in another order than the observed sum; the slack
-    # makes mathematically tied patterns count as ties.
-    slack = 1e-9 * float(np.abs(nonzero).sum())
-    if k <= _EXACT_MAX_NONZERO:
-        patterns = np.arange(1 << k)[:, None] >> np.arange(k) & 1
-        sums = (1 - 2 * patterns) @ nonzero
-        return float(np.count_nonzero(sums <= observed + slack)) / (1 << k)
-    rng = np.random.default_rng(seed)
-    hits = 0
-    rows = max(1, _CHUNK_CELLS // k)
-    for start in range(0, n_resamples, rows):
-        size = min(rows, n_resamples - start)
-        signs = 1 - 2 * rng.integers(0, 2, size=(size, k))
-        hits += int(np.count_nonzero(signs @ nonzero <= observed + slack))
-    return float((hits + 1) / (n_resamples + 1))
+    return sign_flip_p_value(_as_array(diffs), n_resamples, seed)
 
 
 @dataclass(frozen=True)
@@ -151,6 +138,8 @@ def paired_drop_test(
 
     Exact McNemar when every score is 0 or 1, the sign-flip test otherwise; "none" on no pairs.
     """
+    import numpy as np
+
     diffs = _paired_diffs(current, baseline)
     n = int(diffs.size)
     if n == 0:
