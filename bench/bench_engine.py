@@ -1,40 +1,68 @@
-"""Benchmark: how close a 200-case canary run comes to the provider-bound ideal.
+"""Benchmark: the whole `canary run` command against what the vendor's latency allows.
 
-Serves the bundled vendor simulator on 127.0.0.1 with a fixed 250 ms latency, then runs a
-200-case suite at concurrency 20, in-process (engine + scoring) and as the `canary run` command
-a scheduler starts. Ideal = cases / concurrency x latency. Also measures `canary --help`
-start-up and the peak memory of the command.
+1. 200 cases at a fixed 250 ms latency, concurrency 20, on the bundled simulator (its own
+   process on 127.0.0.1). Median of 5 wall times, start to exit, of: the ideal (cases /
+   concurrency x latency); the floor, a bare asyncio + httpx client with a semaphore
+   (bench/reference_clients.py, interpreter start included); `canary run` as a scheduler
+   starts it (scoring, verdict, history and a JSON report included); and promptfoo 0.121.20 on
+   the same cases when it is installed (`npm install -g promptfoo@0.121.20`; skipped with a
+   note otherwise).
+2. 2,000 cases at latency 0, concurrency 50: `canary run` against an aiohttp client.
+3. Start-up: `canary --help`, `canary --version`, `canary validate` (median of 10).
 
-    python bench/bench_engine.py [--cases 200] [--concurrency 20] [--latency-ms 250]
+    python bench/bench_engine.py [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
-from canary_eval.run.runner import RunOptions, run_suite
-from canary_eval.simulator import SimulatorConfig, serve
-from canary_eval.suite.config import load_config
-from canary_eval.suite.evalset import load_evalset
+HERE = Path(__file__).parent
+CANARY = [sys.executable, "-m", "canary_eval"]
+ENV = {**os.environ, "COLUMNS": "120", "OPENAI_API_KEY": "sk-bench"}
+PROMPTFOO_VERSION = "0.121.20"
+
+
+@contextmanager
+def simulator(**config: object) -> Iterator[str]:
+    """The bundled simulator in a process of its own; yields its base URL."""
+    code = (
+        "import sys; from canary_eval.simulator import SimulatorConfig, serve_forever; "
+        f"serve_forever(SimulatorConfig(**{config!r}), port=0, "
+        "on_ready=lambda sim: print(sim.base_url, flush=True))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def question(i: int) -> str:
+    return f"Benchmark question number {i}: how do I export my invoices?"
 
 
 def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) -> Path:
     evalset = {
         "cases": [
             {
-                "id": f"case-{i:03d}",
+                "id": f"case-{i:04d}",
                 "intent": ("faq", "billing", "technical")[i % 3],
-                "input": f"Benchmark question number {i}: how do I export my invoices?",
+                "input": question(i),
                 "reference": "Settings, then Export",
             }
             for i in range(cases)
@@ -59,58 +87,133 @@ def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) ->
     return path
 
 
+def write_promptfoo(directory: Path, base_url: str, cases: int) -> Path:
+    config = {
+        "prompts": ["{{input}}"],
+        "providers": [
+            {"id": "openai:chat:ledger-chat", "config": {"apiBaseUrl": base_url}},
+        ],
+        "tests": [
+            {
+                "vars": {"input": question(i)},
+                "assert": [{"type": "contains", "value": "Settings, then Export"}],
+            }
+            for i in range(cases)
+        ],
+    }
+    path = directory / "promptfooconfig.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def timed(command: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in ok:
+        raise SystemExit(f"{' '.join(command)}: exit {done.returncode}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def medians(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """Each command `repeats` times, interleaved so that a busy moment hits all of them."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            times[name].append(run())
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def promptfoo() -> list[str] | None:
+    """The command that runs promptfoo 0.121.20: installed, or already in npx's cache."""
+    for command in (["promptfoo"], ["npx", "--no-install", f"promptfoo@{PROMPTFOO_VERSION}"]):
+        try:
+            done = subprocess.run(
+                [*command, "--version"], capture_output=True, text=True, timeout=120
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0 and done.stdout.strip() == PROMPTFOO_VERSION:
+            return command
+    return None
+
+
+def latency_bound(directory: Path, repeats: int) -> None:
+    cases, concurrency, latency_ms = 200, 20, 250.0
+    ideal = cases / concurrency * latency_ms / 1000
+    with simulator(fixed_latency_ms=latency_ms, rpm=10**9) as base_url:
+        suite = write_suite(directory, base_url, cases, concurrency)
+        subprocess.run([*CANARY, "baseline", str(suite), "--quiet"], cwd=directory, check=True)
+        floor = [sys.executable, str(HERE / "reference_clients.py"), "httpx", base_url]
+        runs = {
+            "floor": lambda: timed([*floor, str(cases), str(concurrency)], directory),
+            "canary": lambda: timed(
+                [*CANARY, "run", str(suite), "--quiet", "--json", "report.json"], directory
+            ),
+        }
+        note = ""
+        if (foo := promptfoo()) is not None:
+            config = write_promptfoo(directory, base_url, cases)
+            command = [*foo, "eval", "-c", str(config), "-j", str(concurrency)]
+            command += ["--no-cache", "--no-table", "--no-write", "--no-progress-bar"]
+            runs["promptfoo"] = lambda: timed(command, directory, ok=(0, 100))
+        else:
+            note = f"promptfoo {PROMPTFOO_VERSION}: skipped, neither installed nor in npx's cache"
+        got = medians(runs, repeats)
+    print(f"{cases} cases, {latency_ms:g} ms latency, concurrency {concurrency}", end=", ")
+    print(f"median of {repeats}:")
+    print(f"  ideal (cases / concurrency x latency)  {ideal:6.2f} s")
+    print(f"  floor: asyncio + httpx + semaphore     {got['floor']:6.2f} s")
+    canary, floor = got["canary"], got["floor"]
+    print(f"  `canary run`, start to exit            {canary:6.2f} s  {canary / floor:.3f}x floor")
+    if "promptfoo" in got:
+        foo = got["promptfoo"]
+        print(f"  promptfoo {PROMPTFOO_VERSION} eval                {foo:6.2f} s", end="  ")
+        print(f"canary/promptfoo {canary / foo:.2f}")
+    else:
+        print(f"  {note}")
+
+
+def cpu_bound(directory: Path, repeats: int) -> None:
+    cases, concurrency = 2000, 50
+    with simulator(latency_scale=0.0, rpm=10**9) as base_url:
+        suite = write_suite(directory, base_url, cases, concurrency)
+        subprocess.run([*CANARY, "baseline", str(suite), "--quiet"], cwd=directory, check=True)
+        aiohttp = [sys.executable, str(HERE / "reference_clients.py"), "aiohttp", base_url]
+        got = medians(
+            {
+                "aiohttp": lambda: timed([*aiohttp, str(cases), str(concurrency)], directory),
+                "canary": lambda: timed([*CANARY, "run", str(suite), "--quiet"], directory),
+            },
+            repeats,
+        )
+    canary, reference = got["canary"], got["aiohttp"]
+    print(f"{cases} cases, latency 0, concurrency {concurrency}, median of {repeats}")
+    print(f"  aiohttp client, start to exit          {reference:6.2f} s")
+    print(f"  `canary run`, start to exit            {canary:6.2f} s", end="  ")
+    print(f"{canary / reference:.2f}x aiohttp")
+
+
+def start_up(directory: Path) -> None:
+    suite = directory / "bench.yaml"
+    print("start-up, median of 10")
+    for args in (["--help"], ["--version"], ["validate", str(suite)]):
+        times = [timed([*CANARY, *args], directory) for _ in range(10)]
+        print(f"  canary {' '.join(args[:1]):<10} {statistics.median(times) * 1000:6.0f} ms")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--latency-ms", type=float, default=250.0)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    ideal = args.cases / args.concurrency * args.latency_ms / 1000
-    canary = [sys.executable, "-m", "canary_eval"]
-
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        serve(SimulatorConfig(version="stable", fixed_latency_ms=args.latency_ms)) as sim,
-    ):
+    with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        suite = write_suite(directory, sim.base_url, args.cases, args.concurrency)
-        config, evalset = load_config(suite), load_evalset(directory / "evalset.yaml")
-        run_suite(config, evalset, RunOptions(case_ids=frozenset({"case-000"})))  # warm up
-
-        started = time.perf_counter()
-        run_suite(config, evalset)
-        in_process = time.perf_counter() - started
-
-        env = {**os.environ, "COLUMNS": "120"}
-        subprocess.run(
-            [*canary, "baseline", str(suite), "--quiet"], check=True, env=env, capture_output=True
-        )
-        started = time.perf_counter()
-        subprocess.run(
-            [*canary, "run", str(suite), "--quiet"], check=True, env=env, capture_output=True
-        )
-        command = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-    # The installed console script, as a scheduler starts it.
-    script = str(Path(sys.executable).with_name("canary"))
-    help_times = []
-    for _ in range(10):
-        started = time.perf_counter()
-        subprocess.run([script, "--help"], check=True, capture_output=True)
-        help_times.append(time.perf_counter() - started)
-
-    per_case_ms = (in_process - ideal) / args.cases * 1000
-    print(f"{args.cases} cases, concurrency {args.concurrency}, latency {args.latency_ms:g} ms")
-    print(f"ideal (cases / concurrency x latency): {ideal:.2f} s")
-    print(
-        f"in-process run (engine + scoring):     {in_process:.2f} s  "
-        f"({in_process / ideal:.3f}x ideal)"
-    )
-    print(f"overhead per case:                     {per_case_ms:.2f} ms")
-    print(f"`canary run` command, end to end:      {command:.2f} s  ({command / ideal:.3f}x ideal)")
-    print(f"`canary --help` start-up (median of 10): {statistics.median(help_times) * 1000:.0f} ms")
-    print(f"peak memory of `canary run`:           {peak_mb:.0f} MB")
+        latency_bound(directory, args.repeats)
+        cpu_bound(directory, args.repeats)
+        start_up(directory)
+        report = json.loads((directory / "report.json").read_text())
+        assert report["exit_code"] == 0, report["verdict"]
+    print(f"(machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the end)")
 
 
 if __name__ == "__main__":

@@ -186,10 +186,24 @@ def saving_partial(config: Any, path: Path | None) -> Iterator[None]:
         raise
 
 
+# What a command needs once the calls are done, imported while they are in flight.
+AFTER_THE_CALLS = (
+    "numpy",
+    "numpy.random",
+    "canary_eval.verdict.compare",
+    "canary_eval.reports.terminal",
+    "canary_eval.reports.json",
+    "canary_eval.publish",
+    "canary_eval.store.baseline",
+)
+
+
 def run_options(repeat: int, concurrency: int | None, deadline: float | None) -> RunOptions:
     from canary_eval.run.runner import RunOptions
 
-    return RunOptions(repeats=repeat, concurrency=concurrency, deadline_s=deadline)
+    return RunOptions(
+        repeats=repeat, concurrency=concurrency, deadline_s=deadline, warm_imports=AFTER_THE_CALLS
+    )
 
 
 def load_suite(

@@ -1,21 +1,23 @@
-"""Every report file a comparison can be written to, chosen by one option each."""
+"""Every report file a comparison can be written to, chosen by one option each.
+
+The paths are checked before any model is called; each format's writer is imported only when
+its file is asked for.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from canary_eval.errors import CanaryError, OutputError
 from canary_eval.reports.destination import is_stdout
-from canary_eval.reports.html import write_html
-from canary_eval.reports.json import write_json
-from canary_eval.reports.junit import write_junit
-from canary_eval.reports.markdown import write_markdown
-from canary_eval.reports.prometheus import write_prometheus
-from canary_eval.store.history import HistoryRow
-from canary_eval.suite.config import SuiteConfig
-from canary_eval.verdict.compare import Comparison
+
+if TYPE_CHECKING:
+    from canary_eval.store.history import HistoryRow
+    from canary_eval.suite.config import SuiteConfig
+    from canary_eval.verdict.compare import Comparison
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ def write_reports(
     Never raises for one report: the verdict is decided already and must still get out, so a
     full disk or a bug in one format is a failure line and the next report is still written.
     """
+    from canary_eval.reports.html import write_html
+    from canary_eval.reports.json import write_json
+    from canary_eval.reports.junit import write_junit
+    from canary_eval.reports.markdown import write_markdown
+    from canary_eval.reports.prometheus import write_prometheus
+
     thresholds = config.thresholds if config else None
     writers: list[tuple[Path | None, Callable[[Path], None]]] = [
         (paths.json, lambda p: write_json(comparison, p)),

@@ -5,9 +5,12 @@ outputs, and return a `RunResult`. No comparison happens here; that is `compare.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import importlib
 import math
 import statistics
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +46,7 @@ class RunOptions:
     concurrency: int | None = None
     deadline_s: float | None = None
     case_ids: frozenset[str] | None = None  # run only these (confirmation re-runs)
+    warm_imports: tuple[str, ...] = ()  # what the caller needs after the calls (see below)
 
 
 def run_suite(
@@ -54,6 +58,7 @@ def run_suite(
     scorers = check_suite(config, evalset)
     cases = [c for c in evalset.cases if options.case_ids is None or c.id in options.case_ids]
     started = time.monotonic()
+    warming = _import_in_background(options.warm_imports)
     try:
         with relaxed_gc():
             results = asyncio.run(_call_and_score(config, cases, options, scorers, on_progress))
@@ -69,8 +74,32 @@ def run_suite(
             f"interrupted: {len(done)} of {len(cases)} cases finished",
             RunResult(_info(config, evalset, options, scorers), tuple(partial)),
         ) from None
+    finally:
+        if warming is not None:
+            warming.join()
     info = _info(config, evalset, options, scorers)
     return RunResult(replace(info, duration_s=round(time.monotonic() - started, 3)), tuple(results))
+
+
+def _import_in_background(modules: Sequence[str]) -> threading.Thread | None:
+    """Import what comes after the calls (statistics, reports) while the calls are in flight.
+
+    The event loop spends a run waiting on sockets; an import on another thread takes the GIL
+    in slices of a few milliseconds, so the requests still go out at once, and the verdict does
+    not wait for numpy after the last answer. A failed import is left to the caller, who will
+    import the module again and see the error where it belongs.
+    """
+    if not modules:
+        return None
+
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="canary-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextmanager

@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import certifi
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from canary_eval.errors import AuthError
 from canary_eval.scorers.registry import ParamError
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 RETRY_BASE_S = 0.5  # first backoff; doubles on each retry
 MAX_RETRY_AFTER_S = 10.0
@@ -62,6 +63,8 @@ class Endpoint:
 
     async def post(self, path: str, payload: dict[str, Any]) -> Any:
         """POST JSON to `base_url/path` and return the parsed JSON answer."""
+        import httpx  # here: checking a suite (`canary validate`) needs no HTTP client
+
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         headers = self._headers()
         last = "no attempt"
@@ -100,6 +103,10 @@ class Endpoint:
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     # Building a context costs ~50 ms; a client per call must not pay that every time.
+    import ssl
+
+    import certifi
+
     cafile = os.environ.get("SSL_CERT_FILE") or certifi.where()
     return ssl.create_default_context(cafile=cafile)
 

@@ -19,7 +19,6 @@ is refused before anything is imported. Entry points are code the team installed
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import math
@@ -184,6 +183,8 @@ async def score_case(
     (no scorers, all invalid, or only weight-0 "report only" scorers), the case score is NaN:
     the case could not be scored, which is different from scoring 0.
     """
+    import asyncio  # loaded by the time anything is scored; `canary validate` never needs it
+
     scores = tuple(await asyncio.gather(*(s(item) for s in scorers)))
     total = weight = 0.0
     for bound, score in zip(scorers, scores, strict=True):

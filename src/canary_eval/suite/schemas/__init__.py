@@ -20,11 +20,16 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+@cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    # One per schema: an eval set is validated case by case, so each error names its line.
+    return jsonschema.Draft202012Validator(load_schema(name))
+
+
 def validate(doc: Document, name: str, error: type[InputError], data: Any = None) -> None:
     """Raise `error` for the first schema violation, naming the file, line and key path."""
     instance = doc.data if data is None else data
-    validator = jsonschema.Draft202012Validator(load_schema(name))
-    problems = sorted(validator.iter_errors(instance), key=_order)
+    problems = sorted(_validator(name).iter_errors(instance), key=_order)
     if not problems:
         return
     problem = _deepest(problems[0])
