@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from canary_eval.suite.config import load_config
 from canary_eval.suite.evalset import load_evalset
 
 from conftest import API_KEY, make_cases, right_answer
-from model_server import Fault, ModelServer, serving
+from model_server import ModelServer, serving
 
 CASES = 12
 
@@ -25,19 +26,22 @@ def test_cases_are_scored_while_the_last_call_is_still_running(
     monkeypatch.setenv("CANARY_TEST_KEY", API_KEY)
     judged: list[float] = []  # when the judge saw each scoring request
     answered: dict[str, float] = {}  # when the model answered each case
+    others_judged = threading.Event()
+    last = f"question {CASES - 1}"
 
     def judge(prompt: str) -> str:
         judged.append(time.monotonic())
+        if len(judged) == CASES - 1:
+            others_judged.set()
         return '{"reasoning": "matches", "answer": "yes"}'
 
     def model(user: str) -> str:
+        if user == last:  # the slow case: it answers once the others are scored, or after 10 s
+            others_judged.wait(timeout=10)
         answered[user] = time.monotonic()
         return right_answer(user)
 
-    last = f"question {CASES - 1}"
-    slow_last = ModelServer(
-        answer=model, fault_for=lambda n, user: Fault(stall_s=1.0) if user == last else None
-    )
+    slow_last = ModelServer(answer=model)
     with serving(slow_last) as server, serving(ModelServer(answer=judge)) as judge_server:
         suite = write_suite(
             server.base_url,
