@@ -24,6 +24,7 @@ import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -276,8 +277,6 @@ def _resolve(spec: ScorerSpec, ctx: ScorerContext) -> ScorerType:
                 key=_join(spec.key, "type"),
             ) from exc
         return _custom_type(spec.type, factory, spec, ctx)
-    from importlib.metadata import entry_points  # only for a type nobody registered
-
     for ep in entry_points(group="canary_eval.scorers"):
         if ep.name == spec.type:
             try:
