@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from canary_eval.notify.channels import deliver_all
-from canary_eval.notify.config import AlertsConfig, PushgatewayConfig
+from canary_eval.notify import AlertsConfig, deliver_all
+from canary_eval.notify.config import PushgatewayConfig
 from canary_eval.notify.delivery import DeliveryResult
 from canary_eval.verdict.compare import Comparison
 

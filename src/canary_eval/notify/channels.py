@@ -18,9 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from canary_eval.notify.config import AlertsConfig
 from canary_eval.notify.delivery import DeliveryResult, Redactor, Sleep, send
@@ -28,6 +26,9 @@ from canary_eval.notify.lifecycle import Step, load_state, next_step, save_state
 from canary_eval.notify.pagerduty import resolve_event, trigger_event
 from canary_eval.notify.slack import slack_message, slack_recovery, with_warnings
 from canary_eval.notify.webhook import webhook_payload
+
+if TYPE_CHECKING:
+    import httpx
 from canary_eval.verdict.compare import Comparison
 from canary_eval.verdict.incidents import Incident, run_incident
 
@@ -68,7 +69,7 @@ def deliver_all(
         previous_verdict=previous_verdict,
         link=report_link or config.report_url,
         env=env,
-        http=client or httpx.Client(follow_redirects=False),
+        http=client or _client(),
         sleep=sleep,
         secrets=_secrets(config, env),
         incident=incident,
@@ -254,3 +255,9 @@ def _missing(channel: str, variable: str, action: str) -> DeliveryResult:
     return DeliveryResult(
         channel, False, None, 0, f"environment variable {variable} is not set", action
     )
+
+
+def _client() -> httpx.Client:
+    import httpx  # here: checking an alerts config (`canary validate`) needs no HTTP client
+
+    return httpx.Client(follow_redirects=False)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from canary_eval.notify.config import RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
 
 REDACTED = "***"
 DEFAULT_POLICY = RetryPolicy()
@@ -77,6 +78,8 @@ def send(
     sleep: Sleep = time.sleep,
 ) -> DeliveryResult:
     """Send one request with retries; the outcome, never an exception."""
+    import httpx  # here: checking an alerts config (`canary validate`) needs no HTTP client
+
     redact = redact or Redactor()
     status: int | None = None
     error = "not sent"
