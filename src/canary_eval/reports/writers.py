@@ -1,7 +1,7 @@
 """Every report file a comparison can be written to, chosen by one option each.
 
-The paths are checked before any model is called; each format's writer is imported only when
-its file is asked for.
+The paths are checked before any model is called; the writers are imported when the reports
+are written, after the calls.
 """
 
 from __future__ import annotations
