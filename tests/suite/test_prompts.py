@@ -123,7 +123,7 @@ def test_the_short_form_hashes_as_before_tools_existed() -> None:
          "{type: objekt}}}]\n", "prompt.tools[0].function.parameters", "not a JSON Schema"),
         ("prompt:\n  template: x\n  tools: [{type: function, function: {name: f}}]\n"
          "  tool_choice: {type: function, function: {name: g}}\n", "prompt.tool_choice",
-         "names tool 'g'"),
+         "names tool 'g', which the prompt's tools lack"),
         ("prompt: {file: missing.json}", "missing.json", "file not found"),
         ("provider: {type: anthropic, model: m}\nprompt: {response_format: {type: json_object}}",
          "prompt.response_format", "Anthropic has no json_object mode"),
@@ -151,3 +151,16 @@ def _suite(tmp_path: Path, prompt: str) -> Path:
         prompt = "provider: {type: openai, model: m}\n" + prompt
     path.write_text("suite: s\nevalset: cases.yaml\n" + prompt)
     return path
+
+
+def test_a_bad_tool_names_where_it_came_from_the_file_or_the_config_line(tmp_path: Path) -> None:
+    bad = [{"type": "function", "function": {"name": "f", "parameters": {"type": "objekt"}}}]
+    (tmp_path / "p.json").write_text(json.dumps({"messages": FEW_SHOT, "tools": bad}))
+    with pytest.raises(ConfigError) as from_file:
+        load_config(_suite(tmp_path, "prompt: {file: p.json}\n"))
+    with pytest.raises(ConfigError) as from_config:
+        load_config(_suite(tmp_path, "prompt:\n  template: x\n  tool_choice: {type: function, "
+                                     "function: {name: g}}\n"))  # fmt: skip
+
+    assert str(from_file.value).startswith(f"{tmp_path / 'p.json'}: tools[0].function.parameters:")
+    assert str(from_config.value).startswith(f"{tmp_path / 'suite.yaml'}:6: prompt.tool_choice:")

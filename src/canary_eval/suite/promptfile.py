@@ -9,6 +9,7 @@ so a bad prompt is one line naming the file and key before any model is called.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +50,18 @@ def prompt_fields(
                 line=doc.line_of(("prompt", clash[0])), key=f"prompt.{clash[0]}",
             )  # fmt: skip
         fields.update(loaded, file=str(path))
-    source = doc.path if "file" not in section else Path(fields["file"])
-    _check_tools(fields, source)
+    file = Path(fields["file"]) if "file" in section else None
+
+    def error(message: str, key: KeyPath) -> ConfigError:
+        """Name the prompt file for what came from it, else the config's key and line."""
+        if file is not None and key[0] not in section:
+            return ConfigError(message, path=file, key=format_key(key))
+        full = ("prompt", *key)
+        return ConfigError(message, path=doc.path, line=doc.line_of(full), key=format_key(full))
+
+    _check_tools(fields, error)
     if provider == "anthropic" and fields.get("response_format", {}).get("type") == "json_object":
-        raise ConfigError(
-            "Anthropic has no json_object mode; use json_schema",
-            path=source,
-            key="prompt.response_format",
-        )
+        raise error("Anthropic has no json_object mode; use json_schema", ("response_format",))
     for key in ("messages", "tools"):
         if key in fields:
             fields[key] = tuple(fields[key])
@@ -94,7 +99,7 @@ def _validate(data: dict[str, Any], doc: Document, prefix: KeyPath) -> None:
         raise ConfigError(error.message, path=error.path, line=error.line, key=key) from None
 
 
-def _check_tools(fields: dict[str, Any], path: Path) -> None:
+def _check_tools(fields: dict[str, Any], error: Callable[[str, KeyPath], ConfigError]) -> None:
     """Every tool's parameters must be a JSON Schema, and a named tool choice must exist."""
     names = []
     for i, tool in enumerate(fields.get("tools", ())):
@@ -103,15 +108,9 @@ def _check_tools(fields: dict[str, Any], path: Path) -> None:
         try:
             jsonschema.Draft202012Validator.check_schema(function.get("parameters", {}))
         except jsonschema.SchemaError as exc:
-            raise ConfigError(
-                f"not a JSON Schema: {exc.message}",
-                path=path,
-                key=f"prompt.tools[{i}].function.parameters",
-            ) from None
+            key = ("tools", i, "function", "parameters")
+            raise error(f"not a JSON Schema: {exc.message}", key) from None
     choice = fields.get("tool_choice")
     if isinstance(choice, dict) and choice["function"]["name"] not in names:
-        raise ConfigError(
-            f"names tool '{choice['function']['name']}', which prompt.tools does not have",
-            path=path,
-            key="prompt.tool_choice",
-        )
+        message = f"names tool '{choice['function']['name']}', which the prompt's tools lack"
+        raise error(message, ("tool_choice",))
