@@ -192,3 +192,14 @@ def test_output_in_cron_logs_is_not_wrapped_at_80_columns(
     assert any(len(line) > 80 for line in result.stdout.splitlines())
     report = canary("run", suite)
     assert any(served in line for line in report.stdout.splitlines())
+
+
+def test_a_missing_baseline_names_the_command_that_records_it_at_that_path(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    suite = write_suite(model_server.base_url)
+    result = canary("run", suite, "--baseline", "baselines/bot.json")
+    assert result.exit_code == 2
+    assert f"`canary baseline {suite} --baseline baselines/bot.json`" in result.stderr
+    assert "commit it" in result.stderr
+    assert model_server.requests == []

@@ -25,6 +25,7 @@ from canary_eval.cli.common import (
     SaveRunOpt,
     SetOpt,
     SuiteArg,
+    load_baseline,
     load_suite,
     make_console,
     output_paths,
@@ -130,13 +131,12 @@ def run(
     """Run the suite, compare with its baseline, report, and exit with the verdict's code."""
     from canary_eval.pipeline import evaluate
     from canary_eval.reports.writers import ReportPaths
-    from canary_eval.store.baseline import load_run
 
     given = {"json": json_path, "junit": junit, "markdown": markdown, "html": html}
     paths = ReportPaths(**output_paths({**given, "prometheus": prometheus}, output, output_format))
     config, evalset = load_suite(suite, check=True, overrides=set_)
     # The baseline is checked before any model is called: a missing one costs nothing.
-    reference = load_run(baseline or config.baseline_path, suite=config.suite)
+    reference = load_baseline(suite, config, baseline)
     if if_model_changed and not model_changed(config, reference, err=paths.to_stdout):
         return
     with progress_bar(not quiet, "canary") as progress, saving_partial(config, save_run):

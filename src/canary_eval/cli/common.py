@@ -227,3 +227,17 @@ def load_suite(
         check_suite(config, evalset)
         parse_alerts_config(config.alerts, config.path, config.line_of)
     return config, evalset
+
+
+def load_baseline(suite: Path, config: SuiteConfig, given: Path | None = None) -> Any:
+    """The suite's baseline (`given` overrides the config's); when it is missing or unusable
+    the error gives the exact command that records it at that path, to be committed."""
+    from canary_eval.store.baseline import load_run
+
+    path = given or config.baseline_path
+    where = f" --baseline {path}" if given else ""
+    hint = (
+        f"record it when quality is known good with `canary baseline {suite}{where}` "
+        "(commit it when CI runs the canary)"
+    )
+    return load_run(path, suite=config.suite, hint=hint)

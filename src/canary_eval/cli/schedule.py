@@ -8,7 +8,15 @@ import typer
 
 from canary_eval.cli import command
 from canary_eval.cli.checks import model_changed, publish_report
-from canary_eval.cli.common import HtmlOpt, JsonOpt, SetOpt, SuiteArg, load_suite, make_console
+from canary_eval.cli.common import (
+    HtmlOpt,
+    JsonOpt,
+    SetOpt,
+    SuiteArg,
+    load_baseline,
+    load_suite,
+    make_console,
+)
 
 
 @command
@@ -46,11 +54,10 @@ def watch(
 
     from canary_eval.pipeline import evaluate
     from canary_eval.reports.writers import ReportPaths
-    from canary_eval.store.baseline import load_run
 
     seconds = _duration(interval)
     config, evalset = load_suite(suite, check=True, overrides=set_)
-    reference = load_run(config.baseline_path, suite=config.suite)
+    reference = load_baseline(suite, config)
     checks = 0
     while max_checks is None or checks < max_checks:
         checks += 1

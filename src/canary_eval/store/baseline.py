@@ -64,9 +64,13 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def load_run(path: Path, *, suite: str | None = None, what: str = "baseline") -> RunResult:
-    """Read a saved run; missing, corrupt or another suite's file is a BaselineError."""
-    hint = "create one with `canary baseline SUITE.yaml`" if what == "baseline" else ""
+def load_run(
+    path: Path, *, suite: str | None = None, what: str = "baseline", hint: str | None = None
+) -> RunResult:
+    """Read a saved run; missing, corrupt or another suite's file is a BaselineError whose
+    `hint` (by default a generic one for baselines) says how to make a good one."""
+    if hint is None:
+        hint = "create one with `canary baseline SUITE.yaml`" if what == "baseline" else ""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
