@@ -30,6 +30,7 @@ CORPUS = [
     ("!!!", "something"),
     ("", "reference"),
 ]  # fmt: skip
+ASCII = st.characters(max_codepoint=127)
 ASCII_TEXT = st.text(alphabet=st.sampled_from("abc ABC 123 .,!-'\n"), max_size=50)
 
 
@@ -42,8 +43,13 @@ def test_token_f1_without_numbers_is_squad_f1(output: str, reference: str) -> No
 
 
 @settings(max_examples=50)
-@given(st.text(max_size=60), st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=3))
-def test_token_f1_agrees_with_squad_on_any_text_and_several_references(
+@given(
+    st.text(st.characters(max_codepoint=127), max_size=60),
+    st.lists(
+        st.text(st.characters(max_codepoint=127), min_size=1, max_size=40), min_size=1, max_size=3
+    ),
+)
+def test_token_f1_agrees_with_squad_on_any_ascii_text_and_several_references(
     output: str, refs: list[str]
 ) -> None:
     got = score("token_f1", output, value=refs, numbers=False)

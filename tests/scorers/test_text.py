@@ -39,15 +39,23 @@ def test_exact_without_numbers_is_squad_exact_match(output: str, reference: str)
         assert got.invalid  # a blank reference is no reference
 
 
+ASCII = st.characters(max_codepoint=127)
+
+
 @settings(max_examples=50)
-@given(st.text(max_size=60), st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=3))
-def test_exact_without_numbers_agrees_with_squad_on_any_text(output: str, refs: list[str]) -> None:
+@given(
+    st.text(ASCII, max_size=60),
+    st.lists(st.text(ASCII, min_size=1, max_size=40), min_size=1, max_size=3),
+)
+def test_exact_without_numbers_agrees_with_squad_on_any_ascii_text(
+    output: str, refs: list[str]
+) -> None:
     got = score("exact", output, value=refs, numbers=False)
     assert got.value == float(metric_max_over_ground_truths(exact_match_score, output, refs))
 
 
 @settings(max_examples=50)
-@given(st.text(alphabet=st.characters(exclude_categories=["Nd"]), max_size=60))
+@given(st.text(alphabet=st.characters(max_codepoint=127, exclude_categories=["Nd"]), max_size=60))
 def test_number_normalisation_changes_nothing_without_numbers(text: str) -> None:
     words = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
     if not any(w in text.lower() for w in words | {"ten", "twenty", "teen", "eleven", "twelve"}):

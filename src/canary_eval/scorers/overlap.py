@@ -3,38 +3,34 @@
 With several references each scorer takes the best one, as SQuAD and rouge-score do.
 - `token_f1` is SQuAD v1.1's F1: multiset overlap of normalised tokens (see `text.normalise`).
 - `rouge_l` is the ROUGE-L F-measure of rouge-score (no stemming): the longest common
-  subsequence of lower-cased alphanumeric tokens. Tokens are Unicode-aware, so non-Latin text is
-  not dropped; on ASCII text the tokens, and so the scores, are exactly rouge-score's.
+  subsequence of tokens. Tokens are Unicode words (`tokens.words`): on ASCII text exactly
+  rouge-score's, so the scores are too; elsewhere they keep the letters rouge-score deletes.
+  `tokenizer: rouge-score` reproduces rouge-score on any text.
 - `levenshtein` is 1 - edit distance / length of the longer string, on case-folded text.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 
 from canary_eval.models import Score
 from canary_eval.scorers.registry import ScoreFn, ScoreInput, scorer
 from canary_eval.scorers.text import TEXT_OR_LIST, fold, no_reference, normalise, targets
+from canary_eval.scorers.tokens import rouge_score_tokens, split_cjk, words
 
-_WORD = re.compile(r"[^\W_]+")
 THRESHOLD = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def f1(prediction: str, reference: str, *, numbers: bool = True) -> float:
     """SQuAD v1.1 F1 between two strings (0 when either has no tokens, as in v1.1)."""
-    pred = normalise(prediction, numbers=numbers).split()
-    gold = normalise(reference, numbers=numbers).split()
+    pred = split_cjk(normalise(prediction, numbers=numbers)).split()
+    gold = split_cjk(normalise(reference, numbers=numbers)).split()
     common = sum((Counter(pred) & Counter(gold)).values())
     if common == 0:
         return 0.0
     precision, recall = common / len(pred), common / len(gold)
     return 2 * precision * recall / (precision + recall)
-
-
-def rouge_tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
 
 
 def _positions(items: Sequence[Hashable]) -> dict[Hashable, int]:
@@ -62,9 +58,9 @@ def lcs_length(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
     return len(a) - row.bit_count()
 
 
-def rouge_l(prediction: str, reference: str) -> float:
-    """ROUGE-L F-measure, as rouge-score computes it."""
-    pred, gold = rouge_tokens(prediction), rouge_tokens(reference)
+def rouge_l(prediction: str, reference: str, tokenize: Callable[[str], list[str]] = words) -> float:
+    """ROUGE-L F-measure, as rouge-score computes it, over `tokenize`'s tokens."""
+    pred, gold = tokenize(prediction), tokenize(reference)
     if not pred or not gold:
         return 0.0
     lcs = lcs_length(gold, pred)
@@ -138,10 +134,20 @@ def token_f1(
     return _best_of(lambda p, r: f1(p, r, numbers=numbers), "token F1", value, threshold)
 
 
-@scorer("rouge_l", params={"value": TEXT_OR_LIST, "threshold": THRESHOLD})
-def rouge_l_scorer(value: str | list[str] | None = None, threshold: float = 0.5) -> ScoreFn:
+@scorer(
+    "rouge_l",
+    params={
+        "value": TEXT_OR_LIST,
+        "threshold": THRESHOLD,
+        "tokenizer": {"enum": ["unicode", "rouge-score"]},
+    },
+)
+def rouge_l_scorer(
+    value: str | list[str] | None = None, threshold: float = 0.5, tokenizer: str = "unicode"
+) -> ScoreFn:
     """ROUGE-L F-measure with the best reference."""
-    return _best_of(rouge_l, "ROUGE-L", value, threshold)
+    tokenize = rouge_score_tokens if tokenizer == "rouge-score" else words
+    return _best_of(lambda p, r: rouge_l(p, r, tokenize), "ROUGE-L", value, threshold)
 
 
 @scorer("levenshtein", params={"value": TEXT_OR_LIST, "threshold": THRESHOLD})

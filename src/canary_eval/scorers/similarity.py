@@ -23,6 +23,7 @@ from canary_eval.models import Score
 from canary_eval.scorers.endpoint import ENDPOINT_PARAMS, Endpoint, EndpointError, endpoint_from
 from canary_eval.scorers.registry import ScoreFn, ScoreInput, ScorerContext, scorer
 from canary_eval.scorers.text import TEXT_OR_LIST, no_reference, targets
+from canary_eval.scorers.tokens import words
 
 _WORD = re.compile(r"\w", re.UNICODE)
 THRESHOLD = {"type": "number", "minimum": 0, "maximum": 1}
@@ -38,7 +39,11 @@ def tfidf_similarities(output: str, references: Sequence[str], analyzer: str) ->
     if analyzer == "char_wb":
         vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
     else:
-        vectoriser = TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", sublinear_tf=True)
+        # Unicode words, CJK characters one by one (`tokens.words`): a Chinese answer has no
+        # spaces, and scikit-learn's default pattern would make it one token.
+        vectoriser = TfidfVectorizer(
+            tokenizer=words, token_pattern=None, lowercase=False, sublinear_tf=True
+        )
     try:
         matrix = vectoriser.fit_transform([output, *references])
     except ValueError:  # empty vocabulary: nothing comparable in any text

@@ -3,13 +3,16 @@
 Normalisation follows the SQuAD v1.1 evaluation script (lower case, punctuation and the articles
 a/an/the removed, whitespace collapsed). With `numbers: true` (the default) numbers are first
 put in canonical form ("1,000.50" = "1000.5", "$5" = "5", "three" = "3") and a decimal point
-between digits survives; with `numbers: false` the normalisation is exactly SQuAD's.
+between digits survives; with `numbers: false` the normalisation is exactly SQuAD's on ASCII
+text. Beyond ASCII, Unicode punctuation (guillemets, CJK full stops and commas, ¿) is removed
+like ASCII punctuation (SQuAD removes only ASCII's), so "«Bonjour»" matches "bonjour".
 """
 
 from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Sequence
 
 from canary_eval.models import Score
@@ -29,9 +32,13 @@ def normalise(text: str, *, numbers: bool = True) -> str:
     kept = []
     for i, ch in enumerate(text):
         # A decimal point survives, so 3.5 and 35 stay different numbers.
-        if ch not in _PUNCTUATION or (numbers and ch == "." and _between_digits(text, i)):
+        if not _punctuation(ch) or (numbers and ch == "." and _between_digits(text, i)):
             kept.append(ch)
     return " ".join(_ARTICLES.sub(" ", "".join(kept)).split())
+
+
+def _punctuation(ch: str) -> bool:
+    return ch in _PUNCTUATION or (ch > "\x7f" and unicodedata.category(ch).startswith("P"))
 
 
 def _between_digits(text: str, i: int) -> bool:
