@@ -10,9 +10,10 @@ times; the last day drifts). Then, each in a fresh child process so peak memory 
 * monitor: the whole `run_monitor` (adds the intent classifier and the drift tests).
 
 Prints wall time and peak RSS of each and the engine / ideal ratio (target: within 1.5x, and
-under 2 GB peak).
+under 2 GB peak). On a shared machine, `--repeat N` alternates the runs N times and keeps each
+one's fastest.
 
-    python bench/bench_monitor.py [--calls 10000000] [--feedback 3000000] [--keep DIR]
+    python bench/bench_monitor.py [--calls 10000000] [--feedback 3000000] [--repeat 1] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -237,6 +238,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=10_000_000)
     parser.add_argument("--feedback", type=int, default=3_000_000)
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the runs N times")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -253,11 +255,16 @@ def main() -> int:
             f"Parquet: {args.calls:,} calls + {args.feedback:,} feedback events ({size:.0f} MB), "
             f"ready in {time.perf_counter() - started:.1f} s"
         )
-        figures = {}
-        for kind in ("ideal", "engine", "monitor"):
-            figures[kind] = run(kind, directory)
-            f = figures[kind]
-            wall, peak = float(f["wall"]), float(f["peak_mib"])
+        figures: dict[str, dict[str, float | str]] = {}
+        peaks: dict[str, float] = {}
+        for _ in range(args.repeat):
+            for kind in ("ideal", "engine", "monitor"):
+                got = run(kind, directory)
+                peaks[kind] = max(peaks.get(kind, 0.0), float(got["peak_mib"]))
+                if kind not in figures or float(got["wall"]) < float(figures[kind]["wall"]):
+                    figures[kind] = got
+        for kind, f in figures.items():
+            wall, peak = float(f["wall"]), peaks[kind]
             print(f"{kind:>8}: {wall:6.1f} s wall, peak RSS {peak:5.0f} MiB  ({f['note']})")
         ratio = float(figures["engine"]["wall"]) / float(figures["ideal"]["wall"])
         print(f"engine / ideal wall time: {ratio:.2f}x")

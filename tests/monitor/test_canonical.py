@@ -256,3 +256,20 @@ def test_a_value_of_the_wrong_kind_is_a_counted_bad_record(
     records, tally = _read([json.dumps({**CALL, field: value}), json.dumps(CALL)], tmp_path)
     assert len(records) == 1
     assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [(1, field)]
+
+
+def test_json_nested_past_the_parser_and_csv_fields_past_its_limit_are_bad_records(
+    tmp_path: Path,
+) -> None:
+    jsonl = tmp_path / "calls.jsonl"
+    jsonl.write_text("[" * 100_000 + "\n" + json.dumps(CALL) + "\n", encoding="utf-8")
+    records, tally = read(tmp_path / "jsonl", "call", [], (str(jsonl),))
+    assert len(records) == 1
+    assert [(m.line, m.reason) for m in tally.examples] == [(1, "invalid JSON: nested too deeply")]
+    path = tmp_path / "calls.csv"
+    header = "ts,task_id,input,latency_ms,input_tokens,output_tokens,status\n"
+    row = "2024-05-01T12:00:00Z,t1,{},100,10,5,ok\n"
+    path.write_text(header + row.format("x" * 200_000) + row.format("hello"), encoding="utf-8")
+    records, tally = read(tmp_path / "csv", "call", [], (str(path),))
+    assert [r["input"] for r in records] == ["hello"]
+    assert [(m.line, m.reason.split(":")[0]) for m in tally.examples] == [(2, "unreadable CSV")]

@@ -47,23 +47,32 @@ def spark() -> Iterator[Any]:
 
 
 def test_duckdb_and_spark_agree_on_every_figure(spark: Any, tmp_path: Path) -> None:
+    """Calls from Parquet files for both; feedback from the files for DuckDB and from a table of
+    Spark's catalog made of the same file for Spark; untagged calls from JSONL for both."""
     write_evalset(tmp_path)
     calls, feedback = generate(drift=True, calls_per_day=60, seed=5, with_intent=True)
     calls[3]["ts"] = "not a time"  # a bad row, counted by both
-    calls_path, _, _ = write_logs(calls, feedback, tmp_path / "parquet", "parquet")
-    _, feedback_path, _ = write_logs(calls, feedback, tmp_path / "jsonl", "jsonl")
-    config = write_config(
-        tmp_path,
-        calls=str(calls_path.relative_to(tmp_path)),
-        feedback=str(feedback_path.relative_to(tmp_path)),
-        thresholds={},
+    tagged, untagged = calls[::3], [c for i, c in enumerate(calls) if i % 3]
+    for call in untagged:
+        call.pop("intent", None)
+    calls_path, feedback_path, _ = write_logs(tagged, feedback, tmp_path / "parquet", "parquet")
+    untagged_path, _, _ = write_logs(untagged, [], tmp_path / "jsonl", "jsonl")
+    spark.read.parquet(str(feedback_path)).createOrReplaceTempView("feedback_events")
+    files = [str(p.relative_to(tmp_path)) for p in (calls_path, untagged_path)]
+    duck = monitor_report_dict(
+        run_monitor(
+            write_config(tmp_path, calls=files, feedback=str(feedback_path.relative_to(tmp_path)))
+        )
     )
-    duck = monitor_report_dict(run_monitor(config))
-    sparked = monitor_report_dict(run_monitor(config, engine="spark"))
+    sparked = monitor_report_dict(
+        run_monitor(
+            write_config(tmp_path, calls=files, feedback="table:feedback_events", engine="spark")
+        )
+    )
     assert (duck["engine"], sparked["engine"]) == ("duckdb", "spark")
     a = flat({k: v for k, v in duck.items() if k != "engine"})
     b = flat({k: v for k, v in sparked.items() if k != "engine"})
     assert a.keys() == b.keys()
     assert {k: (a[k], b[k]) for k in a if b[k] != pytest.approx(a[k])} == {}
     assert duck["malformed"]["calls_malformed"] == 1
-    assert duck["malformed"]["examples"][0]["line"] == 4  # the row of the Parquet file
+    assert duck["malformed"]["examples"][0]["line"] == 2  # the row of the Parquet file

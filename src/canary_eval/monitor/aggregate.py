@@ -57,10 +57,15 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
     """Define the span views for `windows` and compute every figure over them."""
     import numpy as np
 
-    for statement in queries.span_view(windows):
+    w, f, ti, pt = queries.span_view(windows)
+    for statement in (w, f):
         engine.execute(statement)
-    engine.keep("w")
-    engine.keep("f")
+    engine.cache("w")
+    engine.cache("f")
+    engine.execute(ti)
+    engine.materialise("ti")  # one row a task, read by three queries
+    engine.execute(pt)
+    engine.materialise("pt")
     calls = _keyed(engine.rows(queries.ops_calls(engine.dialect)))
     tasks = _keyed(engine.rows(queries.ops_tasks()))
     ops = {}

@@ -2,7 +2,8 @@
 
 ```yaml
 name: support-bot
-calls: logs/calls-*.jsonl          # glob or list of globs, relative to this file; "-" is stdin
+calls: logs/calls-*.jsonl          # glob(s) relative to this file; "-" is stdin; with
+                                   #   engine: spark, table:db.llm_calls names a table
 format: otlp                       # canonical | parquet | otlp | langfuse | litellm | helicone
 status_values: {FAILURE: error}    # source status values -> ok | error | rate_limited
 units: {latency: s}                # of a logged latency field: ms (default), s, us, ns
@@ -79,6 +80,7 @@ CALL_FIELDS = (
 )
 FEEDBACK_FIELDS = ("ts", "task_id", "event", "value")
 STDIN = "-"
+TABLE = "table:"  # `calls: table:db.llm_calls` names a table of the Spark catalog
 # The family-wise error budget of one pass: P(any false alert) at most this much per pass.
 PASS_ALPHA = 0.01
 # The metric an alert carries -> the layer and the thresholds key (the gate) that raised it.
@@ -285,4 +287,4 @@ def _fields(doc: Document, key: str, known: set[str]) -> dict[str, str]:
 
 def _globs(value: str | list[str], base: Path) -> tuple[str, ...]:
     patterns = [value] if isinstance(value, str) else list(value)
-    return tuple(p if p == STDIN else str(base / p) for p in patterns)
+    return tuple(p if p == STDIN or p.startswith(TABLE) else str(base / p) for p in patterns)

@@ -190,9 +190,7 @@ def _run(
         for text, intent in zip(untagged, tagger(untagged, count=False), strict=True):
             out.write(json.dumps({"input": text, "intent": intent}) + "\n")
     db.json_view("tags", str(tags), TAG_SCHEMA)
-    figures = aggregate.aggregate(
-        db, [("reference", start, middle), ("current", end - window, end)]
-    )
+    figures = aggregate.aggregate(db, [("reference", start, middle), ("current", middle, end)])
     bounds = MonitorWindows(_iso(start), _iso(middle), _iso(end), window, span - window)
     for name, key in (("current", "window"), ("reference", "reference")):
         if not figures.ops_of(name, None).calls:

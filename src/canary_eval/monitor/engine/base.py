@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from canary_eval.errors import ConfigError
 from canary_eval.monitor.config import CALL_FIELDS, FEEDBACK_FIELDS, Pricing
 from canary_eval.monitor.engine import queries
 from canary_eval.monitor.readers import Logs, Stream, Tally
@@ -62,8 +63,16 @@ class Engine(ABC):
         """View `name` over Parquet files, with `src_file` and `src_row` (from 1) added;
         returns its top-level columns and their kinds (number | string | timestamp | boolean)."""
 
-    def keep(self, view: str) -> None:  # noqa: B027 - only some engines gain from it
-        """Hint that `view` is read by many queries to come (Spark caches it)."""
+    def cache(self, view: str) -> None:  # noqa: B027 - only some engines gain from it
+        """Hint that `view`, as large as the logs, is read by many queries to come."""
+
+    def materialise(self, view: str) -> None:  # noqa: B027
+        """Compute `view` (a row per task, not per call) once for the queries to come."""
+
+    def table_view(self, name: str, tables: Sequence[str]) -> dict[str, str]:
+        """View `name` over catalog tables (`src_file` the table's name, `src_row` 0), as
+        parquet_view; only engines with a catalog have them."""
+        raise ConfigError(f"table sources ({', '.join(tables)}) need engine: spark", key="calls")
 
     def close(self) -> None:  # noqa: B027 - engines without resources need nothing
         """Release the engine's resources."""
@@ -112,21 +121,28 @@ def _stream(
     canonical: Sequence[str],
     build: Any,
 ) -> tuple[str, str | None, bool]:
-    """(staged view, Parquet view or None, whether the Parquet rows were all good)."""
+    """(staged view, in-place view or None, whether the in-place rows were all good)."""
     engine.json_view(f"{name}_staged", stream.staged, schema)
-    if not stream.parquet:
+    raws = []
+    if stream.parquet:
+        raws.append((f"{name}_raw", engine.parquet_view(f"{name}_raw", stream.parquet)))
+    if stream.tables:
+        raws.append((f"{name}_tables", engine.table_view(f"{name}_tables", stream.tables)))
+    if not raws:
         return f"{name}_staged", None, True
-    kinds = engine.parquet_view(f"{name}_raw", stream.parquet)
-    columns = {}
-    for field in canonical:
-        source = stream.fields.get(field, field)
-        top = source.split(".")[0]
-        if top not in kinds:
-            columns[field] = Column("NULL", "absent")
-            continue
-        quoted = ".".join(engine.dialect.quote(part) for part in source.split("."))
-        columns[field] = Column(quoted, kinds[top] if "." not in source else "string")
-    engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_parquet AS {build(columns, f'{name}_raw')}")
+    checked = []
+    for raw, kinds in raws:
+        columns = {}
+        for field in canonical:
+            source = stream.fields.get(field, field)
+            top = source.split(".")[0]
+            if top not in kinds:
+                columns[field] = Column("NULL", "absent")
+                continue
+            quoted = ".".join(engine.dialect.quote(part) for part in source.split("."))
+            columns[field] = Column(quoted, kinds[top] if "." not in source else "string")
+        checked.append(f"SELECT * FROM ({build(columns, raw)}) {raw}_checked")
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_parquet AS {' UNION ALL '.join(checked)}")
     bad = 0
     for unit, good, n in engine.rows(queries.row_counts(f"{name}_parquet")):
         tally.total += int(n)

@@ -90,6 +90,12 @@ class DuckDBEngine(Engine):
         )
         return kinds
 
+    def materialise(self, view: str) -> None:
+        # Views are recomputed by every query that reads them; a table is computed once (and
+        # spills past memory_limit).
+        self.execute(f"CREATE OR REPLACE TEMP TABLE {view}_table AS SELECT * FROM {view}")
+        self.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_table")
+
     def close(self) -> None:
         self._db.close()
         self._spill.cleanup()

@@ -96,8 +96,9 @@ def _label(windows: Sequence[Window]) -> str:
     return f"CASE {whens} END"
 
 
-def span_view(windows: Sequence[Window]) -> tuple[str, str]:
-    """Views `w` (calls) and `f` (feedback) of the windows, each row labelled `win`."""
+def span_view(windows: Sequence[Window]) -> tuple[str, str, str, str]:
+    """Views of the windows: `w` (calls) and `f` (feedback), each row labelled `win`; `ti`, each
+    task's intent (that of its first call); `pt`, each task's cost and tokens per window."""
     low = min(start for _, start, _ in windows)
     high = max(end for _, _, end in windows)
     calls = (
@@ -113,7 +114,17 @@ def span_view(windows: Sequence[Window]) -> tuple[str, str]:
         f"CREATE OR REPLACE TEMP VIEW f AS SELECT ts, task_id, event, value, {_label(windows)} "
         f"AS win FROM feedback_all WHERE ts > {low!r} AND ts <= {high!r}"
     )
-    return calls, feedback
+    task_intent = (
+        "CREATE OR REPLACE TEMP VIEW ti AS SELECT task_id, min_by(intent, ts) AS task_intent "
+        "FROM w GROUP BY task_id"
+    )
+    per_task = (
+        "CREATE OR REPLACE TEMP VIEW pt AS SELECT p.win, p.task_id, ti.task_intent, p.cost, "
+        "p.tokens FROM (SELECT win, task_id, CASE WHEN count(cost_usd) = count(*) THEN "
+        "sum(cost_usd) END AS cost, sum(tokens) AS tokens FROM w GROUP BY win, task_id) p "
+        "JOIN ti ON p.task_id = ti.task_id"
+    )
+    return calls, feedback, task_intent, per_task
 
 
 def _both(select: str, group: str, source: str) -> str:
@@ -137,17 +148,9 @@ def ops_calls(d: Dialect) -> str:
     return _both(select, "intent", "w")
 
 
-_TASK_INTENT = "ti AS (SELECT task_id, min_by(intent, ts) AS task_intent FROM w GROUP BY task_id)"
-
-
 def ops_tasks() -> str:
-    per_task = (
-        "pt AS (SELECT p.win, p.task_id, ti.task_intent, p.cost, p.tokens FROM (SELECT win, "
-        "task_id, CASE WHEN count(cost_usd) = count(*) THEN sum(cost_usd) END AS cost, "
-        "sum(tokens) AS tokens FROM w GROUP BY win, task_id) p JOIN ti ON p.task_id = ti.task_id)"
-    )
     select = "count(*), count(cost), sum(cost), avg(cost), avg(tokens)"
-    return f"WITH {_TASK_INTENT}, {per_task} {_both(select, 'task_intent', 'pt')}"
+    return _both(select, "task_intent", "pt")
 
 
 def signal_tasks() -> str:
@@ -156,16 +159,15 @@ def signal_tasks() -> str:
         for e in ("accepted", "edited", "escalated")
     )
     tasks = (
-        "wt AS (SELECT DISTINCT win, task_id FROM w UNION SELECT DISTINCT win, task_id FROM f), "
+        "wt AS (SELECT win, task_id, task_intent FROM pt UNION SELECT f.win, f.task_id, "
+        "ti.task_intent FROM f LEFT JOIN ti ON f.task_id = ti.task_id), "
         f"ev AS (SELECT win, task_id, {flags} FROM f GROUP BY win, task_id), "
-        "tt AS (SELECT wt.win, wt.task_id, ti.task_intent, COALESCE(ev.accepted, 0) AS accepted, "
+        "tt AS (SELECT wt.win, wt.task_intent, COALESCE(ev.accepted, 0) AS accepted, "
         "COALESCE(ev.edited, 0) AS edited, COALESCE(ev.escalated, 0) AS escalated FROM wt "
-        "LEFT JOIN ti ON wt.task_id = ti.task_id "
         "LEFT JOIN ev ON wt.win = ev.win AND wt.task_id = ev.task_id)"
     )
     select = "count(*), sum(accepted), sum(edited), sum(escalated)"
-    body = _both(select, "task_intent", "tt")
-    return f"WITH {_TASK_INTENT}, {tasks} {body}"
+    return f"WITH {tasks} {_both(select, 'task_intent', 'tt')}"
 
 
 def signal_events() -> str:
@@ -179,8 +181,7 @@ def signal_events() -> str:
         "sum(CASE WHEN event = 'thumbs_up' THEN 1 ELSE 0 END), "
         f"count({csat}), avg({csat}), stddev_samp({csat})"
     )
-    body = _both(select, "task_intent", "fe")
-    return f"WITH {_TASK_INTENT}, {joined} {body}"
+    return f"WITH {joined} {_both(select, 'task_intent', 'fe')}"
 
 
 def lengths() -> str:

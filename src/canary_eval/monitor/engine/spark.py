@@ -81,8 +81,29 @@ class SparkEngine(Engine):
         ).createOrReplaceTempView(name)
         return kinds
 
-    def keep(self, view: str) -> None:
-        self._sql(f"CACHE TABLE {view}")  # lazily filled by the first query that reads it
+    def table_view(self, name: str, tables: Sequence[str]) -> dict[str, str]:
+        from pyspark.sql import functions as F
+
+        frames = []
+        for table in tables:
+            try:
+                frame = self._spark.table(table)
+            except Exception as exc:  # AnalysisException and its kin: not in the catalog
+                raise LogError(f"no such table: {exc}".splitlines()[0], path=table) from None
+            frames.append(
+                frame.select("*", F.lit(table).alias("src_file"), F.lit(0).alias("src_row"))
+            )
+        union = frames[0]
+        for frame in frames[1:]:
+            union = union.unionByName(frame, allowMissingColumns=True)
+        union.createOrReplaceTempView(name)
+        return {f.name: _kind(f.dataType.simpleString()) for f in union.schema}
+
+    def cache(self, view: str) -> None:
+        self._sql(f"CACHE LAZY TABLE {view}")  # filled by the first query that reads it
+
+    def materialise(self, view: str) -> None:
+        self.cache(view)
 
     def close(self) -> None:
         if self._owned:

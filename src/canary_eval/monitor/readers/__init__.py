@@ -2,10 +2,11 @@
 
 Shapes (`format:` in the monitor config, else detected from each file's first record):
 canonical, otlp, langfuse, litellm, helicone; containers by file name: JSONL (default), CSV,
-Parquet, each optionally gzipped (not Parquet). Canonical Parquet is left where it is for the
-engine to read in place (see readers.parquet); everything else is parsed here, record by record,
-and written as typed canonical JSONL to a staging folder the engine reads. A bad record is
-counted with its file and line on the stream's Tally, never raised.
+Parquet, each optionally gzipped (not Parquet). Canonical Parquet, and `table:NAME` sources on
+Spark, are left where they are for the engine to read in place (see readers.parquet);
+everything else is parsed here, record by record, and written as typed canonical JSONL to a
+staging folder the engine reads. A bad record is counted with its file and line on the
+stream's Tally, never raised.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from canary_eval.monitor.config import TABLE
 from canary_eval.monitor.readers import canonical, helicone, langfuse, litellm, otlp
 from canary_eval.monitor.readers.rows import container, file_rows, resolve_paths
 from canary_eval.monitor.readers.shape import Item, ShapeOptions
@@ -41,7 +43,8 @@ class Stream:
 
     staged: str  # typed canonical JSONL written here (possibly empty)
     parquet: tuple[str, ...]  # canonical Parquet files for the engine to read in place
-    fields: Mapping[str, str]  # canonical -> source column, for the Parquet files
+    fields: Mapping[str, str]  # canonical -> source column, for the Parquet files and tables
+    tables: tuple[str, ...] = ()  # canonical tables of the engine's catalog (Spark)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ def read_logs(
     staging.mkdir(parents=True, exist_ok=True)
     targets = {"call": staging / "calls.jsonl", "feedback": staging / "feedback.jsonl"}
     parquet: dict[str, list[str]] = {"call": [], "feedback": []}
+    tables: dict[str, list[str]] = {"call": [], "feedback": []}
     with targets["call"].open("w") as call_out, targets["feedback"].open("w") as fb_out:
         outs = {"call": call_out, "feedback": fb_out}
         for stream, patterns, fmt, opts in (
@@ -86,6 +90,9 @@ def read_logs(
             ("feedback", feedback, formats[1], options[1]),
         ):
             for path in resolve_paths(patterns):
+                if path.startswith(TABLE):
+                    tables[stream].append(path.removeprefix(TABLE))
+                    continue
                 in_place = container(path) == "parquet" and fmt in ("parquet", "canonical", None)
                 if in_place and (fmt or _first_shape(path, tallies[stream]) == "canonical"):
                     parquet[stream].append(path)
@@ -93,8 +100,15 @@ def read_logs(
                 shape = None if fmt in (None, "parquet") else fmt
                 _read_file(path, stream, shape, opts, tallies, outs, stdin)
     return Logs(
-        Stream(str(targets["call"]), tuple(parquet["call"]), options[0].fields),
-        Stream(str(targets["feedback"]), tuple(parquet["feedback"]), options[1].fields),
+        Stream(
+            str(targets["call"]), tuple(parquet["call"]), options[0].fields, tuple(tables["call"])
+        ),
+        Stream(
+            str(targets["feedback"]),
+            tuple(parquet["feedback"]),
+            options[1].fields,
+            tuple(tables["feedback"]),
+        ),
         tallies["call"],
         tallies["feedback"],
     )

@@ -17,19 +17,20 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from canary_eval.errors import LogError
-from canary_eval.monitor.config import STDIN
+from canary_eval.monitor.config import STDIN, TABLE
 from canary_eval.monitor.readers.tally import Tally
 
 Row = tuple[str, int, dict[str, Any]]
 _BATCH = 10_000
+MAX_LINE = 16 * 1024 * 1024  # characters; a longer line is a broken record, not a call
 
 
 def resolve_paths(patterns: Iterable[str]) -> list[str]:
     """Expand globs in order; a pattern matching nothing is a LogError, never a silent skip."""
     paths: list[str] = []
     for pattern in patterns:
-        if pattern == STDIN:
-            paths.append(STDIN)
+        if pattern == STDIN or pattern.startswith(TABLE):
+            paths.append(pattern)
             continue
         found = [p for p in sorted(glob.glob(pattern, recursive=True)) if Path(p).is_file()]
         if not found:
@@ -94,11 +95,19 @@ def _text_rows(name: str, handle: TextIO, is_csv: bool | None, tally: Tally) -> 
     for number, line in enumerate(handle, 1):
         if not line.strip():
             continue
+        if len(line) > MAX_LINE:
+            tally.total += 1
+            tally.reject(name, number, f"line longer than {MAX_LINE:,} characters")
+            continue
         try:
             row = json.loads(line)
         except ValueError as exc:
             tally.total += 1
             tally.reject(name, number, f"invalid JSON: {exc.args[0] if exc.args else exc}")
+            continue
+        except RecursionError:
+            tally.total += 1
+            tally.reject(name, number, "invalid JSON: nested too deeply")
             continue
         if not isinstance(row, dict):
             tally.total += 1
@@ -115,14 +124,19 @@ def _csv_rows(name: str, handle: TextIO, tally: Tally) -> Iterator[Row]:
             break
         blank += 1
     reader = csv.DictReader(handle)
-    try:
-        for row in reader:
-            number = reader.line_num + blank
-            if None in row:
-                tally.total += 1
-                tally.reject(name, number, "more values than header columns")
-                continue
-            yield name, number, {k: v for k, v in row.items() if v not in ("", None)}
-    except csv.Error as exc:
-        tally.total += 1
-        tally.reject(name, reader.line_num + blank, f"unreadable CSV: {exc}")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field past csv's size limit: this row only
+            tally.total += 1
+            # csv has not counted the line it failed on
+            tally.reject(name, reader.line_num + blank + 1, f"unreadable CSV: {exc}")
+            continue
+        number = reader.line_num + blank
+        if None in row:
+            tally.total += 1
+            tally.reject(name, number, "more values than header columns")
+            continue
+        yield name, number, {k: v for k, v in row.items() if v not in ("", None)}
