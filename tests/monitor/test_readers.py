@@ -130,3 +130,40 @@ def test_the_shape_is_detected_from_the_first_record(name: str, shape: str) -> N
 
     first = json.loads((FIXTURES / name).read_text().splitlines()[0])
     assert detect(first) == shape
+
+
+def test_a_vendor_shape_in_parquet_reads_as_from_jsonl(tmp_path: Path) -> None:
+    import duckdb
+
+    from canary_eval.monitor.readers.parquet import literal
+
+    source = FIXTURES / "langfuse-observations.jsonl"
+    parquet = tmp_path / "observations.parquet"
+    duckdb.sql(
+        f"COPY (SELECT * FROM read_json_auto({literal(str(source))})) "
+        f"TO {literal(str(parquet))} (FORMAT parquet)"
+    )
+    from_jsonl, _, _ = read(tmp_path / "a", "langfuse", "langfuse-observations.jsonl")
+    logs = read_logs(
+        (str(parquet),),
+        (),
+        formats=("langfuse", None),
+        options=(ShapeOptions(), ShapeOptions()),
+        staging=tmp_path / "b",
+    )
+    from_parquet = [json.loads(line) for line in Path(logs.calls.staged).read_text().splitlines()]
+    assert [brief(c) for c in from_parquet] == [brief(c) for c in from_jsonl]
+    assert [(m.line, m.reason) for m in logs.calls_tally.examples] == [
+        (4, "endTime: before startTime")
+    ]
+
+
+def test_table_sources_need_spark(tmp_path: Path) -> None:
+    from canary_eval.errors import ConfigError
+    from canary_eval.monitor import run_monitor
+
+    config = tmp_path / "monitor.yaml"
+    config.write_text("calls: table:analytics.llm_calls\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="need engine: spark") as caught:
+        run_monitor(config)
+    assert caught.value.exit_code == 2

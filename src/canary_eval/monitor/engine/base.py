@@ -72,7 +72,7 @@ class Engine(ABC):
     def table_view(self, name: str, tables: Sequence[str]) -> dict[str, str]:
         """View `name` over catalog tables (`src_file` the table's name, `src_row` 0), as
         parquet_view; only engines with a catalog have them."""
-        raise ConfigError(f"table sources ({', '.join(tables)}) need engine: spark", key="calls")
+        raise ConfigError(f"table sources ({', '.join(tables)}) need engine: spark", key="engine")
 
     def close(self) -> None:  # noqa: B027 - engines without resources need nothing
         """Release the engine's resources."""

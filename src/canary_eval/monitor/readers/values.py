@@ -8,6 +8,7 @@ returned, so the report can say how the times were read. Times outside 1970-2200
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -161,9 +162,13 @@ def event(value: Any) -> str:
 
 def message_text(value: Any, role: str, name: str) -> str:
     """The text of the last `role` turn of a chat messages array (OpenAI `content` strings or
-    parts, OpenTelemetry GenAI `parts`), or the value itself when it is already a string."""
+    parts, OpenTelemetry GenAI `parts`), or the value itself when it is already a string. A
+    string holding such messages as JSON (as Parquet exports keep them) is read as them."""
     if isinstance(value, str):
-        return value
+        decoded = _json_messages(value)
+        if decoded is None:
+            return value
+        value = decoded
     if isinstance(value, Mapping):  # a single message, or {"messages": [...]}
         inner = value.get("messages")
         value = inner if isinstance(inner, list) else [value]
@@ -175,6 +180,25 @@ def message_text(value: Any, role: str, name: str) -> str:
             if found is not None:
                 return found
     raise BadValue(f"{name}: no {role} message with text")
+
+
+def _json_messages(raw: str) -> Any:
+    """The messages a JSON string holds, or None when it is plain text."""
+    if not raw.lstrip().startswith(("[", "{")):
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, Mapping) and ("messages" in value or "role" in value):
+        return value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(m, Mapping) and "role" in m for m in value)
+    ):
+        return value
+    return None
 
 
 def _content(message: Mapping[str, Any]) -> str | None:
