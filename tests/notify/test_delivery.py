@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from canary_eval.notify.config import RetryPolicy
-from canary_eval.notify.delivery import Redactor, send
+from canary_eval.notify.delivery import send
+from canary_eval.redaction import Redactor
 
 from factories import RecordingServer, Reply
 

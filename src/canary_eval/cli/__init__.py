@@ -107,7 +107,9 @@ def _fail(error: BaseException, code: int, message: str | None = None) -> None:
         import traceback
 
         traceback.print_exception(error)
-    typer.echo(f"error: {message or error}", err=True)
+    from canary_eval.redaction import redact
+
+    typer.echo(redact(f"error: {message or error}"), err=True)
     raise typer.Exit(code)
 
 

@@ -277,6 +277,7 @@ def publish_report(
 ) -> None:
     """Show the report, write the files, tell CI and the alert channels. Whatever cannot be
     saved is a warning on stderr; the verdict's exit code stands."""
+    from canary_eval.redaction import redact
     from canary_eval.reports.terminal import render
     from canary_eval.reports.writers import write_reports
 
@@ -295,12 +296,14 @@ def publish_report(
         problems = published.warnings
         _tell(published, err)
     for problem in problems:
-        typer.echo(f"warning: not saved: {problem}", err=True)
+        typer.echo(redact(f"warning: not saved: {problem}"), err=True)
 
 
 def _tell(published: Any, err: bool) -> None:
+    from canary_eval.redaction import redact
+
     for line in published.annotations:
-        typer.echo(line, err=err)
+        typer.echo(redact(line), err=err)
     for delivery in published.deliveries:
         if not delivery.ok:
             typer.echo(

@@ -61,6 +61,7 @@ from typing import Any
 
 from canary_eval.errors import ConfigError
 from canary_eval.models import Severity
+from canary_eval.redaction import register_config
 from canary_eval.suite.document import Document, load_document
 from canary_eval.suite.schemas import validate
 
@@ -205,6 +206,7 @@ def load_monitor_config(path: Path) -> MonitorConfig:
     if not isinstance(doc.data, dict):
         raise ConfigError("a monitor config must be a mapping", path=doc.path)
     validate(doc, "monitor", ConfigError)
+    register_config(doc.data)  # alert channels' secrets stay out of reports and messages
     return _build(doc)
 
 

@@ -21,16 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canary_eval.notify.config import AlertsConfig
-from canary_eval.notify.delivery import DeliveryResult, Redactor, Sleep, send
+from canary_eval.notify.delivery import DeliveryResult, Sleep, send
 from canary_eval.notify.lifecycle import Step, load_state, next_step, save_state
 from canary_eval.notify.pagerduty import resolve_event, trigger_event
 from canary_eval.notify.slack import slack_message, slack_recovery, with_warnings
 from canary_eval.notify.webhook import webhook_payload
+from canary_eval.redaction import Redactor
+from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.incidents import Incident, run_incident
 
 if TYPE_CHECKING:
     import httpx
-from canary_eval.verdict.compare import Comparison
-from canary_eval.verdict.incidents import Incident, run_incident
 
 
 def deliver_all(

@@ -9,17 +9,16 @@ the delivery knows is replaced with `***` in whatever text leaves this module.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
 
 from canary_eval.notify.config import RetryPolicy
+from canary_eval.redaction import Redactor
 
 if TYPE_CHECKING:
     import httpx
 
-REDACTED = "***"
 DEFAULT_POLICY = RetryPolicy()
 Sleep = Callable[[float], None]
 
@@ -34,33 +33,6 @@ class DeliveryResult:
     attempts: int = 0
     error: str | None = None
     action: str = "trigger"  # trigger | resolve | push
-
-
-class Redactor:
-    """Replaces every known secret (and its URL-encoded and path forms) with `***`."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        forms: set[str] = set()
-        for secret in secrets:
-            if not secret:
-                continue
-            forms |= {secret, quote(secret, safe=""), quote(secret, safe="/:")}
-            try:
-                parts = urlsplit(secret)
-            except ValueError:  # not a URL after all (or a broken one): the forms above do
-                continue
-            # A webhook URL's secret is its path: redact it even where the host is shown apart.
-            if parts.scheme and len(parts.path) >= 8:
-                forms |= {parts.path, quote(parts.path, safe="/")}
-            if parts.scheme and len(parts.query) >= 8:
-                forms.add(parts.query)
-        # Longest first, so a secret that contains another is replaced whole.
-        self.forms = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for form in self.forms:
-            text = text.replace(form, REDACTED)
-        return text
 
 
 def send(

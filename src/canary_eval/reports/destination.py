@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from canary_eval.errors import OutputError
+from canary_eval.redaction import redact
 
 STDOUT = Path("-")
 
@@ -43,7 +44,9 @@ def is_stdout(path: Path) -> bool:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a report to `path` as described above; any failure is one OutputError."""
+    """Write a report to `path` as described above; any failure is one OutputError. No
+    registered secret is ever written."""
+    text = redact(text)
     if path == STDOUT:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -25,6 +25,7 @@ from canary_eval.models import (
     ToolCall,
     Usage,
 )
+from canary_eval.redaction import redact
 
 SCHEMA_VERSION = 1
 FORMAT = "canary-eval/run"
@@ -44,7 +45,9 @@ def save_run(path: Path, run: RunResult) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
+    """Write `text` to `path` so that readers see the old file or the new one, never a part;
+    no registered secret is ever written."""
+    text = redact(text)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

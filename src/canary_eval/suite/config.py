@@ -20,6 +20,7 @@ from typing import Any
 
 from canary_eval.errors import ConfigError
 from canary_eval.models import ScorerSpec, Severity
+from canary_eval.redaction import register_config
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
 from canary_eval.suite.overrides import apply_overrides, blame_override
 from canary_eval.suite.promptfile import prompt_fields
@@ -184,6 +185,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None) ->
 
 def _build(doc: Document, data: dict[str, Any], overrides: dict[str, str]) -> SuiteConfig:
     validate(doc, "suite", ConfigError, data)
+    register_config(data)  # from here on no key it names can reach a file or the terminal
     base = doc.path.parent
     suite = str(data["suite"])
     default_state = Path(".canary")  # next to the config file

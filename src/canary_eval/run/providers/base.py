@@ -19,6 +19,7 @@ import httpx
 
 from canary_eval.errors import AuthError
 from canary_eval.models import Case, Completion, ErrorKind
+from canary_eval.redaction import redact
 from canary_eval.run.providers.connections import ConnectionSlots
 from canary_eval.suite.config import ProviderConfig
 
@@ -51,6 +52,7 @@ class CallFailure(Exception):
         status: int | None = None,
         retry_after_s: float | None = None,
     ) -> None:
+        message = redact(message)  # a server may echo the credential it was sent
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.message = message
@@ -154,11 +156,13 @@ def parsed(parse: Callable[[Any], Completion], data: Any) -> Completion:
     """`parse(data)`, where a value of the wrong shape anywhere in a server's JSON (a null, a
     string for an object) is a `malformed_response` of this case, never a crash of the run."""
     try:
-        return parse(data)
+        completion = parse(data)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise CallFailure(
             "malformed_response", f"unusable response: {type(exc).__name__}: {exc}"
         ) from None
+    text = redact(completion.text)
+    return completion if text == completion.text else replace(completion, text=text)
 
 
 def with_headroom(completion: Completion, headers: Mapping[str, str]) -> Completion:
