@@ -145,6 +145,7 @@ def test_a_changed_prompt_file_is_reported_and_can_be_made_to_fail(
     assert (result.exit_code, report["prompt_changed"]) == (0, True)
     assert [a["metric"] for a in report["alerts"]] == ["prompt"]
     assert "the prompt changed since the baseline" in result.output
+    assert "changed since the baseline" in result.stdout.split("Alerts")[0]  # the quality table
     config = yaml.safe_load(suite.read_text())
     config["thresholds"]["fail_on_prompt_change"] = True
     suite.write_text(yaml.safe_dump(config))

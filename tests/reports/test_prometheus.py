@@ -46,6 +46,7 @@ def test_writes_the_textfile_with_conventional_names_and_values(
     assert value(found, "canary_error_ratio") == 0.0
     assert value(found, "canary_rate_limited_responses") == 0
     assert value(found, "canary_model_changed") == 1
+    assert value(found, "canary_prompt_changed") == 0
     assert value(found, "canary_breached_gates") == 4
     assert value(found, "canary_verdict", verdict="regression") == 1
     assert value(found, "canary_verdict", verdict="pass") == 0

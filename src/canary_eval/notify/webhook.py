@@ -21,6 +21,7 @@ SUMMARY_KEYS = (
     "served_model",
     "baseline_model",
     "model_changed",
+    "prompt_changed",
     "ops",
     "behaviour",
     "notes",

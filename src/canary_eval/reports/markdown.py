@@ -69,6 +69,12 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
                 f"n = {q.n})",
             ],
             ["served model", model, cell(c.baseline_model or "-"), ""],
+            [
+                "prompt hash",
+                cell(c.run.info.prompt_hash),
+                cell(c.baseline.info.prompt_hash),
+                "**changed**" if c.prompt_changed else "",
+            ],
         ],
         "lrrr",
     )

@@ -16,7 +16,7 @@ labelled with the suite, so none ends in `_total`:
     canary_output_mean_characters{suite}, canary_refusal_ratio{suite}, canary_hedging_ratio{suite}
     canary_breached_gates{suite}               failing alerts
     canary_verdict{suite,verdict}              1 for this run's verdict, 0 for the others
-    canary_exit_code{suite}, canary_model_changed{suite}
+    canary_exit_code{suite}, canary_model_changed{suite}, canary_prompt_changed{suite}
     canary_served_model_info{suite,model,fingerprint}   always 1; the majority served model
     canary_last_run_timestamp_seconds{suite}
 
@@ -102,6 +102,8 @@ def build_registry(comparison: Comparison, registry: Any = None) -> Any:
     gauge("canary_exit_code", "Exit code of the run.", c.exit_code)
     gauge("canary_model_changed", "1 when the served model differs from the baseline's.",
           int(c.model_changed))  # fmt: skip
+    gauge("canary_prompt_changed", "1 when the prompt differs from the baseline's.",
+          int(c.prompt_changed))  # fmt: skip
     _served_model(c, suite, registry)
     gauge(
         "canary_last_run_timestamp_seconds",

@@ -86,6 +86,9 @@ def _quality(c: Comparison) -> Table:
     if c.model_changed:
         model = f"[bold yellow]{escape(c.baseline_model or '-')} -> {escape(model)}[/]"
     table.add_row("served model", model)
+    if c.prompt_changed:
+        before, now = c.baseline.info.prompt_hash, c.run.info.prompt_hash
+        table.add_row("prompt", f"[bold yellow]changed since the baseline ({before} -> {now})[/]")
     return table
 
 
