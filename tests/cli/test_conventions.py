@@ -76,27 +76,24 @@ def test_a_pipe_into_jq_and_dev_stdout_work_as_in_a_shell(
 ) -> None:
     model_server.answer = right_answer
     suite = write_suite(model_server.base_url)
-    env = {**os.environ, "CANARY_TEST_KEY": API_KEY}
-    shell = f"{CANARY} baseline {suite} -q && {CANARY} run {suite} -q --json - | jq -r .verdict"
-    done = subprocess.run(
-        ["bash", "-c", f"set -o pipefail; {shell}"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+
+    def shell(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", f"set -o pipefail; {command}"],
+            cwd=tmp_path,
+            env={**os.environ, "CANARY_TEST_KEY": API_KEY},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = shell(
+        f"{CANARY} baseline {suite} -q && {CANARY} run {suite} -q --json - | jq -r .verdict"
     )
     assert (done.returncode, done.stdout.splitlines()[-1]) == (0, "pass"), done.stderr
     before = os.readlink("/dev/stdout")
-    done = subprocess.run(
-        ["bash", "-c", f"{CANARY} run {suite} -q --json /dev/stdout | jq -r .exit_code"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.stdout.splitlines()[-1] == "0", done.stderr
+    done = shell(f"{CANARY} run {suite} -q --json /dev/stdout | jq -r .exit_code")
+    assert (done.returncode, done.stdout.strip()) == (0, "0"), done.stderr
     assert os.readlink("/dev/stdout") == before  # still the symlink it was
 
 

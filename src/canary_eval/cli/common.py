@@ -61,11 +61,6 @@ PrometheusOpt = Annotated[
 ]
 
 
-# Width of the plain layout when stdout is not a terminal (cron logs, CI) and COLUMNS is unset:
-# wide enough that no table cell wraps or is cut; lines are as long as their content.
-PLAIN_WIDTH = 1000
-
-
 OutputOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -81,8 +76,7 @@ OutputFormatOpt = Annotated[
         "--output-format", help="Format of the -o reports: json, junit, markdown, html, prometheus."
     ),
 ]
-FORMATS = {"json": "json", "junit": "junit", "markdown": "markdown", "html": "html",
-           "prometheus": "prometheus"}  # fmt: skip
+FORMATS = ("json", "junit", "markdown", "html", "prometheus")
 EXTENSIONS = {".json": "json", ".xml": "junit", ".md": "markdown", ".markdown": "markdown",
               ".html": "html", ".htm": "html", ".prom": "prometheus"}  # fmt: skip
 
@@ -91,7 +85,7 @@ def output_paths(
     given: dict[str, Path | None],
     outputs: list[Path] | None,
     output_format: str | None,
-    allowed: tuple[str, ...] = tuple(FORMATS),
+    allowed: tuple[str, ...] = FORMATS,
 ) -> dict[str, Path | None]:
     """Merge `-o PATH` (format from --output-format, else the extension) into the per-format
     options; a format given twice, an unknown one or two reports on stdout is a usage error."""
@@ -120,6 +114,11 @@ def to_stdout(paths: dict[str, Path | None]) -> bool:
     from canary_eval.reports.destination import is_stdout
 
     return any(is_stdout(p) for p in paths.values() if p is not None)
+
+
+# Width of the plain layout when stdout is not a terminal (cron logs, CI) and COLUMNS is unset:
+# wide enough that no table cell wraps or is cut; lines are as long as their content.
+PLAIN_WIDTH = 1000
 
 
 def make_console(quiet: bool = False, *, stderr: bool = False) -> Console:

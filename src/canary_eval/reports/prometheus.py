@@ -108,7 +108,7 @@ def build_registry(comparison: Comparison, registry: Any = None) -> Any:
     gauge(
         "canary_last_run_timestamp_seconds",
         "When the run started, in Unix time.",
-        _timestamp(c.run.info.created_at),
+        _timestamp(c.run.info.created_at) - c.run.info.duration_s,
     )
     _gen_ai(c, registry)
     return registry

@@ -259,19 +259,19 @@ def _interpolate(value: Any, doc: Document, key: KeyPath) -> Any:
 
     def substitute(match: re.Match[str]) -> str:
         name, colon, op, word = match.groups()
-        value = os.environ.get(name)
+        found = os.environ.get(name)
         # With the colon an empty value counts as unset, as in POSIX shells and compose files.
-        missing = value is None or (colon == ":" and value == "")
+        missing = found is None or (colon == ":" and found == "")
         if op is None:
-            if value is not None:
-                return value
+            if found is not None:
+                return found
             word = f"not set (use ${{{name}:-default}} for a default)"
         elif not missing:
-            return value or ""
+            return found or ""
         elif op == "-":
             return str(word)
         elif not word:
-            word = "not set" if value is None else "empty"
+            word = "not set" if found is None else "empty"
         raise ConfigError(
             f"environment variable {name}: {word}",
             path=doc.path,
