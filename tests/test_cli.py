@@ -28,12 +28,13 @@ def test_run_after_baseline_on_the_same_model_passes(
     assert len(report["cases"]) == 60
 
 
-def test_ten_percent_more_wrong_answers_is_a_regression(
+def test_ten_percent_more_wrong_answers_after_a_healthy_hour_is_a_regression(
     canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
 ) -> None:
     model_server.answer = right_answer
     suite = write_suite(model_server.base_url)
     canary("baseline", suite)
+    assert canary("run", suite, "--quiet").exit_code == 0  # the history learns the spread
 
     model_server.answer = lambda user: (
         "no idea" if int(user.split()[-1]) % 10 == 0 else right_answer(user)

@@ -24,6 +24,7 @@ from canary_eval.reports.terminal import render
 from canary_eval.reports.writers import ReportPaths, write_reports
 from canary_eval.run.engine import ProgressCallback
 from canary_eval.simulator import RunningSimulator, SimulatorConfig, serve, write_production_logs
+from canary_eval.store import history
 from canary_eval.store.baseline import save_run
 from canary_eval.suite.config import load_config
 from canary_eval.suite.evalset import load_evalset
@@ -90,6 +91,12 @@ def run_demo(
             baseline = record_baseline(config, evalset, on_progress=on_progress)
         save_run(config.baseline_path, baseline)
         console.print(f"baseline saved to {config.baseline_path}")
+        # Two healthy hours in the history: the quality alarms learn the run-to-run spread.
+        for hour in (1, 2):
+            with progress(f"hour {hour}") as on_progress:
+                healthy = evaluate(config, evalset, baseline, on_progress=on_progress)
+            history.record(config.history_path, healthy)
+            console.print(f"hourly run {hour} on stable: {healthy.verdict.upper()}")
 
         console.print(Rule("2/4  The vendor ships a silent update"))
         sim.set_version("drifted")
@@ -98,6 +105,7 @@ def run_demo(
         console.print(Rule("3/4  The hourly canary run"))
         with progress("canary") as on_progress:
             comparison = evaluate(config, evalset, baseline, on_progress=on_progress)
+        history.record(config.history_path, comparison)
         render(comparison, console)
         _tool_drift(comparison, console)
         write_reports(comparison, ReportPaths.in_directory(reports), config)

@@ -1,9 +1,10 @@
-"""The canary check end to end: run the suite, compare with the baseline and, when the first
-pass is only suspect, confirm on the discordant cases before anyone is paged."""
+"""The canary check end to end: run the suite, compare with the baseline under the history's
+calibration and, when configured, confirm a page on a whole re-run before anyone is paged."""
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import replace
 
 from canary_eval.errors import EvaluationError
@@ -11,6 +12,7 @@ from canary_eval.models import EvalSet, RunResult
 from canary_eval.run.engine import ProgressCallback
 from canary_eval.run.runner import RunOptions, run_suite
 from canary_eval.suite.config import SuiteConfig
+from canary_eval.verdict.calibration import PastRun
 from canary_eval.verdict.compare import Comparison, compare
 from canary_eval.verdict.metrics import ops_figures
 
@@ -22,41 +24,49 @@ def evaluate(
     options: RunOptions = RunOptions(),
     on_progress: ProgressCallback | None = None,
 ) -> Comparison:
+    """Run the suite and decide against the baseline, calibrated by the suite's history.
+
+    With `confirm_repeats: K`, a run that would page is re-run whole K more times and decided
+    again on every case's mean: all cases are pooled alike, and the alarms standardise the
+    pooled change for K + 1 runs, so confirmation neither biases the score nor loosens the
+    calibration."""
+    from canary_eval.store.history import past_runs
+
+    past = past_runs(config.history_path, config.suite)
     run = run_suite(config, evalset, options, on_progress)
-    result = compare(run, baseline, config.thresholds, config.quarantine, alerting=config.alerting)
+    result = _decide(run, baseline, config, past)
     repeats = config.thresholds.confirm_repeats
-    if result.verdict != "suspect" or repeats == 0:
+    pages = [a for a in result.alerts if a.failing and a.metric != "error_budget"]
+    if not pages or repeats == 0 or result.verdict == "error":
         return result
-    discordant = frozenset(
-        current.id for current, base in result.pairing.pairs if current.score != base.score
-    )
-    rerun = run_suite(
-        config, evalset, replace(options, repeats=repeats, case_ids=discordant), on_progress
-    )
-    pooled = pool(run, rerun)
-    confirmed = compare(
-        pooled, baseline, config.thresholds, config.quarantine, alerting=config.alerting
-    )
+    rerun = run_suite(config, evalset, replace(options, repeats=repeats), on_progress)
+    confirmed = _decide(pool(run, rerun), baseline, config, past)
     note = (
-        f"confirmation: {len(discordant)} discordant case(s) re-run {repeats} more time(s); "
-        f"verdict on the pooled evidence: {confirmed.verdict}"
+        f"confirmation: {len(pages)} paging alert(s); every case re-run {repeats} more "
+        f"time(s); verdict on the pooled evidence: {confirmed.verdict}"
     )
     return replace(confirmed, notes=(*confirmed.notes, note))
 
 
+def _decide(
+    run: RunResult, baseline: RunResult, config: SuiteConfig, past: Sequence[PastRun]
+) -> Comparison:
+    return compare(
+        run, baseline, config.thresholds, config.quarantine, alerting=config.alerting, past=past
+    )
+
+
 def pool(run: RunResult, rerun: RunResult) -> RunResult:
-    """Each re-run case's score becomes the mean of its first sample and its re-run samples."""
+    """Every case's score becomes the mean of its first sample and its re-run samples; a case
+    that failed either time keeps its first result."""
     extra = rerun.by_id()
     cases = []
     for case in run.cases:
         again = extra.get(case.id)
-        if again is None or case.score is None:
+        if again is None or case.score is None or again.score is None:
             cases.append(case)
             continue
-        samples = (
-            case.score,
-            *(again.samples or ([again.score] if again.score is not None else [])),
-        )
+        samples = (case.score, *(again.samples or (again.score,)))
         cases.append(replace(case, score=statistics.fmean(samples), samples=samples))
     return replace(run, cases=tuple(cases))
 

@@ -15,8 +15,8 @@ def test_each_breached_gate_becomes_one_error_annotation(regression: Comparison)
     errors = [line for line in lines if line.startswith("::error ")]
     assert len(errors) == sum(a.failing for a in regression.alerts) == 4
     assert errors[0] == (
-        "::error title=canary support-bot%3A quality score::canary score fell 30.0%25 "
-        "(1.000 -> 0.700), above the 3.0%25 limit; significant (p=0.000244, mcnemar)"
+        "::error title=canary support-bot%3A quality score::canary score fell 30.0%25 below "
+        "its reference, above the 3.0%25 limit (z=4.1 on this run alone, no history yet)"
     )
     assert any("intent score (billing)" in line for line in errors)
     assert not any("served model" in line for line in lines)  # an info alert stays out

@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from conftest import CliResult, right_answer, wrong_below
 from model_server import ModelServer
 
@@ -200,12 +202,13 @@ def test_rescore_applies_the_current_scorers_to_a_saved_run(
     assert len(model_server.requests) == requests
 
 
-def test_a_suspect_drop_is_confirmed_on_the_discordant_cases_before_paging(
+def test_a_page_is_confirmed_on_whole_re_runs_and_a_one_off_slip_does_not_page(
     canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
 ) -> None:
     model_server.answer = right_answer
     suite = write_suite(model_server.base_url, thresholds={"confirm_repeats": 2})
     canary("baseline", suite)
+    assert canary("run", suite, "--quiet").exit_code == 0  # an hourly run: the history's spread
     flaky_once = {"question 1", "question 2", "question 3"}
     seen: set[str] = set()
 
@@ -221,8 +224,28 @@ def test_a_suspect_drop_is_confirmed_on_the_discordant_cases_before_paging(
     data = report(canary("run", suite, "--json", "report.json"))
 
     assert data["verdict"] == "pass"
-    assert any("confirmation: 3 discordant case(s)" in note for note in data["notes"])
-    assert len(model_server.requests) - before == 60 + 3 * 2
+    assert any("every case re-run 2 more time(s)" in note for note in data["notes"])
+    assert len(model_server.requests) - before == 60 * 3
+    samples = {c["id"]: c["samples"] for c in data["cases"]}
+    assert samples["case-001"] == [0.0, 1.0, 1.0]
+    assert samples["case-004"] == [1.0, 1.0, 1.0]  # pooled like every other case
+
+
+def test_confirmation_pools_every_case_alike_so_a_real_drop_keeps_its_size(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    model_server.answer = right_answer
+    suite = write_suite(model_server.base_url, thresholds={"confirm_repeats": 2})
+    canary("baseline", suite)
+    canary("run", suite, "--quiet")
+    model_server.answer = lambda u: "wrong" if int(u.split()[-1]) % 10 == 0 else right_answer(u)
+
+    result = canary("run", suite, "--json", "report.json")
+    data = report(result)
+
+    assert (result.exit_code, data["verdict"]) == (1, "regression")
+    assert data["quality"]["relative_drop"] == pytest.approx(0.10)
+    assert any("verdict on the pooled evidence: regression" in n for n in data["notes"])
 
 
 def test_a_drop_past_the_threshold_that_is_not_significant_is_suspect(

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from canary_eval.errors import OutputError
+from canary_eval.verdict.calibration import PastRun, SeriesState
 from canary_eval.verdict.compare import Comparison
 
 BUSY_TIMEOUT_S = 30.0
@@ -52,7 +53,9 @@ CREATE TABLE IF NOT EXISTS runs (
     hedging_rate REAL,
     served_model TEXT,
     breached INTEGER NOT NULL DEFAULT 0,
-    prompt_hash TEXT
+    prompt_hash TEXT,
+    reference_key TEXT,
+    alarm TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_suite ON runs (suite, id);
 CREATE TABLE IF NOT EXISTS model_checks (
@@ -85,10 +88,12 @@ _COLUMNS = (
     "served_model",
     "breached",
     "prompt_hash",
+    "reference_key",
+    "alarm",
 )
 # Columns added after the first release: older databases get them on their next write, and
 # read them as NULL until then.
-_ADDED = {"prompt_hash": "TEXT"}
+_ADDED = {"prompt_hash": "TEXT", "reference_key": "TEXT", "alarm": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ class HistoryRow:
     served_model: str | None
     breached: int = 0  # failing alerts in that run
     prompt_hash: str | None = None  # the rendered prompt's hash, to mark prompt changes
+    reference_key: str | None = None  # runs with the same key calibrate each other's alarms
+    alarm: dict[str, dict[str, Any]] = field(default_factory=dict)  # CUSUM state per series
 
 
 def summary_row(comparison: Comparison) -> HistoryRow:
@@ -141,6 +148,8 @@ def summary_row(comparison: Comparison) -> HistoryRow:
         served_model=c.served_model,
         breached=sum(a.failing for a in c.alerts),
         prompt_hash=c.run.info.prompt_hash or None,
+        reference_key=c.reference_key,
+        alarm={r.name: asdict(r.state) for r in c.calibration},
     )
 
 
@@ -157,6 +166,7 @@ def record(db_path: Path, comparison: Comparison) -> None:
     row = summary_row(comparison)
     values = [getattr(row, name) for name in _COLUMNS]
     values[_COLUMNS.index("intents")] = json.dumps(row.intents)
+    values[_COLUMNS.index("alarm")] = json.dumps(row.alarm)
     marks = ", ".join("?" * len(_COLUMNS))
     with _writing(db_path) as db:
         db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({marks})", values)
@@ -174,6 +184,29 @@ def recent(db_path: Path, suite: str, limit: int = 50) -> list[HistoryRow]:
             (suite, limit),
         ).fetchall()
     return [_row(r) for r in reversed(rows)]
+
+
+def past_runs(db_path: Path, suite: str, limit: int = 200) -> list[PastRun]:
+    """The suite's last runs as the quality alarms' calibration reads them, oldest first. A run
+    is healthy when nothing in it paged and it could be evaluated."""
+    return [
+        PastRun(
+            healthy=row.verdict in ("pass", "suspect"),
+            key=row.reference_key or "",
+            series={name: _state(state) for name, state in row.alarm.items()},
+        )
+        for row in recent(db_path, suite, limit)
+    ]
+
+
+def _state(saved: dict[str, float]) -> SeriesState:
+    return SeriesState(
+        x=float(saved.get("x", 0.0)),
+        spread=float(saved.get("spread", 0.0)),
+        s=float(saved.get("s", 0.0)),
+        runs=int(saved.get("runs", 0)),
+        deficit=float(saved.get("deficit", 0.0)),
+    )
 
 
 def last_verdict(db_path: Path, suite: str) -> str | None:
@@ -382,4 +415,5 @@ def _last(db_path: Path, query: str, suite: str) -> str | None:
 def _row(values: Sequence[Any]) -> HistoryRow:
     fields = dict(zip(_COLUMNS, values, strict=True))
     fields["intents"] = json.loads(fields["intents"] or "{}")
+    fields["alarm"] = json.loads(fields["alarm"] or "{}")
     return HistoryRow(**fields)

@@ -145,6 +145,9 @@ class Alerting:
     """The paging policy's knobs (`alerting:` in the suite config; see verdict/policy.py)."""
 
     severity: Mapping[str, Severity] = field(default_factory=dict)  # per-gate overrides
+    false_pages_per_month: float = 0.5  # of hourly runs; the CUSUM thresholds derive from it
+    reference_runs: int = 48  # the most recent healthy runs the reference is built from
+    min_reference_runs: int = 12  # fewer: the baseline's repeats or spread stand in
 
 
 @dataclass(frozen=True)

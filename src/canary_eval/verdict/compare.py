@@ -24,13 +24,15 @@ from canary_eval.models import (
 )
 from canary_eval.suite.config import Alerting, Thresholds
 from canary_eval.verdict import stats
+from canary_eval.verdict.alarm import alarm_alerts, reference_key, series_results
+from canary_eval.verdict.calibration import PastRun, SeriesResult
 from canary_eval.verdict.gates import (
     behaviour_alerts,
     error_budget_alert,
     model_alerts,
     ops_alerts,
+    paired_test_alerts,
     prompt_alerts,
-    quality_alerts,
 )
 from canary_eval.verdict.metrics import (
     BehaviourFigures,
@@ -104,6 +106,8 @@ class Comparison:
     baseline: RunResult
     flaky: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    calibration: tuple[SeriesResult, ...] = ()  # the CUSUM step of every gated series
+    reference_key: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -172,18 +176,30 @@ def compare(
     quarantine: frozenset[str] = frozenset(),
     seed: int = 0,
     alerting: Alerting | None = None,
+    past: Sequence[PastRun] = (),
 ) -> Comparison:
-    policy = Policy(thresholds, alerting or Alerting())
+    """`past` is the suite's recorded runs, oldest first; those comparable with this one (same
+    baseline, eval set, prompt, scorers) calibrate the quality alarms."""
+    alerting = alerting or Alerting()
+    policy = Policy(thresholds, alerting)
     pairing = pair(run, baseline, quarantine)
     current = [c for c, _ in pairing.pairs]
     before = [b for _, b in pairing.pairs]
     quality = _quality(current, before, thresholds.alpha, seed)
-    intents = _intents(pairing, thresholds, seed)
+    key = reference_key(run, baseline, quarantine)
+    groups = _groups(pairing)
+    gated = {i: p for i, p in groups.items() if _gated(thresholds, len(p))}
+    comparable = [r for r in past if r.key == key]
+    calibration = series_results(pairing.pairs, gated, thresholds, alerting, comparable)
+    alarmed = {r.name for r in calibration if r.alarm}
+    intents = _intents(groups, thresholds, alarmed, seed)
     ops, baseline_ops = ops_figures(run), ops_figures(baseline)
     behaviour, baseline_behaviour = behaviour_figures(current), behaviour_figures(before)
     now_model, base_model = served_model(run), served_model(baseline)
     alerts = error_budget_alert(ops, thresholds)
-    alerts += quality_alerts(quality, intents, policy)
+    alerts += alarm_alerts(calibration, policy)
+    if "overall" not in alarmed:  # the page already says it
+        alerts += paired_test_alerts(quality, policy)
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
     alerts += ops_alerts(ops, baseline_ops, policy)
     alerts += model_alerts(now_model, base_model, policy)
@@ -213,6 +229,8 @@ def compare(
         baseline=baseline,
         flaky=flaky_cases(baseline, thresholds.max_flip_rate),
         notes=tuple(notes),
+        calibration=calibration,
+        reference_key=key,
     )
 
 
@@ -221,7 +239,7 @@ def _verdict(alerts: Sequence[Alert]) -> Verdict:
         return "error"
     if any(a.failing for a in alerts):
         return "regression"
-    if any(a.layer == "quality" and a.metric == "score" for a in alerts):
+    if any(a.layer == "quality" for a in alerts):
         return "suspect"
     return "pass"
 
@@ -264,21 +282,30 @@ def _quality(
     )
 
 
-def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[IntentResult, ...]:
-    """Every intent's paired test; those with enough cases are Holm-corrected together."""
+def _groups(pairing: Pairing) -> dict[str, list[tuple[CaseResult, CaseResult]]]:
     groups: dict[str, list[tuple[CaseResult, CaseResult]]] = defaultdict(list)
     for pair_ in pairing.pairs:
         groups[pair_[0].intent or "(none)"].append(pair_)
+    return dict(sorted(groups.items()))
+
+
+def _gated(thresholds: Thresholds, n: int) -> bool:
     gate = thresholds.per_intent
-    alpha = gate.alpha or thresholds.alpha
-    tested = {
-        intent
-        for intent, pairs in groups.items()
-        if gate.max_relative_drop is not None and len(pairs) >= gate.min_cases
-    }
+    return gate.max_relative_drop is not None and n >= gate.min_cases
+
+
+def _intents(
+    groups: dict[str, list[tuple[CaseResult, CaseResult]]],
+    thresholds: Thresholds,
+    alarmed: set[str],
+    seed: int,
+) -> tuple[IntentResult, ...]:
+    """Every intent's paired test (Holm-corrected across the gated ones, for the report);
+    an intent regressed when its calibrated alarm pages."""
+    tested = {intent for intent, pairs in groups.items() if _gated(thresholds, len(pairs))}
     scores = {
         intent: (_scores([c for c, _ in pairs]), _scores([b for _, b in pairs]))
-        for intent, pairs in sorted(groups.items())
+        for intent, pairs in groups.items()
     }
     p_values = {
         intent: stats.paired_drop_test(now, before, seed=seed).p_value if intent in tested else 1.0
@@ -287,12 +314,10 @@ def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[Inten
     figures = {intent: behaviour_figures(c for c, _ in pairs) for intent, pairs in groups.items()}
     order = sorted(tested)
     adjusted = dict(zip(order, stats.holm([p_values[i] for i in order]), strict=True))
+    figures = {intent: behaviour_figures(c for c, _ in pairs) for intent, pairs in groups.items()}
     results = []
     for intent, (now, before) in scores.items():
         score, base_score = statistics.fmean(now), statistics.fmean(before)
-        drop = stats.relative_drop(score, base_score)
-        p_adj = adjusted.get(intent, 1.0)
-        limit = gate.max_relative_drop
         results.append(
             IntentResult(
                 intent=intent,
@@ -300,11 +325,11 @@ def _intents(pairing: Pairing, thresholds: Thresholds, seed: int) -> tuple[Inten
                 score=score,
                 baseline_score=base_score,
                 delta=score - base_score,
-                relative_drop=drop,
+                relative_drop=stats.relative_drop(score, base_score),
                 p_value=p_values[intent],
-                p_adjusted=p_adj,
+                p_adjusted=adjusted.get(intent, 1.0),
                 tested=intent in tested,
-                regressed=intent in tested and limit is not None and drop > limit and p_adj < alpha,
+                regressed=intent in alarmed,
                 tool_call_rate=figures[intent].tool_call_rate,
                 wrong_tool_rate=figures[intent].wrong_tool_rate,
             )

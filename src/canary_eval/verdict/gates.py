@@ -5,7 +5,6 @@ A gate whose limit is not configured stays silent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from canary_eval.models import Alert
@@ -15,7 +14,7 @@ from canary_eval.verdict.metrics import BehaviourFigures, OpsFigures
 from canary_eval.verdict.policy import Policy
 
 if TYPE_CHECKING:
-    from canary_eval.verdict.compare import IntentResult, Pairing, Quality
+    from canary_eval.verdict.compare import Pairing, Quality
 
 
 class _Rate(NamedTuple):
@@ -31,53 +30,32 @@ class _Rate(NamedTuple):
     outputs_before: int
 
 
-def quality_alerts(
-    quality: Quality, intents: Sequence[IntentResult], policy: Policy
-) -> list[Alert]:
+def paired_test_alerts(quality: Quality, policy: Policy) -> list[Alert]:
+    """The per-run paired test against the one baseline draw: reported (`warn`), never a page
+    on its own, since the baseline's own noise is reused every hour (the calibrated CUSUM in
+    verdict/alarm.py pages). `fail_on_suspect: true` restores the uncalibrated per-run page."""
     thresholds = policy.thresholds
-    alerts = []
     limit = thresholds.max_relative_drop
-    if quality.n and quality.relative_drop > limit:
-        significant = quality.p_value < thresholds.alpha
-        verdict = "significant" if significant else "not significant"
-        alerts.append(
-            Alert(
-                layer="quality",
-                metric="score",
-                gate="max_relative_drop",
-                severity=(
-                    policy.severity("max_relative_drop")
-                    if significant or thresholds.fail_on_suspect
-                    else "warn"
-                ),
-                observed=quality.relative_drop,
-                allowed=limit,
-                message=(
-                    f"canary score fell {quality.relative_drop:.1%} "
-                    f"({quality.baseline_score:.3f} -> {quality.score:.3f}), above the "
-                    f"{limit:.1%} limit; {verdict} (p={quality.p_value:.3g}, {quality.method})"
-                ),
-            )
+    if not quality.n or quality.relative_drop <= limit:
+        return []
+    significant = quality.p_value < thresholds.alpha
+    verdict = "significant" if significant else "not significant"
+    return [
+        Alert(
+            layer="quality",
+            metric="score",
+            gate="max_relative_drop",
+            severity=policy.severity("max_relative_drop") if thresholds.fail_on_suspect else "warn",
+            observed=quality.relative_drop,
+            allowed=limit,
+            message=(
+                f"canary score fell {quality.relative_drop:.1%} "
+                f"({quality.baseline_score:.3f} -> {quality.score:.3f}) against the baseline, "
+                f"above the {limit:.1%} limit; {verdict} on this run alone "
+                f"(p={quality.p_value:.3g}, {quality.method})"
+            ),
         )
-    for row in intents:
-        if row.regressed:
-            alerts.append(
-                Alert(
-                    layer="intent",
-                    metric="score",
-                    intent=row.intent,
-                    gate="per_intent",
-                    severity=policy.severity("per_intent"),
-                    observed=row.relative_drop,
-                    allowed=thresholds.per_intent.max_relative_drop,
-                    message=(
-                        f"intent '{row.intent}' fell {row.relative_drop:.1%} "
-                        f"({row.baseline_score:.3f} -> {row.score:.3f}, n={row.n}, "
-                        f"Holm-corrected p={row.p_adjusted:.3g})"
-                    ),
-                )
-            )
-    return alerts
+    ]
 
 
 def behaviour_alerts(
