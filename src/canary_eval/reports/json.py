@@ -48,6 +48,7 @@ def report_dict(comparison: Comparison) -> dict[str, Any]:
             "unscored": list(c.pairing.unscored),
             "quarantined": list(c.pairing.quarantined),
         },
+        "calibration": [asdict(r) for r in c.calibration],
         "flaky": list(c.flaky),
         "notes": list(c.notes),
         "run": asdict(c.run.info),

@@ -223,7 +223,7 @@ async def _score_run(case: Case, run: CallOutcome, scorers: list[BoundScorer]) -
     assert run.completion is not None
     item = ScoreInput(run.completion.text, case, run.completion)
     value, scores = await score_case(scorers, item)
-    return _result(case, run, value, scores)
+    return case_result(case, run, value, scores)
 
 
 def _combined(
@@ -232,13 +232,16 @@ def _combined(
     """A case from its runs: the first answered run, with the mean score over all of them."""
     answered = [result for result in scored if result is not None]
     if not answered:
-        return _result(case, runs[0], math.nan, ())
+        return case_result(case, runs[0], math.nan, ())
     samples = tuple(r.score for r in answered if r.score is not None)
     score = statistics.fmean(samples) if samples else None
     return replace(answered[0], score=score, samples=samples if len(runs) > 1 else ())
 
 
-def _result(case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...]) -> CaseResult:
+def case_result(
+    case: Case, run: CallOutcome, value: float, scores: tuple[Score, ...]
+) -> CaseResult:
+    """A case's result from its call and its scores (NaN: the case could not be scored)."""
     completion = run.completion
     return CaseResult(
         id=case.id,

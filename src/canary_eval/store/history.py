@@ -187,25 +187,27 @@ def recent(db_path: Path, suite: str, limit: int = 50) -> list[HistoryRow]:
 
 
 def past_runs(db_path: Path, suite: str, limit: int = 200) -> list[PastRun]:
-    """The suite's last runs as the quality alarms' calibration reads them, oldest first. A run
-    is healthy when nothing in it paged and it could be evaluated."""
-    return [
-        PastRun(
-            healthy=row.verdict in ("pass", "suspect"),
-            key=row.reference_key or "",
-            series={name: _state(state) for name, state in row.alarm.items()},
-        )
-        for row in recent(db_path, suite, limit)
-    ]
+    """The suite's last runs as the quality alarms' calibration reads them, oldest first."""
+    return [past_run(row) for row in recent(db_path, suite, limit)]
 
 
-def _state(saved: dict[str, float]) -> SeriesState:
+def past_run(row: HistoryRow) -> PastRun:
+    """A history row as the quality alarms' calibration reads it."""
+    return PastRun(
+        healthy=row.verdict != "error",
+        key=row.reference_key or "",
+        series={name: _state(state) for name, state in row.alarm.items()},
+    )
+
+
+def _state(saved: dict[str, Any]) -> SeriesState:
     return SeriesState(
         x=float(saved.get("x", 0.0)),
         spread=float(saved.get("spread", 0.0)),
         s=float(saved.get("s", 0.0)),
         runs=int(saved.get("runs", 0)),
         deficit=float(saved.get("deficit", 0.0)),
+        paged=bool(saved.get("paged", False)),
     )
 
 

@@ -146,7 +146,7 @@ class Alerting:
 
     severity: Mapping[str, Severity] = field(default_factory=dict)  # per-gate overrides
     false_pages_per_month: float = 0.5  # of hourly runs; the CUSUM thresholds derive from it
-    reference_runs: int = 48  # the most recent healthy runs the reference is built from
+    reference_runs: int = 168  # the most recent healthy runs the reference is built from
     min_reference_runs: int = 12  # fewer: the baseline's repeats or spread stand in
 
 

@@ -21,9 +21,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-K = 0.5  # reference value: the CUSUM is tuned to shifts of one run-to-run standard deviation
-CAP = 2.0  # S is capped at H + CAP, so a fixed drop stops paging within a few runs
+# Reference value: the CUSUM is tuned to shifts of two run-to-run standard deviations, about a
+# 5 % drop at 10 % per-request noise on 170 cases (bench/bench_alerting.py).
+K = 1.0
+CAP = 2.0  # S is capped at H + CAP, so a fixed drop is forgotten within a few runs
 RUNS_PER_MONTH = 720  # 30 days of hourly runs
+# Siegmund's run length is normal theory with a known spread; per-run deficits are skewed (wrong
+# answers are counts) and the spread is estimated, so the in-control run length asked of it is
+# this many times the budget's. Chosen with bench/bench_alerting.py.
+SAFETY = 4.0
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,13 @@ class SeriesState:
     s: float = 0.0  # the CUSUM statistic, in standard deviations
     runs: int = 0  # runs since S last left 0
     deficit: float = 0.0  # sum of relative deficits over those runs
+    paged: bool = False  # a paging run is left out of the series' reference
 
 
 @dataclass(frozen=True)
 class PastRun:
-    """A recorded run as calibration sees it: healthy or not, and its series' states."""
+    """A recorded run as calibration sees it: evaluated or not (an outage is no reference),
+    and its series' states."""
 
     healthy: bool
     key: str  # runs compare only under the same baseline, eval set, prompt and scorers
@@ -67,6 +75,7 @@ class Reference:
     mean: float  # the expected paired change of a healthy run
     sd: float  # the run-to-run standard deviation of the change
     df: int | None  # degrees of freedom of the t reference; None for normal
+    skew: float = 0.0  # skewness of the healthy deficits (wrong answers are counts)
 
 
 @dataclass(frozen=True)
@@ -103,13 +112,13 @@ def series_thresholds(names: Sequence[str], false_pages_per_month: float) -> dic
     shares = {"overall": 0.5 if intents else 1.0}
     shares.update({n: 0.5 / len(intents) for n in intents})
     rate = max(false_pages_per_month, 1e-9)
-    return {n: threshold(RUNS_PER_MONTH / (rate * shares[n])) for n in names}
+    return {n: threshold(SAFETY * RUNS_PER_MONTH / (rate * shares[n])) for n in names}
 
 
 def spread(obs: Observation) -> float:
     """The run-to-run sd of the mean the per-case differences imply: a change between two
     runs carries both runs' noise, var(mean change) = var(diffs) / n = 2 sd^2."""
-    return statistics.pstdev(obs.diffs) / math.sqrt(2 * obs.n) if obs.n > 1 else 0.0
+    return statistics.pstdev(obs.diffs) / math.sqrt(2 * obs.n) if len(obs.diffs) > 1 else 0.0
 
 
 def reference(
@@ -119,18 +128,22 @@ def reference(
     healthy runs in the history; else a baseline recorded with repeats; else the per-case
     spread of the healthy runs there are, against the one baseline draw; else this run's own."""
     floor = 0.25 / max(obs.n, 1)  # one case moving by a quarter point: never a zero spread
-    healthy = [r.series[name] for r in past if r.healthy and name in r.series][-max_runs:]
+    states = (r.series.get(name) for r in past if r.healthy)
+    healthy = [state for state in states if state is not None and not state.paged][-max_runs:]
     xs = [state.x for state in healthy]
     if len(xs) >= min_runs:
-        sd = max(statistics.stdev(xs), floor)
-        return Reference("history", len(xs), statistics.fmean(xs), sd, len(xs) - 1)
+        mean, sd = statistics.fmean(xs), max(statistics.stdev(xs), floor)
+        skew = statistics.fmean(((mean - x) / sd) ** 3 for x in xs)
+        return Reference("history", len(xs), mean, sd, len(xs) - 1, min(max(skew, 0.0), 1.0))
     if len(obs.repeat_means) >= 2:
         r = len(obs.repeat_means)
         sd = max(statistics.stdev(obs.repeat_means), floor)
         return Reference("baseline repeats", r, 0.0, sd, r - 1)
     if healthy:
+        # The few runs there are carry the baseline draw's own error alike: their mean, not
+        # the baseline, is the reference; their per-case spreads give the run-to-run spread.
         pooled = math.sqrt(statistics.fmean(state.spread**2 for state in healthy))
-        return Reference("history spread", 1, 0.0, max(pooled, floor), None)
+        return Reference("history spread", len(xs), statistics.fmean(xs), max(pooled, floor), None)
     return Reference("this run", 1, 0.0, max(spread(obs), floor), None)
 
 
@@ -142,8 +155,18 @@ def standardise(obs: Observation, ref: Reference) -> float:
     from scipy.stats import t as student  # lazy: scipy is heavy to import
 
     tail = float(student.sf(abs(t), ref.df))
-    z = -NormalDist().inv_cdf(tail) if tail > 0 else abs(t)
-    return math.copysign(z, t)
+    z = math.copysign(-NormalDist().inv_cdf(tail) if tail > 0 else abs(t), t)
+    return _unskew(z, ref.skew)
+
+
+def _unskew(x: float, skew: float) -> float:
+    """The normal score of a deficit from a right-skewed distribution: the inverse of the
+    Cornish-Fisher expansion x = z + c (z^2 - 1), c = skew / 6, on its increasing branch."""
+    c = skew / 6
+    if c <= 0:
+        return x
+    root = 1 + 4 * c * (x + c)
+    return (math.sqrt(root) - 1) / (2 * c) if root > 0 else -1 / (2 * c)
 
 
 def update(
@@ -168,6 +191,7 @@ def update(
     relative = (ref.mean - obs.x) / expected if expected > 0 else 0.0
     runs, deficit = (prev.runs + 1, prev.deficit + relative) if s > 0 else (0, 0.0)
     drop = deficit / runs if runs else 0.0
-    state = SeriesState(x=obs.x, spread=spread(obs), s=s, runs=runs, deficit=deficit)
-    alarm = s > h and (limit is None or drop > limit)
+    # This run must itself fall short: a fixed drop stops paging on the first good run.
+    alarm = s > h and z > 0 and (limit is None or drop > limit)
+    state = SeriesState(obs.x, spread(obs), s, runs, deficit, alarm)
     return SeriesResult(name, state, z, h, ref, drop, limit, alarm)
