@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 
-from canary_eval.errors import EvaluationError
+from canary_eval.errors import EvaluationError, OutputError
 from canary_eval.models import EvalSet, RunResult
 from canary_eval.run.engine import ProgressCallback
 from canary_eval.run.runner import RunOptions, run_suite
@@ -32,9 +32,17 @@ def evaluate(
     calibration."""
     from canary_eval.store.history import past_runs
 
-    past = past_runs(config.history_path, config.suite)
+    try:
+        past = past_runs(config.history_path, config.suite)
+    except OutputError as error:
+        # An unusable history costs the calibration, never the verdict (publish warns of it).
+        past, lost = [], f"calibration without history: {error.message}"
+    else:
+        lost = ""
     run = run_suite(config, evalset, options, on_progress)
     result = _decide(run, baseline, config, past)
+    if lost:
+        result = replace(result, notes=(*result.notes, lost))
     repeats = config.thresholds.confirm_repeats
     pages = [a for a in result.alerts if a.failing and a.metric != "error_budget"]
     if not pages or repeats == 0 or result.verdict == "error":
