@@ -98,6 +98,7 @@ def test_a_tool_using_suite_is_validated_baselined_and_run_with_every_answer_sco
     ) in checked.stdout.replace(str(tmp_path) + "/", "")
     assert result.exit_code == 0, result.output
     assert "tool-call rate" in result.stdout
+    assert "of which cached / reasoning" in result.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     cases = {c["id"]: c for c in report["cases"]}
     assert [c["error"] for c in cases.values()] == [None, None, None]

@@ -164,6 +164,12 @@ def _behaviour_and_ops(c: Comparison) -> Group:
         f"{o.input_tokens} / {o.output_tokens}",
         f"{ob.input_tokens} / {ob.output_tokens}",
     )
+    if o.cached_input_tokens or o.reasoning_tokens or ob.cached_input_tokens or ob.reasoning_tokens:
+        ops.add_row(
+            "of which cached / reasoning",
+            f"{o.cached_input_tokens} / {o.reasoning_tokens}",
+            f"{ob.cached_input_tokens} / {ob.reasoning_tokens}",
+        )
     ops.add_row("fallback share", f"{o.fallback_share:.1%}", f"{ob.fallback_share:.1%}")
     return Group(behaviour, ops)
 
