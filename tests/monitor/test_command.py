@@ -97,3 +97,17 @@ def test_pii_like_strings_are_masked_in_suggestions() -> None:
         "order 48213"
     )
     assert mask(text) == "I am <email>, card <card>, call <phone>, order 48213"
+
+
+def test_suggestions_and_their_topic_terms_carry_no_pii() -> None:
+    from canary_eval.monitor.suggest import suggest
+
+    texts = [
+        f"My payroll for jane{i}@example.com failed, card 4111 1111 1111 111{i}" for i in range(9)
+    ]
+    found = suggest(texts, ["other"] * 9, ["Where is my parcel?"], floor=0.25)
+    assert found
+    for case in found:
+        assert "@" not in case.input
+        assert "4111" not in case.input
+        assert not any("example" in term or "jane" in term for term in case.topic)

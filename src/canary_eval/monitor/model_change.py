@@ -68,13 +68,6 @@ def majority_after(rows: Sequence[tuple[Any, ...]], change: Change) -> bool:
     return total > 0 and counts.get(change.after, 0) * 2 > total
 
 
-def after_query(change: Change) -> str:
-    return (
-        f"SELECT model, count(*) FROM w WHERE NOT fallback AND ts >= {change.at_ts!r} "
-        "GROUP BY model"
-    )
-
-
 def run_canary(suite: Path, timeout_s: float) -> CanaryRun:
     """`canary run SUITE --json ...` in a child process; its output is not shown."""
     with tempfile.TemporaryDirectory(prefix="canary-model-change-") as tmp:

@@ -233,7 +233,7 @@ def _model_change(
 ) -> ModelChangeFigures | None:
     found = model_change.detect(figures.model_rows)
     if found is None or not model_change.majority_after(
-        db.rows(model_change.after_query(found)), found
+        db.rows(queries.models_since(found.at_ts)), found
     ):
         return None
     edge = found.at_ts - 1e-6  # the first call of the new model is "after"

@@ -54,6 +54,7 @@ def suggest(
 
     if not texts or not canary_texts:
         return []
+    texts = [mask(t) for t in texts]  # before anything else sees them, topic terms included
     vectorizer = TfidfVectorizer(preprocessor=normalise, sublinear_tf=True, stop_words="english")
     try:
         vectorizer.fit([*canary_texts, *texts])
@@ -63,7 +64,7 @@ def suggest(
     best = np.asarray((matrix @ vectorizer.transform(canary_texts).T).max(axis=1).todense()).ravel()
     unique: dict[str, list[int]] = {}
     for i in map(int, np.flatnonzero(best < floor)):
-        unique.setdefault(normalise(mask(texts[i])).strip(), []).append(i)
+        unique.setdefault(normalise(texts[i]).strip(), []).append(i)
     if not unique:
         return []
     firsts = [rows[0] for rows in unique.values()]
@@ -89,7 +90,7 @@ def suggest(
                 Suggestion(
                     f"suggested-{label}-{len(out) + 1:03d}",
                     intent,
-                    mask(texts[rows[0]]),
+                    texts[rows[0]],
                     topics[label],
                     len(rows),
                 )

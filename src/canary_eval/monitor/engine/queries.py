@@ -188,6 +188,11 @@ def lengths() -> str:
     return "SELECT win, chars, count(*) FROM w GROUP BY win, chars"
 
 
+def models_since(ts: float) -> str:
+    """Primary (non-fallback) calls per model from `ts` on."""
+    return f"SELECT model, count(*) FROM w WHERE NOT fallback AND ts >= {ts!r} GROUP BY model"
+
+
 def models() -> str:
     return "SELECT win, model, fallback, count(*), min(ts) FROM w GROUP BY win, model, fallback"
 

@@ -15,7 +15,6 @@ spans are skipped, not counted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -83,12 +82,7 @@ def _span(
 
 
 def _input(attrs: Mapping[str, Any], events: list[tuple[Any, Mapping[str, Any]]]) -> str:
-    messages = attrs.get("gen_ai.input.messages")
-    if isinstance(messages, str):
-        try:
-            messages = json.loads(messages)
-        except ValueError:
-            raise BadValue("gen_ai.input.messages: not JSON") from None
+    messages = attrs.get("gen_ai.input.messages")  # JSON text, or a structured attribute
     if messages is not None:
         return values.message_text(messages, "user", "gen_ai.input.messages")
     turns = [attributes(e.get("attributes")) for name, e in events if name == "gen_ai.user.message"]
