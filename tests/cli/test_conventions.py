@@ -95,6 +95,14 @@ def test_a_pipe_into_jq_and_dev_stdout_work_as_in_a_shell(
     done = shell(f"{CANARY} run {suite} -q --json /dev/stdout | jq -r .exit_code")
     assert (done.returncode, done.stdout.strip()) == (0, "0"), done.stderr
     assert os.readlink("/dev/stdout") == before  # still the symlink it was
+    # Redirected to a log in append mode, /dev/stdout and /dev/stderr append to it.
+    log = tmp_path / "canary.log"
+    log.write_text("earlier runs\n")
+    shell(f"{CANARY} run {suite} -q --json /dev/stdout --markdown /dev/stderr >> {log} 2>&1")
+    text = log.read_text()
+    assert text.startswith("earlier runs\n")
+    assert '"verdict": "pass"' in text
+    assert "PASS" in text
 
 
 def test_a_symlinked_report_stays_a_symlink(
