@@ -14,8 +14,8 @@ cases (the smallest-intent case). For each per-request noise level it prints:
 
     python bench/bench_alerting.py [--noise 0.02 0.05 0.10] [--trials 12] [--seed 1]
 
-If bench/bench_alerting_monitor.py exists, its `main(argv)` runs afterwards with the same
-arguments (the `canary monitor` half); `--no-monitor` skips it.
+If bench/bench_alerting_monitor.py exists (the `canary monitor` half), its `main()` runs
+afterwards with its own defaults; `--no-monitor` skips it.
 """
 
 from __future__ import annotations
@@ -269,8 +269,11 @@ def main(argv: list[str] | None = None) -> None:
         assert spec is not None
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while it loads
         spec.loader.exec_module(module)
-        module.main(argv if argv is not None else sys.argv[1:])
+        print()
+        sys.argv = [str(monitor)]  # its own defaults: it takes its own options
+        module.main()
 
 
 if __name__ == "__main__":

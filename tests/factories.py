@@ -33,6 +33,7 @@ THRESHOLDS = Thresholds(
     max_refusal_rate_increase=0.05,
     max_hedging_rate_increase=0.10,
     max_p95_latency_increase=0.50,
+    min_p95_latency_increase_ms=50.0,
     max_cost_per_case_increase=0.20,
     max_error_rate_increase=0.05,
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from canary_eval.models import Alert
 from canary_eval.reports.junit import junit_xml, write_junit
+from canary_eval.suite.config import Thresholds
 from canary_eval.verdict.compare import Comparison
 from validators import check_junit
 
@@ -73,7 +74,8 @@ def test_every_intent_and_every_configured_gate_is_a_testcase(regression: Compar
 
 
 def test_gates_that_are_not_configured_are_left_out(regression: Comparison) -> None:
-    root = ET.fromstring(junit_xml(regression))  # default thresholds: behaviour/ops gates off
+    off = Thresholds(max_refusal_rate_increase=None, max_length_increase=None)
+    root = ET.fromstring(junit_xml(regression, off))
     names = {c.get("name") for c in root.iter("testcase")}
     assert "refusal rate increase" not in names
     # ...but an alert that fired keeps its testcase and its failure.

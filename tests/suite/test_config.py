@@ -21,13 +21,18 @@ def test_paths_resolve_next_to_the_config_file(tmp_path: Path) -> None:
     assert config.history_path == tmp_path / "configs" / ".canary" / "history.sqlite"
 
 
-def test_only_the_quality_gate_is_on_by_default(tmp_path: Path) -> None:
+def test_every_gate_is_on_by_default_and_null_turns_one_off(tmp_path: Path) -> None:
     (tmp_path / "bot.yaml").write_text(MINIMAL)
     t = load_config(tmp_path / "bot.yaml").thresholds
     assert (t.max_relative_drop, t.alpha, t.max_error_rate) == (0.03, 0.05, 0.10)
-    assert t.max_length_increase is None
-    assert t.max_p95_latency_increase is None
-    assert t.per_intent.max_relative_drop is None
+    assert (t.max_length_increase, t.max_refusal_rate_increase) == (0.25, 0.05)
+    assert (t.max_hedging_rate_increase, t.max_format_failure_increase) == (0.10, 0.05)
+    assert (t.max_p95_latency_increase, t.min_p95_latency_increase_ms) == (0.50, 300.0)
+    assert (t.max_cost_per_case_increase, t.max_error_rate_increase) == (0.20, 0.05)
+    assert t.per_intent.max_relative_drop == 0.10
+
+    (tmp_path / "off.yaml").write_text(MINIMAL + "thresholds: {max_p95_latency_increase: null}\n")
+    assert load_config(tmp_path / "off.yaml").thresholds.max_p95_latency_increase is None
 
 
 def test_environment_variables_are_interpolated_with_defaults(

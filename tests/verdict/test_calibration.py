@@ -127,8 +127,8 @@ def test_history_rows_carry_the_alarm_state_and_an_old_database_gains_the_column
     assert first.healthy
     assert first.series["overall"].x == 0.0
     report = json.loads(Path("report.json").read_text())
-    (overall,) = report["calibration"]
-    assert overall["name"] == "overall"
+    overall, *intents = report["calibration"]
+    assert [overall["name"], *(i["name"] for i in intents)] == ["overall", "billing", "faq"]
     assert overall["reference"]["source"] == "history spread"
 
 

@@ -36,7 +36,7 @@ def test_validate_prints_every_gate_with_its_setting_and_severity(
 ) -> None:
     suite = write_suite(
         "http://127.0.0.1:9/v1",
-        thresholds={"max_p95_latency_increase": 0.5},
+        thresholds={"max_p95_latency_increase": 0.5, "max_hedging_rate_increase": None},
         alerting={"severity": {"max_p95_latency_increase": "page", "per_intent": "warn"}},
     )
 

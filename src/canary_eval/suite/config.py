@@ -111,14 +111,14 @@ class PromptConfig:
 
 @dataclass(frozen=True)
 class IntentThresholds:
-    max_relative_drop: float | None = None
+    max_relative_drop: float | None = 0.10
     min_cases: int = 10
     alpha: float | None = None  # defaults to the suite's alpha
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Gates. Every one but `max_relative_drop` and `alpha` is off (None) until configured."""
+    """Gates. Every gate is on with a documented default; `null` in the config turns one off."""
 
     max_relative_drop: float = 0.03
     alpha: float = 0.05
@@ -126,15 +126,17 @@ class Thresholds:
     confirm_repeats: int = 0
     per_intent: IntentThresholds = IntentThresholds()
     max_error_rate: float = 0.10
-    max_length_increase: float | None = None
-    max_refusal_rate_increase: float | None = None
-    max_hedging_rate_increase: float | None = None
-    max_format_failure_increase: float | None = None
+    max_length_increase: float | None = 0.25
+    max_refusal_rate_increase: float | None = 0.05
+    max_hedging_rate_increase: float | None = 0.10
+    max_format_failure_increase: float | None = 0.05
     max_tool_call_rate_change: float | None = None
     max_wrong_tool_rate_increase: float | None = None
-    max_p95_latency_increase: float | None = None
-    max_cost_per_case_increase: float | None = None
-    max_error_rate_increase: float | None = None
+    max_p95_latency_increase: float | None = 0.50
+    min_p95_latency_increase_ms: float = 300.0  # and at least this much slower, in absolute terms
+    max_cost_per_case_increase: float | None = 0.20
+    min_cost_per_case_increase_usd: float = 0.00001  # $10 per million cases
+    max_error_rate_increase: float | None = 0.05
     fail_on_model_change: bool = False
     fail_on_prompt_change: bool = False
     max_flip_rate: float | None = None

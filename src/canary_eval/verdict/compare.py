@@ -201,7 +201,8 @@ def compare(
     if "overall" not in alarmed:  # the page already says it
         alerts += paired_test_alerts(quality, policy)
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
-    alerts += ops_alerts(ops, baseline_ops, policy)
+    latencies = (_latencies(run), _latencies(baseline))
+    alerts += ops_alerts(ops, baseline_ops, policy, latencies)
     alerts += model_alerts(now_model, base_model, policy)
     alerts += prompt_alerts(run.info.prompt_hash, baseline.info.prompt_hash, policy)
     notes = []
@@ -242,6 +243,10 @@ def _verdict(alerts: Sequence[Alert]) -> Verdict:
     if any(a.layer == "quality" for a in alerts):
         return "suspect"
     return "pass"
+
+
+def _latencies(run: RunResult) -> list[float]:
+    return [c.latency_ms for c in run.cases if c.error is None]
 
 
 def _scores(cases: Sequence[CaseResult]) -> list[float]:

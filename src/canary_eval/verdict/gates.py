@@ -5,6 +5,7 @@ A gate whose limit is not configured stays silent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from canary_eval.models import Alert
@@ -134,48 +135,56 @@ def behaviour_alerts(
     return alerts
 
 
-def ops_alerts(now: OpsFigures, before: OpsFigures, policy: Policy) -> list[Alert]:
+def ops_alerts(
+    now: OpsFigures,
+    before: OpsFigures,
+    policy: Policy,
+    latencies: tuple[Sequence[float], Sequence[float]] = ((), ()),
+) -> list[Alert]:
+    """p95 latency: relative limit, absolute floor (`min_p95_latency_increase_ms`) and a
+    bootstrap test of the p95 difference on the per-call `latencies` (now, baseline); cost per
+    case: relative limit and absolute floor (`min_cost_per_case_increase_usd`)."""
     thresholds = policy.thresholds
     alerts = []
-    relative = (
-        (
-            "latency_p95_ms",
-            "max_p95_latency_increase",
-            "p95 latency",
-            thresholds.max_p95_latency_increase,
-            now.latency_p95_ms,
-            before.latency_p95_ms,
-            "{:.0f} ms",
-        ),
-        (
-            "cost_per_case_usd",
-            "max_cost_per_case_increase",
-            "cost per case",
-            thresholds.max_cost_per_case_increase,
-            now.cost_per_case_usd,
-            before.cost_per_case_usd,
-            "${:.6f}",
-        ),
-    )
-    for metric, gate, label, allowed, value, base, unit in relative:
-        if allowed is None or not base:
-            continue
-        increase = value / base - 1
-        if increase > allowed:
+    limit = thresholds.max_p95_latency_increase
+    base, value = before.latency_p95_ms, now.latency_p95_ms
+    if limit is not None and base and value / base - 1 > limit:
+        floor = thresholds.min_p95_latency_increase_ms
+        p = stats.quantile_increase_test(*latencies, seed=0) if all(latencies) else 1.0
+        if value - base > floor and p < thresholds.alpha:
             alerts.append(
                 Alert(
                     layer="ops",
-                    metric=metric,
-                    gate=gate,
-                    severity=policy.severity(gate),
-                    observed=increase,
-                    allowed=allowed,
+                    metric="latency_p95_ms",
+                    gate="max_p95_latency_increase",
+                    severity=policy.severity("max_p95_latency_increase"),
+                    observed=value / base - 1,
+                    allowed=limit,
                     message=(
-                        f"{label} rose {increase:.0%} ({unit.format(base)} -> "
-                        f"{unit.format(value)}), above the {allowed:.0%} limit"
+                        f"p95 latency rose {value / base - 1:.0%} ({base:.0f} ms -> "
+                        f"{value:.0f} ms), above the {limit:.0%} limit and the {floor:.0f} ms "
+                        f"floor (bootstrap p={p:.3g})"
                     ),
                 )
             )
+    limit = thresholds.max_cost_per_case_increase
+    base, value = before.cost_per_case_usd, now.cost_per_case_usd
+    floor = thresholds.min_cost_per_case_increase_usd
+    if limit is not None and base and value / base - 1 > limit and value - base > floor:
+        alerts.append(
+            Alert(
+                layer="ops",
+                metric="cost_per_case_usd",
+                gate="max_cost_per_case_increase",
+                severity=policy.severity("max_cost_per_case_increase"),
+                observed=value / base - 1,
+                allowed=limit,
+                message=(
+                    f"cost per case rose {value / base - 1:.0%} (${base:.6f} -> ${value:.6f}), "
+                    f"above the {limit:.0%} limit and the ${floor:g} floor"
+                ),
+            )
+        )
     allowed_errors = thresholds.max_error_rate_increase
     if allowed_errors is not None and now.error_rate - before.error_rate > allowed_errors:
         alerts.append(

@@ -154,6 +154,22 @@ def paired_drop_test(
     return PairedTest("sign_flip", p, n, worse, better, mean_delta)
 
 
+def quantile_increase_test(
+    current: Scores, baseline: Scores, *, q: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> float:
+    """One-sided bootstrap p-value that the q-quantile of `current` exceeds the baseline's:
+    the share of paired resamples (each side resampled on its own) whose difference is <= 0."""
+    import numpy as np
+
+    now, before = _as_array(current), _as_array(baseline)
+    if now.size < 2 or before.size < 2:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    a = np.quantile(now[rng.integers(0, now.size, (n_resamples, now.size))], q, axis=1)
+    b = np.quantile(before[rng.integers(0, before.size, (n_resamples, before.size))], q, axis=1)
+    return float((np.count_nonzero(a - b <= 0) + 1) / (n_resamples + 1))
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values, in input order, monotone and capped at 1."""
     m = len(p_values)
