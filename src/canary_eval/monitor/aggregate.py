@@ -30,6 +30,20 @@ class TextSample:
 
 
 @dataclass(frozen=True)
+class SegmentFigures:
+    """Every figure of one slice of traffic: overall (intent None) or one intent."""
+
+    intent: str | None
+    ops_reference: OpsFigures
+    ops_current: OpsFigures
+    signals_reference: SignalFigures
+    signals_current: SignalFigures
+    traffic_share: float  # share of current-window calls
+    canary_share: float | None  # share of canary cases
+    uncovered_share: float | None  # of its sampled current inputs
+
+
+@dataclass(frozen=True)
 class WindowFigures:
     """Every aggregated figure of a set of labelled windows."""
 

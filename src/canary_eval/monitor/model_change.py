@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from canary_eval.monitor import aggregate
+from canary_eval.monitor.aggregate import SegmentFigures, WindowFigures
+from canary_eval.monitor.config import MonitorConfig
+from canary_eval.monitor.engine import queries
+
+if TYPE_CHECKING:
+    from canary_eval.monitor.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -87,3 +95,43 @@ def run_canary(suite: Path, timeout_s: float) -> CanaryRun:
                 verdict = None
         lines = [ln for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
         return CanaryRun(str(suite), done.returncode, verdict, lines[-1] if lines else "")
+
+
+@dataclass(frozen=True)
+class ModelChangeFigures:
+    """A change of served model inside the windows, every figure split at it."""
+
+    at: str  # ISO 8601, UTC
+    before: str
+    after: str
+    segments: tuple[SegmentFigures, ...]  # overall first; reference = before, current = after
+    canary: CanaryRun | None
+
+
+def split_at_change(
+    config: MonitorConfig, db: Engine, figures: WindowFigures, start: float, end: float
+) -> ModelChangeFigures | None:
+    found = detect(figures.model_rows)
+    if found is None or not majority_after(db.rows(queries.models_since(found.at_ts)), found):
+        return None
+    edge = found.at_ts - 1e-6  # the first call of the new model is "after"
+    split = aggregate.aggregate(db, [("before", start, edge), ("after", edge, end)])
+    intents = sorted({i for w in split.intent_calls.values() for i in w})
+    after_calls = split.ops_of("after", None).calls or 1
+    segments = tuple(
+        SegmentFigures(
+            intent,
+            split.ops_of("before", intent),
+            split.ops_of("after", intent),
+            split.signals_of("before", intent),
+            split.signals_of("after", intent),
+            split.ops_of("after", intent).calls / after_calls if intent else 1.0,
+            None,
+            None,
+        )
+        for intent in (None, *intents)
+    )
+    canary = None
+    if config.on_model_change is not None:
+        canary = run_canary(config.on_model_change, config.on_model_change_timeout_s)
+    return ModelChangeFigures(found.at, found.before, found.after, segments, canary)

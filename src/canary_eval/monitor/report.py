@@ -10,8 +10,9 @@ import html
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from canary_eval.monitor.aggregate import SegmentFigures
 from canary_eval.monitor.ops import OpsFigures
-from canary_eval.monitor.run import MonitorResult, SegmentFigures
+from canary_eval.monitor.run import MonitorResult
 from canary_eval.monitor.signals import SignalFigures
 from canary_eval.reports.schemas import REPORT_SCHEMA_VERSION
 from canary_eval.verdict.incidents import incident_dict, monitor_incident

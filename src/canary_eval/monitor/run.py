@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from canary_eval.errors import LogError
 from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
 from canary_eval.monitor import aggregate, model_change
-from canary_eval.monitor.aggregate import TextSample, WindowFigures
+from canary_eval.monitor.aggregate import SegmentFigures, TextSample, WindowFigures
 from canary_eval.monitor.budget import pass_alerts
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
 from canary_eval.monitor.coverage import coverage
@@ -37,23 +37,7 @@ from canary_eval.monitor.intents import (
     load_examples,
     train_intent_classifier,
 )
-from canary_eval.monitor.ops import OpsFigures
 from canary_eval.monitor.readers import Malformed, ShapeOptions, Tally, read_logs
-from canary_eval.monitor.signals import SignalFigures
-
-
-@dataclass(frozen=True)
-class SegmentFigures:
-    """Every figure of one slice of traffic: overall (intent None) or one intent."""
-
-    intent: str | None
-    ops_reference: OpsFigures
-    ops_current: OpsFigures
-    signals_reference: SignalFigures
-    signals_current: SignalFigures
-    traffic_share: float  # share of current-window calls
-    canary_share: float | None  # share of canary cases
-    uncovered_share: float | None  # of its sampled current inputs
 
 
 @dataclass(frozen=True)
@@ -76,17 +60,6 @@ class MonitorWindows:
 
 
 @dataclass(frozen=True)
-class ModelChangeFigures:
-    """A change of served model inside the windows, every figure split at it."""
-
-    at: str  # ISO 8601, UTC
-    before: str
-    after: str
-    segments: tuple[SegmentFigures, ...]  # overall first; reference = before, current = after
-    canary: model_change.CanaryRun | None
-
-
-@dataclass(frozen=True)
 class MonitorResult:
     name: str
     verdict: Verdict
@@ -101,7 +74,7 @@ class MonitorResult:
     models: Mapping[str, int]  # served model -> calls in the current window
     engine: str = "duckdb"
     time_units: Mapping[str, Mapping[str, int]] | None = None  # stream -> unit -> records
-    model_change: ModelChangeFigures | None = None
+    model_change: model_change.ModelChangeFigures | None = None
     current_sample: TextSample | None = None
 
 
@@ -212,7 +185,7 @@ def _run(
         )
         for name in ("current", "reference")
     }
-    change = _model_change(config, db, figures, start, end)
+    change = model_change.split_at_change(config, db, figures, start, end)
     result = _evaluate(
         config, figures, samples, examples, classifier, calls_tally, feedback_tally, bounds
     )
@@ -226,37 +199,6 @@ def _run(
         model_change=change,
         current_sample=samples["current"],
     )
-
-
-def _model_change(
-    config: MonitorConfig, db: Engine, figures: WindowFigures, start: float, end: float
-) -> ModelChangeFigures | None:
-    found = model_change.detect(figures.model_rows)
-    if found is None or not model_change.majority_after(
-        db.rows(queries.models_since(found.at_ts)), found
-    ):
-        return None
-    edge = found.at_ts - 1e-6  # the first call of the new model is "after"
-    split = aggregate.aggregate(db, [("before", start, edge), ("after", edge, end)])
-    intents = sorted({i for w in split.intent_calls.values() for i in w})
-    after_calls = split.ops_of("after", None).calls or 1
-    segments = tuple(
-        SegmentFigures(
-            intent,
-            split.ops_of("before", intent),
-            split.ops_of("after", intent),
-            split.signals_of("before", intent),
-            split.signals_of("after", intent),
-            split.ops_of("after", intent).calls / after_calls if intent else 1.0,
-            None,
-            None,
-        )
-        for intent in (None, *intents)
-    )
-    canary = None
-    if config.on_model_change is not None:
-        canary = model_change.run_canary(config.on_model_change, config.on_model_change_timeout_s)
-    return ModelChangeFigures(found.at, found.before, found.after, segments, canary)
 
 
 def _iso(ts: float) -> str:

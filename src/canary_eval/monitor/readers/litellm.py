@@ -13,8 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from canary_eval.monitor.readers import shape, values
-from canary_eval.monitor.readers.pick import pick
-from canary_eval.monitor.readers.shape import Item, ShapeOptions
+from canary_eval.monitor.readers.shape import Item, ShapeOptions, pick
 from canary_eval.monitor.readers.values import BadValue
 
 

@@ -102,3 +102,14 @@ def guarded(items: Iterator[Item]) -> Iterator[Item]:
         yield from items
     except BadValue as bad:
         yield bad
+
+
+def pick(row: Mapping[str, Any], options: ShapeOptions, name: str, *paths: str) -> Any:
+    """A canonical field's value from a vendor record: the `fields:` mapping first, then the
+    documented places of that vendor's export shape, in order."""
+    mapped = options.fields.get(name)
+    for path in (mapped,) if mapped else paths:
+        value = dig(row, path)
+        if value is not None and value != "":
+            return value
+    return None
