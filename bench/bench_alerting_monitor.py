@@ -11,7 +11,8 @@ until each is alerted, one pass an hour.
 
     python bench/bench_alerting_monitor.py [--days 30] [--calls-per-day 500] [--seed 0] [--alpha A]
 
-`simulate_monitor` and `detect_drift` are what bench/bench_alerting.py calls.
+bench/bench_alerting.py runs `main` after the canary half; `simulate_monitor` and
+`detect_drift` are the pieces.
 """
 
 from __future__ import annotations
@@ -149,13 +150,14 @@ def _pass(
     return {(a.metric, a.intent) for a in result.alerts}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Also run by bench/bench_alerting.py with its own arguments: unknown ones are ignored."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--calls-per-day", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--alpha", type=float, help="thresholds.alpha (default: the config's)")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args(argv)
     figures = simulate_monitor(args.days, args.calls_per_day, args.seed, args.alpha)
     print(
         f"unchanged logs, {figures.calls_per_day:,} calls a day, {figures.passes} hourly passes "
