@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def test_a_full_config_parses() -> None:
     webhook: {url: "https://hooks.example/canary", headers: {X-Team: ml, X-Id: 7}}
     pushgateway: {url: "http://127.0.0.1:9091", job: nightly}
     retry: {attempts: 2, base_delay_s: 0.5}
+    repeat_after: 6h
     """
     config = parse_alerts_config(yaml.safe_load(text), SUITE)
     # YAML 1.1 reads a bare `on:` as the boolean true; it still means `on`.
@@ -50,6 +52,8 @@ def test_a_full_config_parses() -> None:
     assert config.pushgateway.job == "nightly"
     assert config.retry == RetryPolicy(attempts=2, base_delay_s=0.5)
     assert config.channels == ("slack", "pagerduty", "webhook", "pushgateway")
+    assert config.repeat_after == timedelta(hours=6)
+    assert AlertsConfig().repeat_after == timedelta(hours=24)
 
 
 @pytest.mark.parametrize(
@@ -84,6 +88,9 @@ def test_a_full_config_parses() -> None:
         ({"retry": {"attempts": 0}}, "alerts.retry.attempts", ">= 1"),
         ({"retry": {"base_delay_s": "fast"}}, "alerts.retry.base_delay_s", "number"),
         ({"pushgateway": "http://x"}, "alerts.pushgateway", "mapping"),
+        ({"repeat_after": "daily"}, "alerts.repeat_after", "duration such as 30m"),
+        ({"repeat_after": "0h"}, "alerts.repeat_after", "duration"),
+        ({"repeat_after": 24}, "alerts.repeat_after", "duration"),
     ],
 )
 def test_a_bad_value_is_a_config_error_naming_the_key(

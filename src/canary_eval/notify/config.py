@@ -1,7 +1,7 @@
 """The suite config's `alerts:` mapping -> `AlertsConfig`.
 
     alerts:
-      on: [regression, error]            # verdicts that notify (the default); suspect may join
+      on: [regression, error]            # verdicts that page (the default); suspect may join
       report_url: https://ci.example/canary/report.html   # optional link in every message
       repeat_after: 24h                  # a "still failing" reminder at most this often
       slack: {webhook_url_env: SLACK_WEBHOOK_URL}
