@@ -86,7 +86,7 @@ def publish(
             previous_verdict=previous,
             report_link=link,
             env=env,
-            state_file=state_path(config.history_path, config.suite),
+            state_file=state_path(config.history_path.parent, config.suite),
             warnings=problems,
         )
     return Published(written.paths, annotations, deliveries, problems)

@@ -14,6 +14,7 @@ from canary_eval.demo import prepare
 from canary_eval.simulator import write_production_logs
 
 from conftest import CliResult
+from factories import RecordingServer
 
 
 @pytest.fixture
@@ -57,6 +58,37 @@ def test_monitor_alerts_on_drift_by_default_and_exits_1_only_for_a_page(
     else:
         assert report["incident"] is None
     assert "<script" not in Path("monitor.html").read_text().lower()
+
+
+def test_a_paging_pass_is_one_incident_then_a_clean_pass_resolves_it(
+    canary: Callable[..., CliResult],
+    bundled: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logs = bundled.parent.parent / "logs"
+    with RecordingServer() as server:
+        monkeypatch.setenv("MONITOR_SLACK", f"{server.url}/slack")
+        monkeypatch.setenv("MONITOR_PD_KEY", "pd-key")
+        with bundled.open("a", encoding="utf-8") as config:
+            config.write(
+                "alerting: {severity: {signals: page}}\n"
+                f"alerts: {{slack: {{webhook_url_env: MONITOR_SLACK}}, pagerduty: "
+                f"{{routing_key_env: MONITOR_PD_KEY, url: '{server.url}/pd'}}}}\n"
+            )
+        write_production_logs(logs, drift=True, seed=3)
+        assert canary("monitor", bundled, "--quiet").exit_code == 1
+        assert canary("monitor", bundled, "--quiet").exit_code == 1  # the same incident
+        write_production_logs(logs, drift=False, seed=3)
+        assert canary("monitor", bundled, "--quiet").exit_code == 0
+
+        pagerduty = [r.json() for r in server.to("/pd")]
+        slack = [r.json() for r in server.to("/slack")]
+    assert [e["event_action"] for e in pagerduty] == ["trigger", "resolve"]
+    assert {e["dedup_key"] for e in pagerduty} == {"canary-monitor-support-bot"}
+    assert "likely cause: production inputs drifted" in pagerduty[0]["payload"]["summary"]
+    assert [m["text"].split(":")[0] for m in slack] == ["canary monitor support-bot"] * 2
+    assert slack[1]["text"] == "canary monitor support-bot: recovered"
+    assert not (bundled.parent / ".canary" / "incident-monitor-support-bot.json").exists()
 
 
 def test_monitor_without_logs_is_an_input_error(

@@ -32,6 +32,7 @@ from canary_eval.cli.common import (
     progress_bar,
     run_options,
     saving_partial,
+    warn_failed,
 )
 
 if TYPE_CHECKING:
@@ -304,10 +305,4 @@ def _tell(published: Any, err: bool) -> None:
 
     for line in published.annotations:
         typer.echo(redact(line), err=err)
-    for delivery in published.deliveries:
-        if not delivery.ok:
-            typer.echo(
-                f"warning: alert to {delivery.channel} failed after {delivery.attempts} "
-                f"attempt(s): {delivery.error}",
-                err=True,
-            )
+    warn_failed(published.deliveries)

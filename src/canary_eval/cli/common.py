@@ -116,6 +116,17 @@ def to_stdout(paths: dict[str, Path | None]) -> bool:
     return any(is_stdout(p) for p in paths.values() if p is not None)
 
 
+def warn_failed(deliveries: Any) -> None:
+    """One warning line per alert delivery that failed; it never changes the exit code."""
+    for delivery in deliveries:
+        if not delivery.ok:
+            typer.echo(
+                f"warning: alert to {delivery.channel} failed after {delivery.attempts} "
+                f"attempt(s): {delivery.error}",
+                err=True,
+            )
+
+
 # Width of the plain layout when stdout is not a terminal (cron logs, CI) and COLUMNS is unset:
 # wide enough that no table cell wraps or is cut; lines are as long as their content.
 PLAIN_WIDTH = 1000

@@ -19,6 +19,7 @@ from canary_eval.cli.common import (
     output_paths,
     progress_bar,
     to_stdout,
+    warn_failed,
 )
 
 
@@ -204,6 +205,7 @@ def monitor(
     if suggest_cases:
         count = _suggest_cases(config_path, result, suggest_cases)
         console.print(f"wrote {count} suggested cases to {suggest_cases}", markup=False)
+    _notify(config_path, result, paths["html"])
     raise typer.Exit(result.exit_code)
 
 
@@ -230,3 +232,31 @@ def _suggest_cases(config_path: Path, result: Any, target: Path) -> int:
     )
     write_text(target, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return len(found)
+
+
+def _notify(config_path: Path, result: Any, html: Any) -> None:
+    """The pass's incident to the config's `alerts:` channels (notify.lifecycle), its state
+    next to the config; a failed delivery is a warning, never the exit code."""
+    from canary_eval.monitor.config import load_monitor_config
+    from canary_eval.monitor.report import monitor_report_dict, pass_incident
+    from canary_eval.notify.channels import deliver_incident
+    from canary_eval.notify.lifecycle import state_path
+    from canary_eval.notify.monitoring import PassMessages
+    from canary_eval.reports.destination import STDOUT
+
+    alerts = load_monitor_config(config_path).alerts
+    if not alerts.channels:
+        return
+    report = monitor_report_dict(result)
+    messages = PassMessages(
+        result.name,
+        result.verdict,
+        result.exit_code,
+        result.alerts,
+        f"{result.windows.current_start} to {result.windows.end}",
+        alerts.report_url or (str(html) if html not in (None, STDOUT) else None),
+        {key: report[key] for key in ("name", "verdict", "exit_code", "windows", "alerts")},
+    )
+    folder = Path(config_path).parent / ".canary"
+    state = state_path(folder, f"monitor-{result.name}")
+    warn_failed(deliver_incident(pass_incident(result), messages, alerts, state_file=state))

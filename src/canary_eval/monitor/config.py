@@ -35,6 +35,7 @@ thresholds:                        # every gate is on by default, with these val
              coverage_floor: 0.25, overrepresented_ratio: 3.0, min_share: 0.02}
 alerting:
   severity: {max_thumbs_down_rate_increase: page, drift: info}   # default: every gate warns
+alerts: {slack: {webhook_url_env: SLACK_WEBHOOK_URL}}   # as a suite's; a pass is one incident
 ```
 
 `null` turns a gate off. Relative gates (`*_latency_*`, `*_per_task_*`) compare current /
@@ -52,7 +53,6 @@ and more than that many times their share of the canary set (both exact binomial
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -61,8 +61,9 @@ from typing import Any
 
 from canary_eval.errors import ConfigError
 from canary_eval.models import Severity
+from canary_eval.notify.config import AlertsConfig, parse_alerts_config
 from canary_eval.redaction import register_config
-from canary_eval.suite.document import Document, load_document
+from canary_eval.suite.document import Document, load_document, parse_duration
 from canary_eval.suite.schemas import validate
 
 CALL_FIELDS = (
@@ -103,9 +104,6 @@ GATES: Mapping[str, tuple[str, str]] = {
     "uncovered_share": ("drift", "max_uncovered_share"),
     "intent_overrepresented": ("drift", "overrepresented_ratio"),
 }
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclass(frozen=True)
@@ -172,6 +170,7 @@ class MonitorConfig:
     sample_size: int = 5000
     alpha: float = PASS_ALPHA
     severity: Mapping[str, Severity] = field(default_factory=dict)  # gate or layer -> severity
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     ops: OpsThresholds = OpsThresholds()
     signals: SignalThresholds = SignalThresholds()
     drift: DriftThresholds = DriftThresholds()
@@ -190,14 +189,6 @@ class MonitorConfig:
         """The gate's own setting, else its layer's, else `warn`: a monitor alert goes to chat
         and the reports, and pages (exit 1) only where `alerting.severity` says so."""
         return self.severity.get(gate) or self.severity.get(layer) or "warn"
-
-
-def parse_duration(text: str) -> timedelta:
-    """'24h' -> timedelta(hours=24); units s, m, h, d, w."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 24h, 7d)")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
 def load_monitor_config(path: Path) -> MonitorConfig:
@@ -258,6 +249,7 @@ def _build(doc: Document) -> MonitorConfig:
         sample_size=int(raw.get("sample_size", 5000)),
         alpha=float(thresholds.get("alpha", PASS_ALPHA)),
         severity=dict(raw.get("alerting", {}).get("severity", {})),
+        alerts=parse_alerts_config(raw.get("alerts"), path, doc.line_of),
         ops=OpsThresholds(**thresholds.get("ops", {})),
         signals=SignalThresholds(**thresholds.get("signals", {})),
         drift=DriftThresholds(**thresholds.get("drift", {})),

@@ -15,7 +15,7 @@ from canary_eval.monitor.ops import OpsFigures
 from canary_eval.monitor.run import MonitorResult
 from canary_eval.monitor.signals import SignalFigures
 from canary_eval.reports.schemas import REPORT_SCHEMA_VERSION
-from canary_eval.verdict.incidents import incident_dict, monitor_incident
+from canary_eval.verdict.incidents import Incident, incident_dict, monitor_incident
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -255,7 +255,7 @@ def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
             }
             for a in result.alerts
         ],
-        "incident": incident_dict(monitor_incident(result.name, result.alerts, _change(result))),
+        "incident": incident_dict(pass_incident(result)),
         "ops": _ops(result.overall),
         "signals": _signals(result.overall),
         "intents": [
@@ -359,6 +359,8 @@ def _plain(value: Any) -> Any:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
-def _change(result: MonitorResult) -> tuple[str, str, str] | None:
+def pass_incident(result: MonitorResult) -> Incident | None:
+    """The pass's alerts as one incident (canary_eval.verdict.incidents)."""
     change = result.model_change
-    return None if change is None else (change.before, change.after, change.at)
+    moved = None if change is None else (change.before, change.after, change.at)
+    return monitor_incident(result.name, result.alerts, moved)

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from canary_eval.notify.config import AlertsConfig
 from canary_eval.notify.delivery import DeliveryResult, Sleep, send
 from canary_eval.notify.lifecycle import Step, load_state, next_step, save_state
-from canary_eval.notify.pagerduty import resolve_event, trigger_event
-from canary_eval.notify.slack import slack_message, slack_recovery, with_warnings
-from canary_eval.notify.webhook import webhook_payload
+from canary_eval.notify.messages import Messages, RunMessages
+from canary_eval.notify.pagerduty import resolve_event
+from canary_eval.notify.slack import with_warnings
 from canary_eval.redaction import Redactor
 from canary_eval.verdict.compare import Comparison
 from canary_eval.verdict.incidents import Incident, run_incident
@@ -47,7 +47,7 @@ def deliver_all(
     now: datetime | None = None,
     warnings: Sequence[str] = (),
 ) -> list[DeliveryResult]:
-    """Deliver to every configured channel that this run concerns; one result per delivery.
+    """Deliver a canary run's incident to every channel it concerns; one result per delivery.
 
     `previous_verdict` is the suite's last recorded verdict (history.last_verdict), read before
     this run is recorded. `report_link` overrides `alerts.report_url`. `state_file` holds the
@@ -55,26 +55,55 @@ def deliver_all(
     `warnings` (a history or report that could not be written) travel with the alert, so
     on-call knows what is missing.
     """
+    messages = RunMessages(comparison, previous_verdict, report_link or config.report_url)
+    return deliver_incident(
+        run_incident(comparison, config.on),
+        messages,
+        config,
+        was_failing=previous_verdict in config.on,
+        env=env,
+        client=client,
+        sleep=sleep,
+        state_file=state_file,
+        now=now,
+        metrics=comparison,
+        warnings=warnings,
+    )
+
+
+def deliver_incident(
+    incident: Incident | None,
+    messages: Messages,
+    config: AlertsConfig,
+    *,
+    was_failing: bool = False,
+    env: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+    sleep: Sleep = time.sleep,
+    state_file: Path | None = None,
+    now: datetime | None = None,
+    metrics: Comparison | None = None,
+    warnings: Sequence[str] = (),
+) -> list[DeliveryResult]:
+    """Send what this run's step of the incident lifecycle calls for; `metrics` also goes to
+    the Pushgateway. `was_failing`: the last run notified (for a recovery without state)."""
     env = os.environ if env is None else env
-    incident = run_incident(comparison, config.on)
     step = next_step(
         incident,
         load_state(state_file) if state_file is not None else None,
         now=now or datetime.now(UTC),
         repeat_after=config.repeat_after,
-        was_failing=previous_verdict in config.on,
+        was_failing=was_failing,
     )
     run = _Delivery(
-        comparison=comparison,
+        messages=messages,
+        incident=incident,
+        step=step,
         config=config,
-        previous_verdict=previous_verdict,
-        link=report_link or config.report_url,
         env=env,
         http=client or _client(),
         sleep=sleep,
         secrets=_secrets(config, env),
-        incident=incident,
-        step=step,
         warnings=list(warnings),
     )
     event = {"open": "trigger", "change": "trigger", "remind": "remind"}.get(step.action, "resolve")
@@ -87,8 +116,8 @@ def deliver_all(
         channels.append(("webhook", run.webhook, event))
     try:
         results = [run.guarded(name, deliver, action) for name, deliver, action in channels]
-        if config.pushgateway:
-            results.append(run.guarded("pushgateway", run.push, "push"))
+        if config.pushgateway and metrics is not None:
+            results.append(run.guarded("pushgateway", lambda e: run.push(e, metrics), "push"))
     finally:
         if client is None:
             run.http.close()
@@ -100,16 +129,14 @@ def deliver_all(
 
 @dataclass
 class _Delivery:
-    comparison: Comparison
+    messages: Messages
+    incident: Incident | None
+    step: Step
     config: AlertsConfig
-    previous_verdict: str | None
-    link: str | None
     env: Mapping[str, str]
     http: httpx.Client
     sleep: Sleep
     secrets: list[str | None] = field(default_factory=list)
-    incident: Incident | None = None
-    step: Step | None = None
     warnings: list[str] = field(default_factory=list)
 
     def guarded(
@@ -152,10 +179,7 @@ class _Delivery:
         url = self.secret(variable)
         if url is None:
             return _missing("slack", variable, event)
-        if event == "resolve":
-            message = slack_recovery(self.comparison, self.previous_verdict, self.link, self.step)
-        else:
-            message = slack_message(self.comparison, self.link, self.incident, self.step)
+        message = self.messages.slack(event, self.incident, self.step)
         return self.post("slack", url, with_warnings(message, self.warnings), event)
 
     def pagerduty(self, event: str) -> DeliveryResult:
@@ -165,17 +189,11 @@ class _Delivery:
         if key is None:
             return _missing("pagerduty", pd.routing_key_env, event)
         if event == "trigger":
-            body = trigger_event(
-                self.comparison,
-                key,
-                source=pd.source,
-                report_link=self.link,
-                incident=self.incident,
-            )
+            body = self.messages.trigger(key, pd.source, self.incident)
             if self.warnings:
                 body["payload"]["custom_details"]["warnings"] = self.warnings
         else:
-            body = resolve_event(self.comparison.suite, key)
+            body = resolve_event(self.messages.source, key)
         return self.post("pagerduty", pd.url, body, event)
 
     def webhook(self, event: str) -> DeliveryResult:
@@ -184,17 +202,11 @@ class _Delivery:
         url = hook.url or self.secret(hook.url_env)
         if url is None:
             return _missing("webhook", hook.url_env or "url", event)
-        payload = webhook_payload(
-            self.comparison,
-            event,
-            previous_verdict=self.previous_verdict,
-            report_link=self.link,
-            incident=self.incident,
-        )
+        payload = self.messages.webhook(event, self.incident)
         payload["warnings"] = self.warnings
         return self.post("webhook", url, payload, event, hook.headers)
 
-    def push(self, event: str) -> DeliveryResult:
+    def push(self, event: str, comparison: Comparison) -> DeliveryResult:
         from canary_eval.reports.prometheus import push_metrics
 
         gateway = self.config.pushgateway
@@ -231,7 +243,7 @@ class _Delivery:
             return put
 
         try:
-            push_metrics(self.comparison, url, gateway.job, handler=handler)
+            push_metrics(comparison, url, gateway.job, handler=handler)
         except OSError:
             if not outcome:
                 raise

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from canary_eval.errors import ConfigError
+from canary_eval.suite.document import parse_duration
 
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 VERDICTS = ("pass", "suspect", "regression", "error")
@@ -167,8 +168,6 @@ def parse_alerts_config(
 
 
 def _repeat_after(r: _Reader, value: Any) -> timedelta:
-    from canary_eval.monitor.config import parse_duration
-
     if value is None:
         return AlertsConfig.repeat_after
     try:

@@ -53,8 +53,9 @@ class Step:
     previous: IncidentState | None
 
 
-def state_path(history_path: Path, suite: str) -> Path:
-    return Path(history_path).parent / f"incident-{_UNSAFE.sub('_', suite)}.json"
+def state_path(folder: Path, name: str) -> Path:
+    """The state file of a suite (or `monitor-<name>`) in `folder`, the history's."""
+    return Path(folder) / f"incident-{_UNSAFE.sub('_', name)}.json"
 
 
 def load_state(path: Path) -> IncidentState | None:

@@ -38,14 +38,14 @@ MAX_TEXT = 3000
 MAX_NOTIFICATION = 40_000
 
 
-def _section(text: str) -> dict[str, Any]:
+def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_TEXT)}}
 
 
 def _link(link: str | None) -> list[dict[str, Any]]:
     if not link:
         return []
-    return [_section(f"<{escape(link)}|Open the canary report>")]
+    return [section(f"<{escape(link)}|Open the canary report>")]
 
 
 def slack_message(
@@ -65,7 +65,7 @@ def slack_message(
     mark = MARK[c.verdict] if incident is None or incident.severity == "page" else MARK["suspect"]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(title, MAX_HEADER)}},
-        _section(f"{mark} *{c.verdict.upper()}*  {escape(score_line(c))}\n{escape(model_line(c))}"),
+        section(f"{mark} *{c.verdict.upper()}*  {escape(score_line(c))}\n{escape(model_line(c))}"),
     ]
     if incident is not None:
         others = [cause.summary for cause in incident.causes[1:]]
@@ -74,9 +74,9 @@ def slack_message(
             text += "\n*Also possible*: " + escape("; ".join(others))
         if step is not None and step.action == "change" and previous is not None:
             text += f"\n*Was*: {escape(previous.title)}"
-        blocks.append(_section(text))
+        blocks.append(section(text))
     if gates:
-        blocks.append(_section("*Breached gates*\n" + "\n".join(f"• {escape(g)}" for g in gates)))
+        blocks.append(section("*Breached gates*\n" + "\n".join(f"• {escape(g)}" for g in gates)))
     blocks += _link(report_link)
     blocks.append(
         {
@@ -107,7 +107,7 @@ def slack_recovery(
     text = f"{MARK['pass']} {escape(title)}\n{escape(score_line(comparison))}"
     if step is not None and step.previous is not None:
         text += f"\nResolved: {escape(step.previous.title)} (open since {step.previous.opened_at})"
-    blocks: list[dict[str, Any]] = [_section(text), *_link(report_link)]
+    blocks: list[dict[str, Any]] = [section(text), *_link(report_link)]
     return {"text": clip(title, MAX_NOTIFICATION), "blocks": blocks}
 
 
@@ -116,4 +116,4 @@ def with_warnings(message: dict[str, Any], warnings: list[str]) -> dict[str, Any
     if not warnings:
         return message
     lines = "\n".join(f"• {escape(w)}" for w in warnings)
-    return {**message, "blocks": [*message["blocks"], _section(f"*Not saved*\n{lines}")]}
+    return {**message, "blocks": [*message["blocks"], section(f"*Not saved*\n{lines}")]}

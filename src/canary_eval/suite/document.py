@@ -1,4 +1,5 @@
-"""YAML documents that remember the line of every key, so errors can point at it.
+"""YAML documents that remember the line of every key, so errors can point at it; and the
+durations configs spell as 30m, 24h or 7d.
 
 The text is composed once into nodes, which carry the lines, and the data is constructed from
 those nodes by the safe loader's constructors: exactly what `yaml.safe_load` would build.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,9 @@ import yaml
 from canary_eval.errors import InputError
 
 KeyPath = tuple[str | int, ...]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 # libyaml's safe loader when it is there: the same safe constructors, parsed in C.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -45,6 +50,14 @@ def parse_yaml(text: str) -> Any:
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def parse_duration(text: str) -> timedelta:
+    """'24h' -> timedelta(hours=24); units s, m, h, d, w."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 24h, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
 def format_key(key: KeyPath) -> str:
