@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  share of passes with a warning: {figures.warning_share:.2%}")
     if figures.by_metric:
         print("  onsets by gate: " + ", ".join(f"{k} {v}" for k, v in figures.by_metric.items()))
-    for volume in (3000, args.calls_per_day):
+    for volume in dict.fromkeys((3000, args.calls_per_day)):
         started = time.perf_counter()
         found = detect_drift(volume, args.seed, args.alpha)
         print(f"seeded drift, {volume:,} calls a day ({time.perf_counter() - started:.0f} s):")

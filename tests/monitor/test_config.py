@@ -9,7 +9,8 @@ import pytest
 
 from canary_eval.errors import ConfigError
 from canary_eval.monitor import run_monitor
-from canary_eval.monitor.config import load_monitor_config, parse_duration
+from canary_eval.monitor.config import load_monitor_config
+from canary_eval.suite.document import parse_duration
 
 
 def _write(tmp_path: Path, text: str) -> Path:
