@@ -56,7 +56,9 @@ def question(i: int) -> str:
     return f"Benchmark question number {i}: how do I export my invoices?"
 
 
-def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) -> Path:
+def write_suite(
+    directory: Path, base_url: str, cases: int, concurrency: int, max_retries: int = 2
+) -> Path:
     evalset = {
         "cases": [
             {
@@ -78,7 +80,7 @@ def write_suite(directory: Path, base_url: str, cases: int, concurrency: int) ->
             "model": "ledger-chat",
             "concurrency": concurrency,
             "timeout_s": 10,
-            "max_retries": 2,
+            "max_retries": max_retries,
         },
         "scorers": [{"type": "token_f1"}, {"type": "contains", "weight": 0.5}],
     }
