@@ -121,7 +121,7 @@ class Engine:
         """What the calls that never finished are marked with."""
         if self._over_budget:
             message = (
-                f"not sent: {self.progress.errors} calls had failed, more than the error budget "
+                f"stopped: {self.progress.errors} calls had failed, more than the error budget "
                 f"of {self.error_budget} allows"
             )
             return CallError("cancelled", message)

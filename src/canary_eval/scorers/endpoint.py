@@ -8,7 +8,6 @@ later call would fail the same way, so the run stops. The API key never appears 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 from collections.abc import Mapping
@@ -63,6 +62,8 @@ class Endpoint:
 
     async def post(self, path: str, payload: dict[str, Any]) -> Any:
         """POST JSON to `base_url/path` and return the parsed JSON answer."""
+        import asyncio
+
         import httpx  # here: checking a suite (`canary validate`) needs no HTTP client
 
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"

@@ -198,14 +198,8 @@ async def score_case(
 def create(spec: ScorerSpec, ctx: ScorerContext) -> BoundScorer:
     """Build one configured scorer; a bad type or parameter is a ConfigError naming the key."""
     kind = _resolve(spec, ctx)
-    schema = {
-        "type": "object",
-        "properties": dict(kind.params),
-        "required": list(kind.required),
-        "additionalProperties": kind.open_params,
-    }
     errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(dict(spec.params)),
+        _params_validator(kind).iter_errors(dict(spec.params)),
         key=lambda e: (len(e.absolute_path), str(e.message)),
     )
     if errors:
@@ -245,6 +239,23 @@ def create(spec: ScorerSpec, ctx: ScorerContext) -> BoundScorer:
             key=_join(spec.key, "type"),
         )
     return BoundScorer(spec, fn)
+
+
+_VALIDATORS: dict[str, tuple[ScorerType, jsonschema.Draft202012Validator]] = {}
+
+
+def _params_validator(kind: ScorerType) -> jsonschema.Draft202012Validator:
+    """One validator per scorer type: a suite builds the same scorers for every case."""
+    cached = _VALIDATORS.get(kind.name)
+    if cached is None or cached[0] is not kind:
+        schema = {
+            "type": "object",
+            "properties": dict(kind.params),
+            "required": list(kind.required),
+            "additionalProperties": kind.open_params,
+        }
+        cached = _VALIDATORS[kind.name] = (kind, jsonschema.Draft202012Validator(schema))
+    return cached[1]
 
 
 def _join(prefix: str, where: str) -> str:
@@ -312,7 +323,13 @@ def _custom_type(name: str, factory: Any, spec: ScorerSpec, ctx: ScorerContext) 
     return ScorerType(name, factory, params, required, open_params)
 
 
+_builtins_loaded = False
+
+
 def _load_builtins() -> None:
-    # Importing the package's modules runs their @scorer decorators.
-    for module in BUILTIN_MODULES:
-        importlib.import_module(f"canary_eval.scorers.{module}")
+    # Importing the package's modules runs their @scorer decorators; once is enough.
+    global _builtins_loaded
+    if not _builtins_loaded:
+        for module in BUILTIN_MODULES:
+            importlib.import_module(f"canary_eval.scorers.{module}")
+        _builtins_loaded = True

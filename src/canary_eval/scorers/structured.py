@@ -6,6 +6,7 @@ models do that even when asked for bare JSON. Prose around the fence is not tole
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -76,11 +77,17 @@ def load_schema(schema: Mapping[str, Any] | str, base_dir: Path) -> dict[str, An
         loaded = dict(schema)
     if not isinstance(loaded, dict):
         raise ParamError("schema", "a JSON Schema must be an object")
+    _check_schema(json.dumps(loaded, sort_keys=True))
+    return loaded
+
+
+@functools.cache
+def _check_schema(text: str) -> None:
+    # Checking against the metaschema costs milliseconds; many cases share one schema.
     try:
-        jsonschema.Draft202012Validator.check_schema(loaded)
+        jsonschema.Draft202012Validator.check_schema(json.loads(text))
     except jsonschema.SchemaError as exc:
         raise ParamError("schema", f"invalid JSON Schema: {exc.message}") from exc
-    return loaded
 
 
 @scorer(
