@@ -3,13 +3,15 @@ overrides any gate, and `validate` prints what is in force."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from canary_eval.suite.config import Alerting, Thresholds
 from canary_eval.verdict.policy import GATE_NAMES, Policy
 
-from conftest import CliResult
+from conftest import CliResult, make_cases, right_answer
+from model_server import ModelServer
 
 
 def test_quality_pages_behaviour_and_ops_warn_a_model_change_informs_by_default() -> None:
@@ -63,3 +65,22 @@ def test_an_unknown_gate_or_severity_is_a_one_line_config_error(
     result = canary("validate", wrong)
     assert result.exit_code == 2
     assert "alerting.severity.per_intent: must be one of page, warn, info" in result.stderr
+
+
+def test_an_intent_too_small_to_page_is_named_in_validate_and_the_report(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    model_server.answer = right_answer
+    cases = make_cases(60)
+    for case in cases[:4]:
+        case["intent"] = "refunds"
+    suite = write_suite(model_server.base_url, cases)
+    expected = (
+        "intent 'refunds' has 4 case(s), below per_intent.min_cases 10: it can never page; "
+        "it needs 6 more case(s)"
+    )
+
+    assert f"note: {expected}" in canary("validate", suite).stdout
+    canary("baseline", suite)
+    canary("run", suite, "--json", "report.json")
+    assert expected in json.loads(Path("report.json").read_text())["notes"]

@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 @command
 def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
-    from canary_eval.verdict.policy import Policy
+    from collections import Counter
+
+    from canary_eval.verdict.policy import Policy, ungated_intents
 
     config, evalset = load_suite(suite, check=True, overrides=set_)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
@@ -66,6 +68,9 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     typer.echo("gates (severity: page decides exit 1, warn and info are reported):")
     for gate, setting, severity in Policy(config.thresholds, config.alerting).effective():
         typer.echo(f"  {severity:<5} {gate.name:<28} {setting:<26} {gate.what}")
+    sizes = Counter(c.intent or "(none)" for c in evalset.cases)
+    for line in ungated_intents(dict(sizes), config.thresholds):
+        typer.echo(f"note: {line}")
 
 
 @command

@@ -42,7 +42,7 @@ from canary_eval.verdict.metrics import (
     ops_figures,
     served_model,
 )
-from canary_eval.verdict.policy import Policy
+from canary_eval.verdict.policy import Policy, ungated_intents
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def compare(
     alerts += ops_alerts(ops, baseline_ops, policy, latencies)
     alerts += model_alerts(now_model, base_model, policy)
     alerts += prompt_alerts(run.info.prompt_hash, baseline.info.prompt_hash, policy)
-    notes = []
+    notes = ungated_intents({i: len(p) for i, p in groups.items()}, thresholds)
     if quality.min_detectable_drop > thresholds.max_relative_drop:
         notes.append(
             f"This run can only reliably detect a drop of {quality.min_detectable_drop:.1%} "
