@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,11 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def junit_xsd() -> Path | None:
-    """Jenkins xunit's junit-10.xsd (MIT, from jenkinsci/xunit-plugin): `CANARY_JUNIT_XSD`, or
-    `junit-10.xsd` in the shared/ folder beside the checkout."""
-    candidates = [os.environ.get("CANARY_JUNIT_XSD", ""), str(ROOT.parent / "shared/junit-10.xsd")]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+JUNIT_XSD = Path(__file__).parent / "schemas" / "junit-10.xsd"
+"""Jenkins xunit's junit-10.xsd (MIT, from jenkinsci/xunit-plugin; the licence is in the file)."""
 
 
 def _absent(reason: str, required: bool) -> None:
@@ -51,12 +47,7 @@ def check_junit(path: Path, *, required: bool = True) -> None:
         import xmlschema
     except ImportError:
         return _absent("xmlschema is not installed (pip install -e '.[dev]')", required)
-    xsd = junit_xsd()
-    if xsd is None:
-        return _absent(
-            "junit-10.xsd not found: set CANARY_JUNIT_XSD or put it in shared/", required
-        )
-    errors = [str(e.reason) for e in xmlschema.XMLSchema(str(xsd)).iter_errors(str(path))]
+    errors = [str(e.reason) for e in xmlschema.XMLSchema(str(JUNIT_XSD)).iter_errors(str(path))]
     assert errors == [], errors
 
 
