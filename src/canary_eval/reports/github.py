@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from canary_eval.reports.control import plain
 from canary_eval.store.baseline import write_atomic
 from canary_eval.verdict.compare import Comparison
 
@@ -59,8 +60,9 @@ def _command(level: str, title: str, message: str) -> str:
 
 
 def _escape_data(text: str) -> str:
-    # The workflow-command escapes the runner itself decodes.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # The workflow-command escapes the runner itself decodes; control and escape sequences from
+    # data (an ANSI colour, an OSC title in a model's output) are dropped, not passed to the log.
+    return plain(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:

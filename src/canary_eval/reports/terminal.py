@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from canary_eval.reports.control import plain, shown
 from canary_eval.verdict.compare import Comparison
 
 VERDICT_STYLE = {
@@ -26,7 +26,7 @@ def verdict_line(c: Comparison) -> Text:
     q = c.quality
     text = Text()
     text.append(f"{c.verdict.upper()}", style=VERDICT_STYLE[c.verdict])
-    text.append(f"  {c.suite}: score {_num(q.score)} vs baseline {_num(q.baseline_score)}")
+    text.append(f"  {plain(c.suite)}: score {_num(q.score)} vs baseline {_num(q.baseline_score)}")
     text.append(f" ({-q.relative_drop:+.1%}), exit {c.exit_code}")
     failing = [a for a in c.alerts if a.failing]
     if failing:
@@ -48,13 +48,13 @@ def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
     if worst is not None:
         console.print(worst)
     if c.flaky:
-        shown = ", ".join(c.flaky[:8]) + (", ..." if len(c.flaky) > 8 else "")
+        ids = ", ".join(c.flaky[:8]) + (", ..." if len(c.flaky) > 8 else "")
         console.print(
-            f"[yellow]flaky:[/] {len(c.flaky)} case(s) flip between baseline repeats ({shown}); "
-            "quarantine them in the config if they should not count"
+            f"[yellow]flaky:[/] {len(c.flaky)} case(s) flip between baseline repeats "
+            f"({shown(ids)}); quarantine them in the config if they should not count"
         )
     for note in c.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"[yellow]note:[/] {shown(note)}")
     p = c.pairing
     if p.added or p.removed or p.changed:
         console.print(
@@ -82,9 +82,9 @@ def _quality(c: Comparison) -> Table:
         f"{q.method}, p = {q.p_value:.3g}  ({q.worse} worse, {q.better} better of {q.n} paired)",
     )
     table.add_row("detectable", f"drops of {q.min_detectable_drop:.1%} or more (80 % power)")
-    model = c.served_model or "-"
+    model = shown(c.served_model or "-")
     if c.model_changed:
-        model = f"[bold yellow]{escape(c.baseline_model or '-')} -> {escape(model)}[/]"
+        model = f"[bold yellow]{shown(c.baseline_model or '-')} -> {model}[/]"
     table.add_row("served model", model)
     if c.prompt_changed:
         before, now = c.baseline.info.prompt_hash, c.run.info.prompt_hash
@@ -99,7 +99,7 @@ def _alerts(c: Comparison) -> Table:
     for a in c.alerts:
         style = "red" if a.failing else ("yellow" if a.severity == "warn" else "cyan")
         table.add_row(
-            a.layer, a.metric, a.intent or "", f"[{style}]{a.severity}[/]", escape(a.message)
+            a.layer, a.metric, shown(a.intent or ""), f"[{style}]{a.severity}[/]", shown(a.message)
         )
     return table
 
@@ -115,7 +115,7 @@ def _intents(c: Comparison) -> Table:
             else ("" if row.tested else "[dim]untested[/]")
         )
         table.add_row(
-            row.intent,
+            shown(row.intent),
             str(row.n),
             _num(row.score),
             _num(row.baseline_score),
@@ -187,11 +187,11 @@ def _worst(c: Comparison) -> Table | None:
     for cur, base in worse:
         why = "; ".join(s.explanation for s in cur.scores if not s.passed and s.explanation)
         table.add_row(
-            cur.id,
-            cur.intent or "",
+            shown(cur.id),
+            shown(cur.intent or ""),
             f"{_num(base.score, '.2f')} -> {_num(cur.score, '.2f')}",
-            escape(_clip(cur.transcript or "")),
-            escape(_clip(why, 100)),
+            shown(_clip(cur.transcript or "")),
+            shown(_clip(why, 100)),
         )
     return table
 
