@@ -3,6 +3,12 @@ durations configs spell as 30m, 24h or 7d.
 
 The text is composed once into nodes, which carry the lines, and the data is constructed from
 those nodes by the safe loader's constructors: exactly what `yaml.safe_load` would build.
+
+Files come from people and tools canary does not control, so the nodes are checked before
+anything is built from them: a duplicate key is an error (YAML forbids it; PyYAML would keep the
+last), aliases may expand to at most `MAX_ALIAS_NODES` nodes (a 670-byte "billion laughs" file
+would otherwise expand to hundreds of millions), nesting is bounded by `MAX_DEPTH`, and a NUL or
+other control byte is reported with its line instead of PyYAML's two-line message.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ KeyPath = tuple[str | int, ...]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_ALIAS_NODES = 10_000  # nodes reached through aliases, all aliases together
+MAX_DEPTH = 64  # nested mappings and lists, in YAML and in JSON
+_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # libyaml's safe loader when it is there: the same safe constructors, parsed in C.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -77,15 +86,18 @@ def parse_key(text: str) -> KeyPath:
 
 def load_document(path: Path, error: type[InputError]) -> Document:
     """Read and parse `path`; a missing file or bad YAML raises `error` naming the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error("file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read: {exc}", path=path) from None
+    text = read_text(path, error)
+    bad = _BAD_CHARACTER.search(text)
+    if bad:
+        at = text.count("\n", 0, bad.start()) + 1
+        what = "a NUL byte" if bad.group() == "\0" else f"control character {bad.group()!r}"
+        raise error(f"invalid YAML: {what} (YAML text cannot hold one)", path=path, line=at)
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
+        lines: dict[KeyPath, int] = {}
+        if node is not None:
+            _Walk(path, error).collect(node, (), lines)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -93,21 +105,82 @@ def load_document(path: Path, error: type[InputError]) -> Document:
         raise error(f"invalid YAML: {exc.problem or exc.context}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", path=path) from None
+    except RecursionError:
+        raise error(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", path=path) from None
     finally:
         loader.dispose()
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _collect(node, (), lines)
     return Document(path, data, lines)
 
 
-def _collect(node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int]) -> None:
-    lines.setdefault(key, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            child = (*key, str(k.value))
-            lines[child] = k.start_mark.line + 1
-            _collect(v, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _collect(item, (*key, i), lines)
+def read_text(path: Path, error: type[InputError]) -> str:
+    """The file as UTF-8; a byte that is not UTF-8 is reported with its line."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error("file not found", path=path) from None
+    except IsADirectoryError:
+        raise error("is a directory, not a file", path=path) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror or exc}", path=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8: byte {raw[exc.start]:#04x} cannot be decoded"
+        raise error(message, path=path, line=line) from None
+
+
+def json_depth(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when parsed JSON nests at most `limit` levels (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+@dataclass
+class _Walk:
+    """One pass over the nodes: lines collected, duplicate keys, alias expansion and depth
+    checked. An alias is the same node object met again, so re-visits are what aliases cost."""
+
+    path: Path
+    error: type[InputError]
+    seen: set[int] = field(default_factory=set)
+    aliased: int = 0
+
+    def collect(
+        self, node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], via_alias: bool = False
+    ) -> None:
+        line = node.start_mark.line + 1
+        if len(key) > MAX_DEPTH:
+            self.fail(f"nested more than {MAX_DEPTH} levels deep", line, key)
+        via_alias = via_alias or id(node) in self.seen
+        if via_alias:
+            self.aliased += 1
+            if self.aliased > MAX_ALIAS_NODES:
+                message = f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?)"
+                self.fail(message, line, key)
+        elif isinstance(node, yaml.CollectionNode):
+            self.seen.add(id(node))
+        lines.setdefault(key, line)
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in node.value:
+                name, at = str(k.value), k.start_mark.line + 1
+                if name in first and k.tag != "tag:yaml.org,2002:merge" and not via_alias:
+                    self.fail(f"duplicate key '{name}' (first at line {first[name]})", at, key)
+                first.setdefault(name, at)
+                child = (*key, name)
+                lines[child] = at
+                self.collect(v, child, lines, via_alias)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.collect(item, (*key, i), lines, via_alias)
+
+    def fail(self, message: str, line: int, key: KeyPath) -> None:
+        raise self.error(message, path=self.path, line=line, key=format_key(key) or None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from canary_eval.errors import EvalSetError
 from canary_eval.models import Case, EvalSet, ToolResult
 from canary_eval.suite.config import scorer_specs
-from canary_eval.suite.document import Document, load_document
+from canary_eval.suite.document import MAX_DEPTH, Document, json_depth, load_document, read_text
 from canary_eval.suite.schemas import validate
 
 # Fields that describe a case rather than define what is asked and expected.
@@ -142,41 +143,48 @@ def _yaml_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
+    text = read_text(path, EvalSetError)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, _json(line, path, number, "invalid JSON")
+
+
+def _json(text: str, path: Path, line: int | None, what: str) -> Any:
+    """Parsed JSON nested at most MAX_DEPTH levels; anything else is an error on that line."""
     try:
-        with path.open(encoding="utf-8") as lines:
-            for number, text in enumerate(lines, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    yield number, json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise EvalSetError(f"invalid JSON: {exc.msg}", path=path, line=number) from None
-    except FileNotFoundError:
-        raise EvalSetError("file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalSetError(f"cannot read: {exc}", path=path) from None
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EvalSetError(f"{what}: {exc.msg}", path=path, line=line) from None
+    except RecursionError:
+        value = None
+        ok = False
+    else:
+        ok = json_depth(value)
+    if not ok:
+        raise EvalSetError(
+            f"{what}: nested more than {MAX_DEPTH} levels deep", path=path, line=line
+        )
+    return value
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
+    reader = csv.DictReader(io.StringIO(read_text(path, EvalSetError), newline=""))
+    line = 1
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            previous = reader.line_num if reader.fieldnames else 0  # reads the header row
-            for row in reader:
-                line, previous = previous + 1, reader.line_num  # a quoted row may span lines
-                case: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-                for column in ("scorers", "metadata"):
-                    if column in case:
-                        try:
-                            case[column] = json.loads(case[column])
-                        except json.JSONDecodeError as exc:
-                            raise EvalSetError(
-                                f"column '{column}' must hold JSON: {exc.msg}",
-                                path=path,
-                                line=line,
-                            ) from None
-                yield line, case
-    except FileNotFoundError:
-        raise EvalSetError("file not found", path=path) from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise EvalSetError(f"cannot read: {exc}", path=path) from None
+        previous = reader.line_num if reader.fieldnames else 0  # reads the header row
+        for row in reader:
+            line, previous = previous + 1, reader.line_num  # a quoted row may span lines
+            if None in row:  # DictReader files cells beyond the header under None
+                extra = len(row[None])
+                raise EvalSetError(
+                    f"{extra} more cell(s) than the header has columns", path=path, line=line
+                )
+            case: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+            for column in ("scorers", "metadata"):
+                if column in case:
+                    case[column] = _json(
+                        case[column], path, line, f"column '{column}' must hold JSON"
+                    )
+            yield line, case
+    except csv.Error as exc:
+        raise EvalSetError(f"invalid CSV: {exc}", path=path, line=reader.line_num or line) from None
