@@ -25,6 +25,7 @@ class Fault:
     stall_s: float = 0.0
     drop: bool = False
     finish_reason: str | None = None
+    trickle_s: float = 0.0  # send the body one byte at a time, this far apart
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             if fault and fault.body is not None:
-                self._send(200, fault.body, fault.headers)
+                self._send(200, fault.body, fault.headers, fault.trickle_s)
                 return
             if server.respond is not None:
                 self._send(200, json.dumps(server.respond(self.path, body)), {})
@@ -113,7 +114,9 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 200, json.dumps(server.completion(body, finish)), fault.headers if fault else {}
             )
 
-        def _send(self, status: int, text: str, headers: dict[str, str]) -> None:
+        def _send(
+            self, status: int, text: str, headers: dict[str, str], trickle_s: float = 0.0
+        ) -> None:
             with server.lock:
                 server.statuses.append(status)
             data = text.encode()
@@ -123,7 +126,13 @@ def _handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not trickle_s:
+                self.wfile.write(data)
+                return
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                time.sleep(trickle_s)
 
     return Handler
 

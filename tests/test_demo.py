@@ -30,8 +30,18 @@ def support_bot(
     return prepare(tmp_path)
 
 
-def test_the_shipped_suite_validates(canary: Callable[..., CliResult]) -> None:
-    result = canary("validate", Path(__file__).parents[1] / "configs" / "support-bot.yaml")
+def test_the_shipped_suite_validates(
+    canary: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite = Path(__file__).parents[1] / "configs" / "support-bot.yaml"
+    monkeypatch.delenv("SUPPORT_BOT_API_KEY", raising=False)
+    unset = canary("validate", suite)
+    assert unset.exit_code == 2
+    assert "provider.api_key_env: environment variable SUPPORT_BOT_API_KEY is not set" in (
+        unset.stderr
+    )
+    monkeypatch.setenv("SUPPORT_BOT_API_KEY", "sk-anything")
+    result = canary("validate", suite)
     assert result.exit_code == 0, result.output
     assert "194 cases, 7 intents" in result.stdout
 

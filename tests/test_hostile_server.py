@@ -4,12 +4,13 @@ documented exit code within bounded time, never exit 1 (a regression) and never 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import CliResult, right_answer
+from conftest import CliResult, make_cases, right_answer
 from model_server import Fault, ModelServer
 
 
@@ -70,3 +71,50 @@ def test_a_null_token_count_is_an_unknown_count_not_an_error(
 
     assert result.exit_code == 0, result.output
     assert json.loads(Path("report.json").read_text())["ops"]["error_rate"] == 0
+
+
+OUTAGES = {
+    # fault, provider settings, the error kind every case ends with
+    "trickles a byte every 0.2 s": (
+        Fault(body=chat({"content": "x" * 200}), trickle_s=0.2),
+        {"timeout_s": 1},
+        "timeout",
+    ),
+    "answers 2 MB": (Fault(body=chat({"content": "x" * 2_000_000})), {}, "too_large"),
+    "asks to retry after a day": (
+        Fault(429, headers={"retry-after": "86400"}),
+        {"max_retry_after_s": 0.2},
+        "rate_limited",
+    ),
+    "stalls past timeout_s": (Fault(stall_s=3), {"timeout_s": 0.5}, "timeout"),
+    "drops the connection": (Fault(drop=True), {}, "connect_error"),
+    "answers 503": (Fault(503, headers={"retry-after": "0"}), {}, "server_error"),
+}
+
+
+@pytest.mark.parametrize(("fault", "settings", "kind"), OUTAGES.values(), ids=OUTAGES.keys())
+def test_an_outage_ends_in_exit_3_within_bounded_time(
+    fault: Fault,
+    settings: dict[str, float],
+    kind: str,
+    canary: Callable[..., CliResult],
+    model_server: ModelServer,
+    write_suite: Callable[..., Path],
+) -> None:
+    model_server.answer = right_answer
+    provider = {"concurrency": 8, "max_retries": 1, "timeout_s": 5, **settings}
+    suite = write_suite(model_server.base_url, make_cases(8), provider=provider)
+    canary("baseline", suite, "--quiet")
+    model_server.fault_for = lambda n, user: fault
+
+    started = time.monotonic()
+    result = canary("run", suite, "--json", "report.json")
+    elapsed = time.monotonic() - started
+
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    assert elapsed < 8
+    report = json.loads(Path("report.json").read_text())
+    kinds = set(report["ops"]["errors_by_kind"])
+    assert kind in kinds
+    assert kinds <= {kind, "cancelled"}  # the rest stopped once the error budget was gone

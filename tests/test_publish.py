@@ -184,10 +184,10 @@ def test_watch_runs_the_suite_when_the_served_model_changes(
     canary("baseline", suite)
     before = len(model_server.requests)
 
-    quiet = canary("watch", suite, "--interval", "0.05s", "--max-checks", "2")
+    quiet = canary("watch", suite, "--interval", "1s", "--max-checks", "2")
     probes = len(model_server.requests) - before
     model_server.fingerprint = "fp_new"
-    changed = canary("watch", suite, "--interval", "0.05s", "--max-checks", "1", "--json",
+    changed = canary("watch", suite, "--interval", "1s", "--max-checks", "1", "--json",
                      "watch.json")  # fmt: skip
 
     assert quiet.exit_code == changed.exit_code == 0

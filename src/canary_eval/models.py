@@ -16,6 +16,7 @@ ErrorKind = Literal[
     "client_error",
     "connect_error",
     "malformed_response",
+    "too_large",
     "content_filter",
     "truncated",
     "refusal",

@@ -226,6 +226,7 @@ def load_suite(
     from canary_eval.suite.config import load_config
     from canary_eval.suite.evalset import load_evalset
     from canary_eval.suite.overrides import parse_assignments
+    from canary_eval.suite.preflight import check_keys
 
     try:
         assignments = parse_assignments(overrides or [])
@@ -234,6 +235,7 @@ def load_suite(
     config = load_config(suite, assignments)
     evalset = load_evalset(config.evalset_path)
     if check:
+        check_keys(config)
         check_suite(config, evalset)
         parse_alerts_config(config.alerts, config.path, config.line_of)
     return config, evalset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import typer
@@ -70,11 +71,20 @@ def watch(
             time.sleep(seconds)
 
 
+MIN_INTERVAL_S = 1.0
+MAX_INTERVAL_S = 7 * 24 * 3600.0
+
+
 def _duration(text: str) -> float:
+    """`90s`, `15m`, `1h` or plain seconds, between a second (no busy loop) and a week."""
     units = {"s": 1, "m": 60, "h": 3600}
     try:
-        if text[-1:] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text)
+        seconds = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
     except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a duration like 90s, 15m or 1h") from None
+        seconds = math.nan
+    if not MIN_INTERVAL_S <= seconds <= MAX_INTERVAL_S:  # NaN fails both sides
+        raise typer.BadParameter(
+            f"'{text}' is not a duration between 1s and 7 days, like 90s, 15m or 1h",
+            param_hint="'--interval'",
+        )
+    return seconds

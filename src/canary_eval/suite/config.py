@@ -23,6 +23,7 @@ from canary_eval.models import ScorerSpec, Severity
 from canary_eval.redaction import register_config
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
 from canary_eval.suite.overrides import apply_overrides, blame_override
+from canary_eval.suite.preflight import check_numbers, check_urls
 from canary_eval.suite.promptfile import prompt_fields
 from canary_eval.suite.schemas import validate
 
@@ -62,6 +63,8 @@ class ProviderConfig:
     max_retries: int = 4
     temperature: float = 0.0
     max_tokens: int = 512
+    max_response_bytes: int = 1_000_000  # a larger body is the case's error `too_large`
+    max_retry_after_s: float = 60.0  # the longest a server's Retry-After makes the run wait
     rpm: float | None = None
     tpm: float | None = None
     adaptive: bool = True
@@ -189,7 +192,9 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None) ->
 
 
 def _build(doc: Document, data: dict[str, Any], overrides: dict[str, str]) -> SuiteConfig:
+    check_numbers(doc, data)
     validate(doc, "suite", ConfigError, data)
+    check_urls(doc, data)
     register_config(data)  # from here on no key it names can reach a file or the terminal
     base = doc.path.parent
     suite = str(data["suite"])

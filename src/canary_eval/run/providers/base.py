@@ -7,6 +7,7 @@ rate limits belong to the engine, so every provider gets them the same way.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -117,14 +118,7 @@ class HttpProvider:
         self, url: str, body: Any, headers: Mapping[str, str]
     ) -> tuple[Any, httpx.Headers]:
         """POST; the parsed JSON body and the headers, or a classified CallFailure."""
-        try:
-            response = await self.client.post(url, json=body, headers=dict(headers))
-        except httpx.TimeoutException as exc:
-            raise CallFailure("timeout", f"timed out after {self.config.timeout_s:g}s") from exc
-        except httpx.TransportError as exc:
-            raise CallFailure("connect_error", f"{type(exc).__name__}: {exc}") from exc
-        except httpx.DecodingError as exc:
-            raise CallFailure("malformed_response", f"body cannot be decoded: {exc}") from exc
+        response = await self.send("POST", url, json=body, headers=dict(headers))
         self.check_status(response)
         try:
             return response.json(), response.headers
@@ -132,6 +126,39 @@ class HttpProvider:
             raise CallFailure(
                 "malformed_response", "response body is not JSON", status=response.status_code
             ) from exc
+
+    async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request, bounded in time and size: `timeout_s` covers everything from connecting
+        to the last byte (httpx's own timeout is per read, so a server trickling a byte every
+        half second would never trip it), and a body past `max_response_bytes` is not read on.
+        The response comes back with its body read."""
+        limit = self.config.max_response_bytes
+        try:
+            async with asyncio.timeout(self.config.timeout_s):
+                async with self.client.stream(method, url, **kwargs) as response:
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > limit:
+                        raise _too_large(limit, response.status_code)
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > limit:
+                            raise _too_large(limit, response.status_code)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            message = f"no complete answer within {self.config.timeout_s:g}s (timeout_s)"
+            raise CallFailure("timeout", message) from exc
+        except httpx.TransportError as exc:
+            raise CallFailure("connect_error", f"{type(exc).__name__}: {exc}") from exc
+        except httpx.DecodingError as exc:
+            raise CallFailure("malformed_response", f"body cannot be decoded: {exc}") from exc
+        except httpx.InvalidURL as exc:
+            raise CallFailure("connect_error", f"invalid URL: {exc}") from exc
+        return httpx.Response(
+            response.status_code,
+            headers=[(k, v) for k, v in response.headers.items() if k != "content-encoding"],
+            content=bytes(body),
+            request=response.request,
+        )
 
     def check_status(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -144,12 +171,21 @@ class HttpProvider:
                 key=f"{self.config.key}.api_key_env",
             )
         wait = retry_after(response.headers)
+        if wait is not None:
+            # A server may ask for a day (`Retry-After: 86400`); the run waits at most this.
+            wait = min(wait, self.config.max_retry_after_s)
         snippet = response.text[:200].replace("\n", " ")
         if status == 429:
             raise CallFailure("rate_limited", "HTTP 429", status=status, retry_after_s=wait)
         if status >= 500:
             raise CallFailure("server_error", f"HTTP {status}", status=status, retry_after_s=wait)
         raise CallFailure("client_error", f"HTTP {status}: {snippet}", status=status)
+
+
+def _too_large(limit: int, status: int) -> CallFailure:
+    return CallFailure(
+        "too_large", f"response larger than {limit:,} bytes (max_response_bytes)", status=status
+    )
 
 
 def parsed(parse: Callable[[Any], Completion], data: Any) -> Completion:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
 from canary_eval.models import Completion, Usage
 from canary_eval.run.providers.base import (
     CallFailure,
@@ -74,20 +72,15 @@ class GenericHttpProvider(HttpProvider):
         )
 
     async def _send(self, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
-        try:
-            if method == "GET":
-                params = body if isinstance(body, dict) else {}
-                response = await self.client.get(url, params=params, headers=headers)
-            else:
-                response = await self.client.request(method, url, json=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise CallFailure("timeout", "timed out") from exc
-        except httpx.TransportError as exc:
-            raise CallFailure("connect_error", f"{type(exc).__name__}: {exc}") from exc
+        if method == "GET":
+            params = body if isinstance(body, dict) else {}
+            response = await self.send(method, url, params=params, headers=headers)
+        else:
+            response = await self.send(method, url, json=body, headers=headers)
         self.check_status(response)
         try:
             return response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise CallFailure("malformed_response", "response body is not JSON") from exc
 
 
