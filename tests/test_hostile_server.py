@@ -118,3 +118,23 @@ def test_an_outage_ends_in_exit_3_within_bounded_time(
     kinds = set(report["ops"]["errors_by_kind"])
     assert kind in kinds
     assert kinds <= {kind, "cancelled"}  # the rest stopped once the error budget was gone
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_terminal_says_why_calls_failed(
+    quiet: bool,
+    canary: Callable[..., CliResult],
+    model_server: ModelServer,
+    write_suite: Callable[..., Path],
+) -> None:
+    model_server.answer = right_answer
+    suite = write_suite(model_server.base_url, make_cases(8))
+    canary("baseline", suite, "--quiet")
+    body = json.dumps({"error": {"message": "The model `test-model` does not exist"}})
+    model_server.fault_for = lambda n, user: Fault(404, body=body)
+
+    result = canary("run", suite, *(["--quiet"] if quiet else []))
+
+    assert result.exit_code == 3
+    line = next(t for t in result.stdout.splitlines() if "client_error" in t and "404" in t)
+    assert "does not exist" in line

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from canary_eval.reports.control import plain, shown
+from canary_eval.reports.failures import failed_calls, failure_lines, failures_table
 from canary_eval.verdict.compare import Comparison
 
 VERDICT_STYLE = {
@@ -35,13 +36,19 @@ def verdict_line(c: Comparison) -> Text:
 
 
 def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
+    failed = failed_calls(c.run.cases)
     if quiet:
         console.print(verdict_line(c))
+        if c.verdict == "error":
+            for line in failure_lines(failed):
+                console.print(shown(line))
         return
     console.print(Panel(verdict_line(c), expand=False))
     console.print(_quality(c))
     if c.alerts:
         console.print(_alerts(c))
+    if failed:
+        console.print(failures_table(failed))
     console.print(_intents(c))
     console.print(_behaviour_and_ops(c))
     worst = _worst(c)
