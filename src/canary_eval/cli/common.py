@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,8 +34,22 @@ SetOpt = Annotated[
 RepeatOpt = Annotated[int, typer.Option("--repeat", min=1, help="Run every case N times.")]
 DeadlineOpt = Annotated[
     float | None,
-    typer.Option("--deadline", min=0.1, help="Seconds for the whole run; unfinished cases error."),
+    typer.Option(
+        "--deadline",
+        min=0.1,
+        callback=lambda value: _finite("--deadline", value),
+        help="Seconds for the whole run; unfinished cases error.",
+    ),
 ]
+
+
+def _finite(option: str, value: float | None) -> float | None:
+    """NaN passes click's `min` (no comparison with NaN is true): refuse it, and infinity."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, not {value}", param_hint=option)
+    return value
+
+
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")]
 BaselineOpt = Annotated[
     Path | None, typer.Option("--baseline", help="Baseline file (overrides the config).")

@@ -26,6 +26,7 @@ from canary_eval.models import (
     Usage,
 )
 from canary_eval.redaction import redact
+from canary_eval.suite.document import json_depth
 
 SCHEMA_VERSION = 1
 FORMAT = "canary-eval/run"
@@ -86,6 +87,10 @@ def load_run(
             path=path,
             line=exc.lineno,
         ) from None
+    except RecursionError:
+        data = None
+    if data is None or not json_depth(data):
+        raise BaselineError(f"corrupt {what}: JSON nested too deeply; {hint}", path=path)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BaselineError(f"not a canary {what} file; {hint}".rstrip("; "), path=path)
     if data.get("schema_version") != SCHEMA_VERSION:

@@ -152,7 +152,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
 def _json(text: str, path: Path, line: int | None, what: str) -> Any:
     """Parsed JSON nested at most MAX_DEPTH levels; anything else is an error on that line."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise EvalSetError(f"{what}: {exc.msg}", path=path, line=line) from None
     except RecursionError:
@@ -165,6 +165,10 @@ def _json(text: str, path: Path, line: int | None, what: str) -> Any:
             f"{what}: nested more than {MAX_DEPTH} levels deep", path=path, line=line
         )
     return value
+
+
+def _not_json(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
