@@ -11,12 +11,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from conftest import API_KEY, right_answer
 from model_server import ModelServer, serving
 
 
-def test_ctrl_c_saves_the_finished_cases_and_exits_130(
-    write_suite: Callable[..., Path], tmp_path: Path
+@pytest.mark.parametrize(
+    ("stop", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stop_saves_the_finished_cases_and_exits_130_or_143(
+    stop: signal.Signals, code: int, said: str, write_suite: Callable[..., Path], tmp_path: Path
 ) -> None:
     with serving(ModelServer(answer=right_answer, latency_s=0.2)) as server:
         suite = write_suite(server.base_url, provider={"concurrency": 2})
@@ -28,11 +35,11 @@ def test_ctrl_c_saves_the_finished_cases_and_exits_130(
         deadline = time.monotonic() + 20
         while len(server.statuses) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _, stderr = process.communicate(timeout=20)
 
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr
+    assert process.returncode == code, stderr
+    assert said in stderr
     saved = tmp_path / ".canary" / "test-suite.interrupted.json"
     finished = json.loads(saved.read_text())["cases"]
     assert 4 <= len(finished) < 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,24 @@ def test_tool_calls_and_token_details_survive_a_save_and_load(tmp_path: Path) ->
     loaded = load_run(tmp_path / "b.json").cases[0]
 
     assert (loaded.tool_calls, loaded.usage, loaded.turns) == (calls, usage, 2)
+
+
+def test_the_next_write_removes_what_a_killed_write_left_but_not_a_fresh_temporary(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "suite.baseline.json"
+    orphan = tmp_path / ".suite.baseline.json.k1ll3d.tmp"
+    in_flight = tmp_path / ".suite.baseline.json.n0w.tmp"
+    other = tmp_path / ".other.json.k1ll3d.tmp"
+    for path in (orphan, in_flight, other):
+        path.write_text("{")
+    hour_ago = time.time() - 3600
+    os.utime(orphan, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+
+    write_atomic(target, "{}\n")
+
+    assert target.read_text() == "{}\n"
+    assert not orphan.exists()
+    assert in_flight.exists()  # another run may be writing it right now
+    assert other.exists()  # another file's

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import signal
 from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec
 
 import click
 import typer
 
-from canary_eval.errors import CanaryError, InternalError
+from canary_eval.errors import CanaryError, InternalError, Interrupted
 
 app = typer.Typer(
     add_completion=True,
@@ -28,7 +29,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Canary evals for production LLM features: catch silent regressions before users do.",
 )
-_state = {"debug": False}
+_state = {"debug": False, "terminated": False}
 P = ParamSpec("P")
 
 
@@ -57,8 +58,15 @@ def _main(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. SIGTERM (a cancelled CI job, systemd, `timeout`) is handled
+    like Ctrl-C, so the finished cases are saved the same way; the exit code is then 143."""
+    signal.signal(signal.SIGTERM, _terminate)
     app()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    _state["terminated"] = True
+    signal.raise_signal(signal.SIGINT)  # the same path as Ctrl-C, in asyncio or out of it
 
 
 def command(fn: Callable[P, None]) -> Callable[P, None]:
@@ -70,10 +78,12 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
             _state["debug"] = True
         try:
             fn(*args, **kwargs)
+        except Interrupted as error:
+            _fail(error, *_interrupted(str(error)))
         except CanaryError as error:
             _fail(error, error.exit_code)
         except KeyboardInterrupt as error:
-            _fail(error, 130, "interrupted")
+            _fail(error, *_interrupted("interrupted"))
         except (typer.Exit, typer.Abort, click.ClickException):
             raise  # an exit code already decided, or a usage error click reports itself
         except Exception as error:  # the promise: a bug never reads as exit 1
@@ -82,6 +92,12 @@ def command(fn: Callable[P, None]) -> Callable[P, None]:
     _accept_debug(guarded, fn)
     app.command()(guarded)
     return guarded
+
+
+def _interrupted(message: str) -> tuple[int, str]:
+    if _state["terminated"]:
+        return 143, message.replace("interrupted", "terminated (SIGTERM)", 1)
+    return 130, message
 
 
 def internal_message(error: BaseException) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from canary_eval.errors import OutputError
 from canary_eval.redaction import redact
+from canary_eval.store.baseline import remove_stale_temporaries
 
 STDOUT = Path("-")
 _STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
@@ -100,6 +101,7 @@ def _write_through(target: Path, text: str) -> None:
 
 def _replace(target: Path, text: str, mode: int) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, mode)

@@ -7,9 +7,12 @@ moved into place with `os.replace`: a crash or Ctrl-C never leaves a half-writte
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,7 @@ def write_atomic(path: Path, text: str) -> None:
     text = redact(text)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", path=path) from None
@@ -66,6 +70,19 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+STALE_AFTER_S = 600.0  # no write of canary's takes this long: an older temporary is orphaned
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries an earlier write of `path` left behind when it was killed
+    (`kill -9`, a power cut), older than STALE_AFTER_S so a concurrent write keeps its own."""
+    cutoff = time.time() - STALE_AFTER_S
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 def load_run(
