@@ -229,13 +229,15 @@ async def _score_run(case: Case, run: CallOutcome, scorers: list[BoundScorer]) -
 def _combined(
     case: Case, runs: Sequence[CallOutcome], scored: Sequence[CaseResult | None]
 ) -> CaseResult:
-    """A case from its runs: the first answered run, with the mean score over all of them."""
+    """A case from its runs: the first answered run, with the mean score over all of them and
+    the tokens of all of them (each was a billed call)."""
     answered = [result for result in scored if result is not None]
     if not answered:
         return case_result(case, runs[0], math.nan, ())
     samples = tuple(r.score for r in answered if r.score is not None)
     score = statistics.fmean(samples) if samples else None
-    return replace(answered[0], score=score, samples=samples if len(runs) > 1 else ())
+    usage = sum((r.usage for r in answered[1:]), answered[0].usage)
+    return replace(answered[0], score=score, samples=samples if len(runs) > 1 else (), usage=usage)
 
 
 def case_result(

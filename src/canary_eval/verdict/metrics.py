@@ -94,6 +94,8 @@ def ops_figures(run: RunResult) -> OpsFigures:
     tokens_out = sum(c.usage.output_tokens for c in cases)
     cost = sum(cost_usd(c.usage, run.info.pricing) for c in cases)
     n = len(cases)
+    # Per answered call: a run with --repeat costs more in all, not more per case.
+    calls = sum(max(1, len(c.samples)) for c in answered)
     return OpsFigures(
         cases=n,
         latency_p50_ms=percentile(latencies, 50),
@@ -102,7 +104,7 @@ def ops_figures(run: RunResult) -> OpsFigures:
         input_tokens=tokens_in,
         output_tokens=tokens_out,
         cost_usd=cost,
-        cost_per_case_usd=cost / len(answered) if answered else 0.0,
+        cost_per_case_usd=cost / calls if calls else 0.0,
         retries=sum(max(0, c.attempts - 1) for c in cases),
         rate_limited=sum(c.rate_limited for c in cases),
         error_rate=(n - len(answered)) / n if n else 0.0,
