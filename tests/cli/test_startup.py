@@ -4,6 +4,7 @@ libraries, and a run imports the statistics only once its calls are under way. M
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ def imported(*argv: str) -> set[str]:
     """Top-level packages a fresh `python -m canary_eval ARGV` imports."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "canary_eval", *argv],
+        env={**os.environ, "SUPPORT_BOT_API_KEY": "sk-startup"},  # validate checks it is set
         capture_output=True,
         text=True,
         timeout=60,

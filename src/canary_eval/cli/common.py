@@ -38,7 +38,7 @@ DeadlineOpt = Annotated[
         "--deadline",
         min=0.1,
         callback=lambda value: _finite("--deadline", value),
-        help="Seconds for the whole run; unfinished cases error.",
+        help="Seconds for the whole run, scoring included; unfinished cases error. Default 1800.",
     ),
 ]
 
@@ -224,10 +224,13 @@ AFTER_THE_CALLS = (
 
 
 def run_options(repeat: int, concurrency: int | None, deadline: float | None) -> RunOptions:
-    from canary_eval.run.runner import RunOptions
+    from canary_eval.run.runner import DEFAULT_DEADLINE_S, RunOptions
 
     return RunOptions(
-        repeats=repeat, concurrency=concurrency, deadline_s=deadline, warm_imports=AFTER_THE_CALLS
+        repeats=repeat,
+        concurrency=concurrency,
+        deadline_s=DEFAULT_DEADLINE_S if deadline is None else deadline,
+        warm_imports=AFTER_THE_CALLS,
     )
 
 

@@ -21,6 +21,7 @@ from typing import cast
 from canary_eval.errors import AuthError, Interrupted
 from canary_eval.models import (
     Behaviour,
+    CallError,
     CallOutcome,
     Case,
     CaseResult,
@@ -39,12 +40,16 @@ from canary_eval.scorers import BoundScorer, ScoreInput, measure_behaviour, scor
 from canary_eval.suite.config import SuiteConfig
 from canary_eval.suite.prompts import render
 
+# A run that has not finished in half an hour is stuck; an hourly cron run must never overlap the
+# next one. `--deadline` changes it.
+DEFAULT_DEADLINE_S = 1800.0
+
 
 @dataclass(frozen=True)
 class RunOptions:
     repeats: int = 1
     concurrency: int | None = None
-    deadline_s: float | None = None
+    deadline_s: float | None = DEFAULT_DEADLINE_S
     case_ids: frozenset[str] | None = None  # run only these (confirmation re-runs)
     warm_imports: tuple[str, ...] = ()  # what the caller needs after the calls (see below)
 
@@ -145,6 +150,7 @@ async def _call_and_score(
 ) -> list[CaseResult]:
     """Call the model for every case and score each answer the moment it arrives, so that
     scoring is done when the last call returns."""
+    t0 = time.monotonic()
     provider_config = config.provider
     if options.concurrency:  # the connections are sized to the concurrency actually used
         provider_config = replace(provider_config, concurrency=options.concurrency)
@@ -168,9 +174,14 @@ async def _call_and_score(
     try:
         outcomes = await engine.run(requests, deadline_s=options.deadline_s, on_outcome=arrived)
         started = [task for task in scoring if task is not None]
-        for result in await asyncio.gather(*started, return_exceptions=True):
-            if isinstance(result, BaseException):
-                raise result
+        if started:
+            # The deadline covers scoring too: what is not scored by then is a deadline error.
+            limit = options.deadline_s
+            left = None if limit is None else max(0.0, limit - (time.monotonic() - t0))
+            await asyncio.wait(started, timeout=left)
+        for done in started:
+            if done.done() and not done.cancelled() and (error := done.exception()) is not None:
+                raise error
     finally:
         for task in scoring:
             if task is not None:
@@ -178,14 +189,24 @@ async def _call_and_score(
         await provider.aclose()
         if fallback is not None:
             await fallback.aclose()
+    scored = [t.result() if t and t.done() and not t.cancelled() else None for t in scoring]
+    outcomes = [
+        o if s is not None or o.completion is None else _unscored(o, options.deadline_s)
+        for o, s in zip(outcomes, scored, strict=True)
+    ]
     return [
         _combined(
             case,
             outcomes[i * repeats : (i + 1) * repeats],
-            [t.result() if t else None for t in scoring[i * repeats : (i + 1) * repeats]],
+            scored[i * repeats : (i + 1) * repeats],
         )
         for i, case in enumerate(cases)
     ]
+
+
+def _unscored(outcome: CallOutcome, deadline_s: float | None) -> CallOutcome:
+    message = f"answered, but not scored within the {deadline_s or 0:g}s deadline"
+    return replace(outcome, completion=None, error=CallError("deadline", message))
 
 
 def request(config: SuiteConfig, case: Case) -> ChatRequest:
