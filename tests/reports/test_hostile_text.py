@@ -39,7 +39,7 @@ def test_markup_and_escapes_from_the_data_reach_neither_terminal_nor_annotations
     suite = write_suite(model_server.base_url, cases)
     canary("baseline", suite, "--quiet")
     model_server.model = "[/bold] model\x1b]0;pwned\x07"
-    model_server.answer = lambda user: ESCAPES if int(user.split()[-1]) < 8 else right_answer(user)
+    model_server.answer = lambda user: ESCAPES if int(user.split()[-1]) < 24 else right_answer(user)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
 
     result = canary("run", suite)
