@@ -55,6 +55,13 @@ def test_cell_escapes_markdown_punctuation_and_clips_long_text() -> None:
     assert cell("*bold* _it_ [link](x) `code`") == r"\*bold\* \_it\_ \[link\](x) \`code\`"
     assert cell("a\r\nb") == "a<br>b"
     assert cell("x" * 500).endswith("…")
+
+
+def test_cell_breaks_mentions_and_drops_terminal_escapes() -> None:
+    assert cell("ping @octocat and @team/x, mail a@b") == (
+        "ping @\u200boctocat and @\u200bteam/x, mail a@\u200bb"
+    )
+    assert cell("\x1b[31mred\x1b[0m \x1b]0;title\x07") == "red"
     assert len(cell("x" * 500)) == 200
     assert SCRIPT_OUTPUT not in cell(SCRIPT_OUTPUT)
 

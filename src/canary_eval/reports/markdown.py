@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from canary_eval.reports.changes import changed_cases, num, percent_change
+from canary_eval.reports.control import plain
 from canary_eval.reports.destination import write_text
 from canary_eval.store.history import HistoryRow, sparkline, with_current
 from canary_eval.verdict.compare import Comparison
@@ -22,17 +23,20 @@ TOP_CHANGED = 10
 CELL_CHARS = 200
 VERDICT_MARK = {"pass": "✅", "suspect": "⚠️", "regression": "❌", "error": "🛑"}
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~|])")
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
 def cell(text: str | None, limit: int = CELL_CHARS) -> str:
     """Any text made safe for one Markdown table cell."""
     if text is None:
         return ""
-    flat = text.strip()
+    flat = plain(text).strip()
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", flat)
     escaped = html.escape(escaped, quote=False)
+    # `@someone` in a pull-request comment or step summary would notify them: break the mention.
+    escaped = _MENTION.sub("@\u200b", escaped)
     return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
