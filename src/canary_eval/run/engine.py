@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from canary_eval.errors import Interrupted
+from canary_eval.errors import AuthError, Interrupted
 from canary_eval.models import CallError, CallOutcome, Completion
 from canary_eval.run.limits import AdaptiveLimit, Pacer
 from canary_eval.run.providers import CallFailure, ChatRequest, Provider
@@ -54,6 +54,7 @@ class Engine:
     concurrency: int | None = None
     on_progress: ProgressCallback | None = None
     error_budget: int | None = None  # failed calls the run can afford; one more stops it
+    refused: AuthError | None = None  # set by the first 401/403
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     rng: random.Random = field(default_factory=random.Random)
@@ -184,10 +185,15 @@ class Engine:
     async def _attempt(
         self, provider: Provider, request: ChatRequest, attempts: _Attempts
     ) -> Completion:
+        if self.refused is not None:
+            raise self.refused  # the key was rejected: a call queued behind it is not sent
         attempts.count += 1
         started = time.monotonic()
         try:
             completion = await provider.complete(request)
+        except AuthError as refused:
+            self.refused = refused
+            raise
         except CallFailure as failure:
             if failure.kind == "rate_limited":
                 attempts.rate_limited += 1
