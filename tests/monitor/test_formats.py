@@ -67,3 +67,24 @@ def test_the_same_logs_in_every_format_give_the_same_report(
     differing = {k: (canonical[k], got[k]) for k in got if got[k] != pytest.approx(canonical[k])}
     assert not differing
     assert any(key.startswith(".alerts[") for key in canonical)  # the drift is seen
+
+
+def test_otlp_traces_join_feedback_by_conversation_id_without_a_task_key(
+    logs: tuple[Path, Any, Any, dict[str, Any]],
+) -> None:
+    """As `canary demo` and the bundled monitor config read them: OTLP calls with the GenAI
+    conversation id, feedback as canonical JSONL by task id, no `task_key:` configured. The
+    per-intent user signals are those of the canonical logs, not empty."""
+    directory, calls, feedback, canonical = logs
+    calls_path, feedback_path, _ = write_logs(calls, feedback, directory / "otlp-bare", "otlp")
+    got = figures(
+        write_config(
+            directory,
+            calls=str(calls_path.relative_to(directory)),
+            feedback=str(feedback_path.relative_to(directory)),
+        )
+    )
+    signals = {k: v for k, v in canonical.items() if k.startswith(".intents") and ".signals." in k}
+    thumbs = [k for k in signals if k.endswith("thumbs_down_rate.n")]
+    assert sum(signals[k] for k in thumbs) > 100  # the intents have thumbs ratings to compare
+    assert {k: got.get(k) for k in signals} == pytest.approx(signals)

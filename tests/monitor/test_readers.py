@@ -50,14 +50,16 @@ def test_otlp_genai_spans_are_calls_and_feedback_events_are_feedback(
     fmt: str | None, tmp_path: Path
 ) -> None:
     calls, feedback, logs = read(tmp_path, fmt, "otlp.jsonl")
-    trace = "5b8efff798038103d269b633813fc60c"
+    # The task is the span's gen_ai.conversation.id, else (the second call) its trace id.
+    conversation = "conv-1"
     assert [brief(c) for c in calls] == [
-        (0.0, trace, "Where is my parcel?", 812.5, 200, 100, "ok", "gpt-4o-mini-2024-07-18"),
+        (0.0, conversation, "Where is my parcel?", 812.5, 200, 100, "ok",
+         "gpt-4o-mini-2024-07-18"),
         (100.0, "6c9f0008a9149214e37ac744924fd71d", "Cancel my order", 1500.0, 150, 0,
          "rate_limited", "gpt-4o-mini"),
     ]  # fmt: skip
     assert [(f["ts"] - T0, f["task_id"], f["event"]) for f in feedback] == [
-        (60.0, trace, "thumbs_down")
+        (60.0, conversation, "thumbs_down")
     ]
     (bad,) = logs.calls_tally.examples
     assert (Path(bad.path).name, bad.line) == ("otlp.jsonl", 1)
@@ -70,11 +72,11 @@ def test_otlp_spans_group_into_tasks_by_a_configured_attribute(tmp_path: Path) -
         (str(FIXTURES / "otlp.jsonl"),),
         (),
         formats=("otlp", None),
-        options=(ShapeOptions(task_key="gen_ai.conversation.id"), ShapeOptions()),
+        options=(ShapeOptions(task_key="service.name"), ShapeOptions()),  # a resource's
         staging=tmp_path,
     )
-    first = json.loads(Path(logs.calls.staged).read_text().splitlines()[0])
-    assert first["task_id"] == "conv-1"
+    staged = [json.loads(line) for line in Path(logs.calls.staged).read_text().splitlines()]
+    assert [c["task_id"] for c in staged] == ["support-bot", "support-bot"]
 
 
 def test_langfuse_generations_and_scores(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ calls: logs/calls-*.jsonl          # glob(s) relative to this file; "-" is stdin
 format: otlp                       # canonical | parquet | otlp | langfuse | litellm | helicone
 status_values: {FAILURE: error}    # source status values -> ok | error | rate_limited
 units: {latency: s}                # of a logged latency field: ms (default), s, us, ns
-task_key: gen_ai.conversation.id   # OTLP: the attribute grouping spans into tasks (trace id)
+task_key: session.id               # OTLP: attribute grouping spans into tasks (default:
+                                   #   gen_ai.conversation.id, else the trace id)
 engine: duckdb                     # or spark (pip install 'canary-eval[spark]')
 spark: {master: "local[2]", conf: {spark.executor.memory: 4g}}
 on_model_change: {run: ../configs/support-bot.yaml, timeout_s: 1800}

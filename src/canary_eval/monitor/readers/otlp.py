@@ -6,11 +6,13 @@ strings), times as `startTimeUnixNano` / `endTimeUnixNano`, `status.code` 2 for 
 is a call when it has a `gen_ai.operation.name` of chat, text_completion or generate_content:
 model from `gen_ai.response.model` (else `gen_ai.request.model`), tokens from
 `gen_ai.usage.input_tokens` / `output_tokens`, latency from end - start, the last user turn of
-`gen_ai.input.messages` (or of `gen_ai.user.message` events) as input. Spans form a task by trace
-id, or by the attribute `task_key` names (e.g. `gen_ai.conversation.id`). Span events named like
-a feedback event (`thumbs_down`, `csat` with a `value` attribute, ...) are feedback. Intent,
-cost_usd and fallback come from attributes of those names unless `fields:` names others. Other
-spans are skipped, not counted.
+`gen_ai.input.messages` (or of `gen_ai.user.message` events) as input. Spans form a task by the
+attribute `task_key` names, else by `gen_ai.conversation.id` when the span has one, else by trace
+id: the conversation id is the id an application also gives its feedback events (a trace id is
+the collector's, which feedback logged elsewhere never carries), so it is the default key that
+joins the two. Span events named like a feedback event (`thumbs_down`, `csat` with a `value`
+attribute, ...) are feedback. Intent, cost_usd and fallback come from attributes of those names
+unless `fields:` names others. Other spans are skipped, not counted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from canary_eval.monitor.readers.shape import Item, ShapeOptions
 from canary_eval.monitor.readers.values import EVENTS, BadValue
 
 CALL_OPERATIONS = ("chat", "text_completion", "generate_content")
+CONVERSATION = "gen_ai.conversation.id"
 
 
 def parse(row: Mapping[str, Any], options: ShapeOptions, stream: str) -> Iterator[Item]:
@@ -47,7 +50,10 @@ def _span(
     span: Mapping[str, Any], resource: Mapping[str, Any], options: ShapeOptions
 ) -> Iterator[Item]:
     attrs = {**resource, **attributes(span.get("attributes"))}
-    task = attrs.get(options.task_key) if options.task_key else span.get("traceId")
+    if options.task_key:
+        task = attrs.get(options.task_key)
+    else:
+        task = attrs.get(CONVERSATION) or span.get("traceId")
     events = [(e.get("name"), e) for e in _objects(span.get("events"))]
     for name, ev in events:
         if name in EVENTS:
