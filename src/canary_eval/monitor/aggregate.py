@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from canary_eval.monitor.engine import queries
@@ -120,17 +121,18 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
     for (w, i), (n, accepted, edited, escalated) in _keyed(
         engine.rows(queries.signal_tasks())
     ).items():
-        down, up, csat_n, csat_mean, csat_sd = events.get((w, i), (0, 0, 0, None, None))
+        down, up, csat_n, csat_sum, csat_squares = events.get((w, i), (0, 0, 0, None, None))
         down, up = int(down or 0), int(up or 0)
+        csat_mean, csat_sd = _mean_sd(int(csat_n), csat_sum, csat_squares)
         signals[(w, i)] = SignalFigures(
             tasks=int(n),
             acceptance=Proportion.of(int(accepted or 0), int(n)),
             edit=Proportion.of(int(edited or 0), int(n)),
             escalation=Proportion.of(int(escalated or 0), int(n)),
             thumbs_down=Proportion.of(down, down + up),
-            csat_mean=_float(csat_mean) if csat_n else None,
+            csat_mean=csat_mean,
             csat_n=int(csat_n),
-            csat_sd=_float(csat_sd) if int(csat_n) > 1 else None,
+            csat_sd=csat_sd,
         )
     intent_calls: dict[str, dict[str, int]] = {}
     for (w, i), row in calls.items():
@@ -168,6 +170,18 @@ def _keyed(rows: list[tuple[Any, ...]]) -> dict[Key, tuple[Any, ...]]:
         elif intent is not None:
             out[(str(window), str(intent))] = tuple(values)
     return out
+
+
+def _mean_sd(n: int, total: Any, squares: Any) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation from exact decimal sums (the same on every run)."""
+    if not n or total is None or squares is None:
+        return None, None
+    total, squares = Decimal(str(total)), Decimal(str(squares))
+    mean = total / n
+    if n < 2:
+        return float(mean), None
+    variance = max((squares - total * mean) / (n - 1), Decimal(0))
+    return float(mean), float(variance.sqrt())
 
 
 def _float(value: Any) -> float | None:

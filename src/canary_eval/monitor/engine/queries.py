@@ -15,6 +15,10 @@ from collections.abc import Sequence
 from canary_eval.monitor.readers.parquet import Dialect, literal
 
 Window = tuple[str, float, float]  # (label, start exclusive, end inclusive), epoch seconds
+# Sums are taken over exact decimals: both engines add a group's rows in whatever order their
+# threads finish, and a float sum in another order differs in its last digits from run to run.
+EXACT_COST = "DECIMAL(38, 18)"  # USD; up to 1e20
+EXACT_CSAT = "DECIMAL(18, 6)"
 
 
 def _parquet_rows(parquet: str, clean: bool) -> str:
@@ -103,7 +107,8 @@ def span_view(windows: Sequence[Window]) -> tuple[str, str, str, str]:
     high = max(end for _, _, end in windows)
     calls = (
         "CREATE OR REPLACE TEMP VIEW w AS SELECT c.ts, c.task_id, c.input, length(c.input) AS "
-        "chars, c.latency_ms, c.input_tokens + c.output_tokens AS tokens, c.cost_usd, c.status, "
+        "chars, c.latency_ms, c.input_tokens + c.output_tokens AS tokens, "
+        f"CAST(c.cost_usd AS {EXACT_COST}) AS cost_usd, c.status, "
         "c.fallback, c.model, c.intent IS NULL AS tagged, "
         "COALESCE(c.intent, g.intent, 'other') AS intent, "
         f"{_label(windows).replace('ts >', 'c.ts >').replace('ts <=', 'c.ts <=')} AS win "
@@ -171,7 +176,7 @@ def signal_tasks() -> str:
 
 
 def signal_events() -> str:
-    csat = "CASE WHEN event = 'csat' THEN value END"
+    csat = f"CAST(CASE WHEN event = 'csat' THEN value END AS {EXACT_CSAT})"
     joined = (
         "fe AS (SELECT f.win, f.event, f.value, ti.task_intent FROM f "
         "LEFT JOIN ti ON f.task_id = ti.task_id)"
@@ -179,7 +184,7 @@ def signal_events() -> str:
     select = (
         "sum(CASE WHEN event = 'thumbs_down' THEN 1 ELSE 0 END), "
         "sum(CASE WHEN event = 'thumbs_up' THEN 1 ELSE 0 END), "
-        f"count({csat}), avg({csat}), stddev_samp({csat})"
+        f"count({csat}), sum({csat}), sum({csat} * {csat})"
     )
     return f"WITH {joined} {_both(select, 'task_intent', 'fe')}"
 
