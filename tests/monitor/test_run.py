@@ -162,6 +162,29 @@ def test_csv_logs_with_a_fields_mapping_give_the_same_figures_as_jsonl(tmp_path:
     assert rounded(result.intents) == rounded(expected.intents)
 
 
+def test_figures_do_not_depend_on_the_order_of_the_records(tmp_path: Path) -> None:
+    """Exactly equal, not rounded: the engine adds a group's rows in whatever order its threads
+    finish, which is the order here shuffled; float sums in another order differ in their last
+    digits (which is what made CSV and JSONL differ now and then under load)."""
+    import random
+    from dataclasses import asdict
+
+    calls, feedback = _small_logs(tmp_path)
+    config = write_config(tmp_path, calls="calls.jsonl", feedback="feedback.jsonl")
+    write_jsonl(tmp_path / "calls.jsonl", calls)
+    write_jsonl(tmp_path / "feedback.jsonl", feedback)
+    in_order = run_monitor(config)
+    random.Random(1).shuffle(calls)
+    random.Random(2).shuffle(feedback)
+    write_jsonl(tmp_path / "calls.jsonl", calls)
+    write_jsonl(tmp_path / "feedback.jsonl", feedback)
+    shuffled = run_monitor(config)
+    assert in_order.overall.ops_current.cost_per_task_usd is not None
+    assert in_order.overall.signals_current.csat_sd is not None
+    assert asdict(shuffled.overall) == asdict(in_order.overall)
+    assert [asdict(s) for s in shuffled.intents] == [asdict(s) for s in in_order.intents]
+
+
 def test_dotted_field_paths_reach_into_nested_json(tmp_path: Path) -> None:
     calls, feedback = _small_logs(tmp_path)
     nested = [
