@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,6 +120,14 @@ def test_an_empty_current_window_is_a_log_error(hand_made: Path) -> None:
         run_monitor(hand_made, until=until)
     assert caught.value.exit_code == 2
     assert "2024-05-12T00:00:00Z to 2024-05-13T00:00:00Z" in str(caught.value)
+
+
+def test_until_before_every_record_names_until(hand_made: Path) -> None:
+    until = datetime(2001, 1, 1, tzinfo=UTC)
+    with pytest.raises(LogError, match="every call record is later than --until") as caught:
+        run_monitor(hand_made, until=until)
+    assert caught.value.exit_code == 2
+    assert "2001-01-01T00:00:00Z" in str(caught.value)
 
 
 def test_an_empty_reference_window_is_a_log_error(tmp_path: Path) -> None:

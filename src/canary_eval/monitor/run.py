@@ -152,8 +152,12 @@ def _run(
     newest_call, newest_feedback, total = db.rows(
         queries.newest(until.timestamp() if until else None)
     )[0]
-    if not total or newest_call is None:
+    if not total:
         raise LogError("no valid call records to monitor", path=source)
+    if newest_call is None:  # records exist, but --until is before every one of them
+        assert until is not None
+        later = f"every call record is later than --until {_iso(until.timestamp())}"
+        raise LogError(later, path=source)
     window, span = config.window.total_seconds(), (config.window + config.reference).total_seconds()
     end = until.timestamp() if until else max(newest_call, newest_feedback or newest_call)
     start, middle = end - span, end - window
