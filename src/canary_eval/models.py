@@ -67,6 +67,7 @@ class Case:
     messages: tuple[Mapping[str, Any], ...] = ()
     tool_results: tuple[ToolResult, ...] = ()
     max_turns: int | None = None  # the case's own bound on its tool loop
+    critical: bool = False  # a confirmed failure where the baseline passed pages by itself
 
 
 @dataclass(frozen=True)

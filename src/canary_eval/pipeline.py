@@ -1,5 +1,6 @@
-"""The canary check end to end: run the suite, compare with the baseline under the history's
-calibration and, when configured, confirm a page on a whole re-run before anyone is paged."""
+"""The canary check end to end: run the suite, re-run any critical case that failed where the
+baseline passed, compare with the baseline under the history's calibration and, when
+configured, confirm a page on a whole re-run before anyone is paged."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from canary_eval.run.engine import ProgressCallback
 from canary_eval.run.runner import RunOptions, run_suite
 from canary_eval.suite.config import SuiteConfig
 from canary_eval.verdict.calibration import PastRun
-from canary_eval.verdict.compare import Comparison, compare
+from canary_eval.verdict.compare import Comparison, compare, pair
+from canary_eval.verdict.critical import CriticalFlip, confirm, critical_flips
 from canary_eval.verdict.metrics import ops_figures
 
 
@@ -40,15 +42,18 @@ def evaluate(
     else:
         lost = ""
     run = run_suite(config, evalset, options, on_progress)
-    result = _decide(run, baseline, config, past)
+    critical = _critical(config, evalset, run, baseline, options, on_progress)
+    result = _decide(run, baseline, config, past, critical)
     if lost:
         result = replace(result, notes=(*result.notes, lost))
     repeats = config.thresholds.confirm_repeats
-    pages = [a for a in result.alerts if a.failing and a.metric != "error_budget"]
+    # A critical case's page was confirmed on its own re-runs already.
+    unconfirmed = ("error_budget", "critical_case")
+    pages = [a for a in result.alerts if a.failing and a.metric not in unconfirmed]
     if not pages or repeats == 0 or result.verdict == "error":
         return result
     rerun = run_suite(config, evalset, replace(options, repeats=repeats), on_progress)
-    confirmed = _decide(pool(run, rerun), baseline, config, past)
+    confirmed = _decide(pool(run, rerun), baseline, config, past, critical)
     note = (
         f"confirmation: {len(pages)} paging alert(s); every case re-run {repeats} more "
         f"time(s); verdict on the pooled evidence: {confirmed.verdict}"
@@ -56,11 +61,46 @@ def evaluate(
     return replace(confirmed, notes=(*confirmed.notes, note))
 
 
+def _critical(
+    config: SuiteConfig,
+    evalset: EvalSet,
+    run: RunResult,
+    baseline: RunResult,
+    options: RunOptions,
+    on_progress: ProgressCallback | None,
+) -> tuple[CriticalFlip, ...]:
+    """The critical cases that failed where the baseline passed, each re-run through the same
+    run path (fresh calls, fresh noise) until it has the calls a majority vote needs."""
+    marked = frozenset(c.id for c in evalset.cases if c.critical)
+    if not marked:
+        return ()
+    flips = critical_flips(pair(run, baseline, config.quarantine).pairs, marked)
+    short = [f for f in flips if f.reruns_needed]
+    if not short:  # none, or `--repeat 3` already made the calls
+        return flips
+    again = replace(
+        options,
+        repeats=max(f.reruns_needed for f in short),
+        case_ids=frozenset(f.case_id for f in short),
+    )
+    return confirm(flips, run_suite(config, evalset, again, on_progress).cases)
+
+
 def _decide(
-    run: RunResult, baseline: RunResult, config: SuiteConfig, past: Sequence[PastRun]
+    run: RunResult,
+    baseline: RunResult,
+    config: SuiteConfig,
+    past: Sequence[PastRun],
+    critical: Sequence[CriticalFlip] = (),
 ) -> Comparison:
     return compare(
-        run, baseline, config.thresholds, config.quarantine, alerting=config.alerting, past=past
+        run,
+        baseline,
+        config.thresholds,
+        config.quarantine,
+        alerting=config.alerting,
+        past=past,
+        critical=critical,
     )
 
 

@@ -1,9 +1,9 @@
 """Eval sets: YAML (`cases:`), JSONL (one case a line) or CSV (a header row) -> `EvalSet`.
 
 Every case gets a content hash over what defines it (input, history, tool results, references,
-scorers and any other prompt field, but not its id, intent or metadata), so a later run pairs
-with the baseline only where the case is unchanged. A case without `input` is a conversation: the
-last user message of its `messages` is the turn under test.
+scorers and any other prompt field, but not its id, intent, metadata or `critical` flag), so a
+later run pairs with the baseline only where the case is unchanged. A case without `input` is a
+conversation: the last user message of its `messages` is the turn under test.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from canary_eval.suite.document import MAX_DEPTH, Document, json_depth, load_doc
 from canary_eval.suite.schemas import validate
 
 # Fields that describe a case rather than define what is asked and expected.
-_DESCRIPTIVE = {"id", "intent", "metadata"}
+_DESCRIPTIVE = {"id", "intent", "metadata", "critical"}
 
 
 def load_evalset(path: str | Path) -> EvalSet:
@@ -98,6 +98,7 @@ def _case(path: Path, index: int, line: int | None, raw: Any) -> Case:
         messages=tuple(history),
         tool_results=_tool_results(raw.get("tool_results", {})),
         max_turns=raw.get("max_turns"),
+        critical=raw.get("critical", False),
         reference=references[0] if references else None,
         references=references,
         intent=str(raw["intent"]) if raw.get("intent") is not None else None,
@@ -189,6 +190,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int | None, Any]]:
                     case[column] = _json(
                         case[column], path, line, f"column '{column}' must hold JSON"
                     )
+            flag = str(case.get("critical", "")).lower()
+            if flag in ("true", "false"):  # CSV has no booleans; anything else the schema names
+                case["critical"] = flag == "true"
             yield line, case
     except csv.Error as exc:
         raise EvalSetError(f"invalid CSV: {exc}", path=path, line=reader.line_num or line) from None

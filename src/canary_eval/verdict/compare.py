@@ -26,6 +26,7 @@ from canary_eval.suite.config import Alerting, Thresholds
 from canary_eval.verdict import stats
 from canary_eval.verdict.alarm import alarm_alerts, reference_key, series_results
 from canary_eval.verdict.calibration import PastRun, SeriesResult
+from canary_eval.verdict.critical import CriticalFlip, critical_alerts
 from canary_eval.verdict.gates import (
     behaviour_alerts,
     error_budget_alert,
@@ -177,9 +178,12 @@ def compare(
     seed: int = 0,
     alerting: Alerting | None = None,
     past: Sequence[PastRun] = (),
+    critical: Sequence[CriticalFlip] = (),
 ) -> Comparison:
     """`past` is the suite's recorded runs, oldest first; those comparable with this one (same
-    baseline, eval set, prompt, scorers) calibrate the quality alarms."""
+    baseline, eval set, prompt, scorers) calibrate the quality alarms. `critical` is the critical
+    cases that failed where the baseline passed, with their confirmation re-runs (see
+    `pipeline.evaluate`)."""
     alerting = alerting or Alerting()
     policy = Policy(thresholds, alerting)
     pairing = pair(run, baseline, quarantine)
@@ -200,6 +204,7 @@ def compare(
     alerts += alarm_alerts(calibration, policy)
     if "overall" not in alarmed:  # the page already says it
         alerts += paired_test_alerts(quality, policy)
+    alerts += critical_alerts(critical, policy)
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
     latencies = (_latencies(run), _latencies(baseline))
     alerts += ops_alerts(ops, baseline_ops, policy, latencies)

@@ -28,6 +28,7 @@ class Gate:
 GATES: tuple[Gate, ...] = (
     Gate("max_relative_drop", "quality", "page", "overall canary score"),
     Gate("per_intent", "intent", "page", "canary score per intent (Holm-corrected)"),
+    Gate("critical_case", "quality", "page", "a critical case failing, confirmed by re-runs"),
     Gate("max_length_increase", "behaviour", "warn", "mean output length, relative"),
     Gate("max_refusal_rate_increase", "behaviour", "warn", "refusal rate, absolute"),
     Gate("max_hedging_rate_increase", "behaviour", "warn", "hedged-answer rate, absolute"),
@@ -71,6 +72,8 @@ class Policy:
         if gate == "per_intent":
             limit = t.per_intent.max_relative_drop
             return "off" if limit is None else f"{limit:g} (min_cases {t.per_intent.min_cases})"
+        if gate == "critical_case":
+            return "on"  # cases opt in with `critical: true`
         if gate in ("model_change", "prompt_change"):
             name = f"fail_on_{gate}"
             return f"{name} {str(getattr(t, name)).lower()}"
