@@ -46,7 +46,7 @@ def test_a_critical_case_that_fails_on_its_re_runs_too_pages_alone(
     alerting = {"severity": {"critical_case": severity}} if severity else {}
     suite = write_suite(model_server.base_url, critical_cases(), alerting=alerting)
     canary("baseline", suite)
-    model_server.answer = lambda u: "here is their account" if u == "question 7" else right_answer(u)
+    model_server.answer = lambda u: "their account: 42" if u == "question 7" else right_answer(u)
 
     result, calls = calls_during(
         model_server, lambda: canary("run", suite, "--json", "report.json")
