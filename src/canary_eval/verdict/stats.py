@@ -266,7 +266,8 @@ def minimum_detectable_drop(
 
     Pass/fail scores: McNemar's normal approximation (Connor, 1987). With discordant share psi
     and drop d (share of pairs worse minus share better), the test has the requested power when
-    ``d * sqrt(n) = z_{1-alpha} * sqrt(psi) + z_{power} * sqrt(psi - d**2)``; the increasing left
+    ``d * sqrt(n) = z_{1-alpha} * sqrt(psi') + z_{power} * sqrt(psi' - d**2)``, where
+    psi' = psi + d is the discordance the drop itself adds to the run's noise; the increasing left
     side minus the decreasing right side is solved for d by bisection. A missing or zero
     discordance is floored at 1/n so the answer stays finite. The exact test cannot reject with
     fewer than m = ceil(log2(1/alpha)) discordant pairs (all worse gives p = 2**-m), so the
@@ -284,7 +285,9 @@ def minimum_detectable_drop(
     psi = min(1.0, max(discordance or 0.0, 1.0 / n))
 
     def excess(d: float) -> float:
-        rhs = z_alpha * math.sqrt(psi) + z_power * math.sqrt(max(psi - d * d, 0.0))
+        # A real drop of d turns d of the pairs worse: the discordance under it is psi + d.
+        with_drop = min(1.0, psi + d)
+        rhs = z_alpha * math.sqrt(with_drop) + z_power * math.sqrt(max(with_drop - d * d, 0.0))
         return d * math.sqrt(n) - rhs
 
     resolution = min(1.0, math.ceil(math.log2(1.0 / alpha)) / n)
