@@ -4,14 +4,13 @@ the windows compared. PagerDuty's dedup key is `canary-monitor-<name>`, apart fr
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from canary_eval.models import Alert
+from canary_eval.notify import pagerduty
 from canary_eval.notify.lifecycle import Step
-from canary_eval.notify.pagerduty import MAX_SUMMARY, dedup_key
 from canary_eval.notify.slack import MAX_HEADER, MAX_NOTIFICATION, escape, section
 from canary_eval.notify.summary import MAX_GATES, clip
 from canary_eval.verdict.incidents import Incident, incident_dict
@@ -69,32 +68,22 @@ class PassMessages:
     def trigger(
         self, routing_key: str, host: str | None, incident: Incident | None
     ) -> dict[str, Any]:
-        summary = self.headline()
-        if incident is not None:
-            summary += f"; likely cause: {incident.cause.summary}"
-        event: dict[str, Any] = {
-            "routing_key": routing_key,
-            "event_action": "trigger",
-            "dedup_key": dedup_key(self.source),
-            "payload": {
-                "summary": clip(summary, MAX_SUMMARY),
-                "source": host or socket.gethostname() or "canary",
-                "severity": "critical",
-                "component": self.name,
-                "group": "canary-monitor",
-                "class": self.verdict,
-                "custom_details": {
-                    "window": self.window,
-                    "alerts": [a.message for a in self.alerts][:MAX_GATES],
-                    "causes": [c.summary for c in incident.causes] if incident else [],
-                },
+        return pagerduty.trigger(
+            routing_key,
+            subject=self.source,
+            component=self.name,
+            summary=self.headline(),
+            incident=incident,
+            source=host,
+            severity="critical",
+            group="canary-monitor",
+            verdict=self.verdict,
+            details={
+                "window": self.window,
+                "alerts": [a.message for a in self.alerts][:MAX_GATES],
             },
-            "client": "canary-eval",
-        }
-        if self.link:
-            event["client_url"] = self.link
-            event["links"] = [{"href": self.link, "text": "canary monitor report"}]
-        return event
+            link=(self.link, "canary monitor report"),
+        )
 
     def webhook(self, event: str, incident: Incident | None) -> dict[str, Any]:
         return {

@@ -38,37 +38,68 @@ def trigger_event(
     incident: Incident | None = None,
 ) -> dict[str, Any]:
     c, q = comparison, comparison.quality
-    summary = headline(c)
+    return trigger(
+        routing_key,
+        subject=c.suite,
+        component=c.suite,
+        summary=headline(c),
+        incident=incident,
+        source=source,
+        severity=SEVERITY[c.verdict],
+        group="canary",
+        verdict=c.verdict,
+        details={
+            "verdict": c.verdict,
+            "exit_code": c.exit_code,
+            "score": score_line(c),
+            "relative_drop": q.relative_drop,
+            "p_value": q.p_value,
+            "served_model": model_line(c),
+            "breached_gates": breached_gates(c),
+            "run_created_at": c.run.info.created_at,
+        },
+        link=(report_link, "canary report"),
+    )
+
+
+def trigger(
+    routing_key: str,
+    *,
+    subject: str,
+    component: str,
+    summary: str,
+    incident: Incident | None,
+    source: str | None,
+    severity: str,
+    group: str,
+    verdict: str,
+    details: dict[str, Any],
+    link: tuple[str | None, str],
+) -> dict[str, Any]:
+    """One Events API v2 trigger for `subject` (a suite, or `monitor-<name>`), every field
+    within the API's limits, the incident's likely cause in the summary."""
     if incident is not None:
         summary += f"; likely cause: {incident.cause.summary}"
+    causes = [cause.summary for cause in incident.causes] if incident else []
     event: dict[str, Any] = {
         "routing_key": routing_key,
         "event_action": "trigger",
-        "dedup_key": dedup_key(c.suite),
+        "dedup_key": dedup_key(subject),
         "payload": {
             "summary": clip(summary, MAX_SUMMARY),
             "source": clip(source or socket.gethostname() or "canary", MAX_FIELD),
-            "severity": SEVERITY[c.verdict],
-            "component": clip(c.suite, MAX_FIELD),
-            "group": "canary",
-            "class": c.verdict,
-            "custom_details": {
-                "verdict": c.verdict,
-                "exit_code": c.exit_code,
-                "score": score_line(c),
-                "relative_drop": q.relative_drop,
-                "p_value": q.p_value,
-                "served_model": model_line(c),
-                "breached_gates": breached_gates(c),
-                "run_created_at": c.run.info.created_at,
-                "causes": [cause.summary for cause in incident.causes] if incident else [],
-            },
+            "severity": severity,
+            "component": clip(component, MAX_FIELD),
+            "group": group,
+            "class": verdict,
+            "custom_details": {**details, "causes": causes},
         },
         "client": "canary-eval",
     }
-    if report_link:
-        event["client_url"] = report_link
-        event["links"] = [{"href": report_link, "text": "canary report"}]
+    href, text = link
+    if href:
+        event["client_url"] = href
+        event["links"] = [{"href": href, "text": text}]
     return event
 
 
