@@ -39,6 +39,7 @@ from canary_eval.verdict.metrics import (
     BehaviourFigures,
     OpsFigures,
     behaviour_figures,
+    call_cost_usd,
     model_versions,
     ops_figures,
     served_model,
@@ -207,7 +208,11 @@ def compare(
     alerts += critical_alerts(critical, policy)
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
     latencies = (_latencies(run), _latencies(baseline))
-    alerts += ops_alerts(ops, baseline_ops, policy, latencies)
+    costs = [
+        (call_cost_usd(c, run.info.pricing), call_cost_usd(b, baseline.info.pricing))
+        for c, b in pairing.pairs
+    ]
+    alerts += ops_alerts(ops, baseline_ops, policy, latencies, costs)
     alerts += model_alerts(now_model, base_model, policy)
     alerts += prompt_alerts(run.info.prompt_hash, baseline.info.prompt_hash, policy)
     notes = ungated_intents({i: len(p) for i, p in groups.items()}, thresholds)

@@ -140,10 +140,12 @@ def ops_alerts(
     before: OpsFigures,
     policy: Policy,
     latencies: tuple[Sequence[float], Sequence[float]] = ((), ()),
+    costs: Sequence[tuple[float, float]] = (),
 ) -> list[Alert]:
     """p95 latency: relative limit, absolute floor (`min_p95_latency_increase_ms`) and a
     bootstrap test of the p95 difference on the per-call `latencies` (now, baseline); cost per
-    case: relative limit and absolute floor (`min_cost_per_case_increase_usd`)."""
+    case: relative limit, absolute floor (`min_cost_per_case_increase_usd`) and a paired
+    sign-flip test on the per-case `costs` (now, baseline) of the cases both runs answered."""
     thresholds = policy.thresholds
     alerts = []
     limit = thresholds.max_p95_latency_increase
@@ -170,7 +172,11 @@ def ops_alerts(
     limit = thresholds.max_cost_per_case_increase
     base, value = before.cost_per_case_usd, now.cost_per_case_usd
     floor = thresholds.min_cost_per_case_increase_usd
-    if limit is not None and base and value / base - 1 > limit and value - base > floor:
+    breached = bool(
+        limit is not None and base and value / base - 1 > limit and value - base > floor
+    )
+    p = _cost_increase_p(costs, base) if breached else 1.0
+    if limit is not None and breached and p < thresholds.alpha:
         alerts.append(
             Alert(
                 layer="ops",
@@ -181,7 +187,7 @@ def ops_alerts(
                 allowed=limit,
                 message=(
                     f"cost per case rose {value / base - 1:.0%} (${base:.6f} -> ${value:.6f}), "
-                    f"above the {limit:.0%} limit and the ${floor:g} floor"
+                    f"above the {limit:.0%} limit and the ${floor:g} floor (paired p={p:.3g})"
                 ),
             )
         )
@@ -199,6 +205,14 @@ def ops_alerts(
             )
         )
     return alerts
+
+
+def _cost_increase_p(costs: Sequence[tuple[float, float]], per_case: float) -> float:
+    """One-sided paired sign-flip p-value that cases cost more now than in the baseline, on
+    differences relative to the baseline's cost per case (so they are not all below the
+    permutation test's grid tolerance); 1.0 without pairs."""
+    diffs = [(before - now) / per_case for now, before in costs]
+    return stats.sign_flip_test(diffs) if diffs else 1.0
 
 
 def error_budget_alert(ops: OpsFigures, thresholds: Thresholds) -> list[Alert]:

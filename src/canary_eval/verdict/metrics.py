@@ -86,6 +86,11 @@ def cost_usd(usage: Usage, pricing: Mapping[str, float]) -> float:
     return (uncached * price_in + cached + written + output) / 1e6
 
 
+def call_cost_usd(case: CaseResult, pricing: Mapping[str, float]) -> float:
+    """What one answered call of the case cost: its usage spans every `--repeat` sample."""
+    return cost_usd(case.usage, pricing) / max(1, len(case.samples))
+
+
 def ops_figures(run: RunResult) -> OpsFigures:
     cases = run.cases
     answered = [c for c in cases if c.error is None]
