@@ -36,7 +36,7 @@ GATES: tuple[Gate, ...] = (
     Gate("max_tool_call_rate_change", "behaviour", "warn", "answers calling a tool, either way"),
     Gate("max_wrong_tool_rate_increase", "behaviour", "warn", "calls of a tool not expected"),
     Gate("max_p95_latency_increase", "ops", "warn", "p95 latency: relative, floor, bootstrap test"),
-    Gate("max_cost_per_case_increase", "ops", "warn", "cost per case: relative, floor, paired test"),
+    Gate("max_cost_per_case_increase", "ops", "warn", "cost per case: relative, floor, paired"),
     Gate("max_error_rate_increase", "ops", "warn", "error rate, absolute"),
     Gate("model_change", "model", "info", "the served model or fingerprint changed"),
     Gate("prompt_change", "model", "info", "the prompt, its tools or its prompt file changed"),
