@@ -8,6 +8,7 @@ rate limits belong to the engine, so every provider gets them the same way.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import time
@@ -93,32 +94,62 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A server's answer, its body read in full."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+# What httpx.AsyncClient would send along; a configured header of the same name wins.
+DEFAULT_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",  # what httpx decodes without optional packages
+    "Connection": "keep-alive",
+    "User-Agent": f"python-httpx/{httpx.__version__}",
+}
+
+
 @dataclass
 class HttpProvider:
-    """Shared plumbing for providers that speak JSON over HTTP: one client, a connection per
-    concurrency slot."""
+    """Shared plumbing for providers that speak JSON over HTTP: requests straight to an httpx
+    transport, by default a connection per concurrency slot.
+
+    No `httpx.AsyncClient`: a model call needs no cookies, redirects or auth flows, and the
+    client's bookkeeping for them cost more CPU per request than the HTTP itself. Tests and
+    embedders pass their own transport (`httpx.MockTransport` included)."""
 
     config: ProviderConfig
     transport: httpx.AsyncBaseTransport | None = None
-    client: httpx.AsyncClient = field(init=False)
+    _urls: dict[str, httpx.URL] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.config.timeout_s),
-            transport=self.transport or ConnectionSlots(self.config.concurrency),
-        )
+        if self.transport is None:
+            self.transport = ConnectionSlots(self.config.concurrency)
+        timeout = self.config.timeout_s
+        self._timeouts = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), timeout)}
 
     async def complete(self, request: ChatRequest) -> Completion:
         raise NotImplementedError
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        assert self.transport is not None
+        await self.transport.aclose()
 
     async def post_json(
         self, url: str, body: Any, headers: Mapping[str, str]
     ) -> tuple[Any, httpx.Headers]:
         """POST; the parsed JSON body and the headers, or a classified CallFailure."""
-        response = await self.send("POST", url, json=body, headers=dict(headers))
+        response = await self.send("POST", url, json=body, headers=headers)
         self.check_status(response)
         try:
             return response.json(), response.headers
@@ -127,15 +158,32 @@ class HttpProvider:
                 "malformed_response", "response body is not JSON", status=response.status_code
             ) from exc
 
-    async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Reply:
         """One request, bounded in time and size: `timeout_s` covers everything from connecting
-        to the last byte (httpx's own timeout is per read, so a server trickling a byte every
-        half second would never trip it), and a body past `max_response_bytes` is not read on.
-        The response comes back with its body read."""
+        to the last byte (a per-read timeout alone would never trip on a server trickling a
+        byte every half second), and a body past `max_response_bytes` is not read on."""
+        assert self.transport is not None
         limit = self.config.max_response_bytes
         try:
             async with asyncio.timeout(self.config.timeout_s):
-                async with self.client.stream(method, url, **kwargs) as response:
+                request = httpx.Request(
+                    method,
+                    self._url(url),
+                    params=params,
+                    headers={**DEFAULT_HEADERS, **headers},
+                    json=json,
+                    extensions=self._timeouts,
+                )
+                response = await self.transport.handle_async_request(request)
+                try:
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > limit:
                         raise _too_large(limit, response.status_code)
@@ -144,6 +192,8 @@ class HttpProvider:
                         body += chunk
                         if len(body) > limit:
                             raise _too_large(limit, response.status_code)
+                finally:
+                    await response.aclose()
         except (TimeoutError, httpx.TimeoutException) as exc:
             message = f"no complete answer within {self.config.timeout_s:g}s (timeout_s)"
             raise CallFailure("timeout", message) from exc
@@ -153,14 +203,16 @@ class HttpProvider:
             raise CallFailure("malformed_response", f"body cannot be decoded: {exc}") from exc
         except httpx.InvalidURL as exc:
             raise CallFailure("connect_error", f"invalid URL: {exc}") from exc
-        return httpx.Response(
-            response.status_code,
-            headers=[(k, v) for k, v in response.headers.items() if k != "content-encoding"],
-            content=bytes(body),
-            request=response.request,
-        )
+        return Reply(response.status_code, response.headers, bytes(body))
 
-    def check_status(self, response: httpx.Response) -> None:
+    def _url(self, url: str) -> httpx.URL:
+        """The parsed URL; a provider posts to the same one or two, parsed once."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
+
+    def check_status(self, response: Reply) -> None:
         status = response.status_code
         if status < 400:
             return

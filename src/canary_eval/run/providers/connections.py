@@ -1,11 +1,12 @@
-"""The connections a provider's client sends through: one HTTP/1.1 connection per concurrency
-slot, on httpx's own transport layer.
+"""The connections a provider sends through: one HTTP/1.1 connection per concurrency slot, on
+httpx's transport layer and httpcore's HTTP/1.1 connection over plain asyncio sockets.
 
 A single httpx pool is the wrong shape for many requests at once: on every request httpcore
 rescans each pooled connection and each queued request (1.7M `is_idle` calls for 500 requests
 at 50 connections, 6-8 ms of CPU per request), so the client, not the vendor, becomes the
-bottleneck. Here each slot is a pool of its own holding one connection and a request takes an
-idle slot, so the bookkeeping per request stays constant whatever the concurrency.
+bottleneck. Here a slot holds one connection and a request takes an idle slot, so the
+bookkeeping per request stays constant whatever the concurrency; a connection the server closed
+or that sat idle past its keep-alive is replaced when its slot is next taken.
 
 TLS costs nothing for http:// endpoints: no SSL context is built until the first https://
 request, and then one context serves every slot.
@@ -13,23 +14,62 @@ request, and then one context serves every slot.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 import httpcore
 import httpx
 
+from canary_eval.run.providers.network import AsyncioBackend
+
+KEEPALIVE_S = 5.0  # httpx's default: an idle connection is not trusted for longer
+
+
+class _Connection(httpcore.AsyncConnectionInterface):
+    """httpcore's request interface over one HTTP/1.1 connection, reopened when it cannot be
+    reused. Its slot sends one request at a time through it."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, tls: Callable[[], ssl.SSLContext]):
+        self._backend = backend
+        self._tls = tls
+        self._http: httpcore.AsyncHTTP11Connection | None = None
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        http = self._http
+        if http is None or not http.is_available() or http.has_expired():
+            if http is not None:
+                await http.aclose()
+            self._http = None
+            http = self._http = await self._open(request)
+        return await http.handle_async_request(request)
+
+    async def _open(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
+        origin = request.url.origin
+        if origin.scheme not in (b"http", b"https") or not origin.host:
+            raise httpcore.UnsupportedProtocol(f"cannot send to {origin}: not an http(s) URL")
+        host = origin.host.decode("ascii")
+        timeout = request.extensions.get("timeout", {}).get("connect")
+        stream = await self._backend.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            server_name = request.extensions.get("sni_hostname") or host
+            stream = await stream.start_tls(self._tls(), server_name, timeout=timeout)
+        return httpcore.AsyncHTTP11Connection(origin, stream, keepalive_expiry=KEEPALIVE_S)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
 
 class _Slot(httpx.AsyncHTTPTransport):
-    """httpx's transport over a pool of one connection."""
+    """httpx's transport (request mapping, httpcore errors as httpx errors) over one
+    connection."""
 
-    def __init__(self, ssl_context: ssl.SSLContext | None) -> None:
-        # httpx's own constructor builds an SSL context (loading the CA bundle, 50-100 ms) for
-        # every transport, even one that only ever speaks http://; the pool is all it needs.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context, max_connections=1, max_keepalive_connections=1
-        )
-        self.busy = 0
+    def __init__(self, connection: _Connection) -> None:
+        # httpx's own constructor builds an SSL context (loading the CA bundle, 50-100 ms) and
+        # a pool; the connection is all a slot needs.
+        self._pool = connection  # type: ignore[assignment]
 
 
 class _Released(httpx.AsyncByteStream):
@@ -53,20 +93,22 @@ class _Released(httpx.AsyncByteStream):
 
 
 class ConnectionSlots(httpx.AsyncBaseTransport):
-    """Up to `size` one-connection pools, opened as the concurrency needs them.
+    """Up to `size` connections, opened as the concurrency needs them.
 
     The engine never has more than `size` requests in flight; should more arrive (a caller with
-    its own concurrency), they queue on the least busy slot rather than fail.
+    its own concurrency), they wait, first come first served, for a slot to be released.
     """
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
+        self._backend = AsyncioBackend()
         self._slots: list[_Slot] = []
         self._idle: list[_Slot] = []  # a stack: the most recently used connection is warm
+        self._waiting: deque[asyncio.Future[_Slot]] = deque()
         self._ssl: ssl.SSLContext | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        slot = self._take(request.url.scheme == "https")
+        slot = await self._take()
         try:
             response = await slot.handle_async_request(request)
         except BaseException:
@@ -80,23 +122,35 @@ class ConnectionSlots(httpx.AsyncBaseTransport):
             extensions=response.extensions,
         )
 
-    def _take(self, https: bool) -> _Slot:
+    async def _take(self) -> _Slot:
         if self._idle:
-            slot = self._idle.pop()
-        elif len(self._slots) < self.size:
-            if https and self._ssl is None:
-                self._ssl = httpx.create_ssl_context()
-            slot = _Slot(self._ssl if https else None)
+            return self._idle.pop()
+        if len(self._slots) < self.size:
+            slot = _Slot(_Connection(self._backend, self._ssl_context))
             self._slots.append(slot)
-        else:
-            slot = min(self._slots, key=lambda s: s.busy)
-        slot.busy += 1
-        return slot
+            return slot
+        waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._give_back(waiter.result())  # handed over just as we gave up
+            raise
 
     def _give_back(self, slot: _Slot) -> None:
-        slot.busy -= 1
-        if slot.busy == 0:
-            self._idle.append(slot)
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(slot)
+                return
+        self._idle.append(slot)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
+            self._ssl.set_alpn_protocols(["http/1.1"])
+        return self._ssl
 
     async def aclose(self) -> None:
         for slot in self._slots:
