@@ -1,12 +1,13 @@
-"""The connections a provider sends through: one HTTP/1.1 connection per concurrency slot, on
-httpx's transport layer and httpcore's HTTP/1.1 connection over plain asyncio sockets.
+"""The connections a provider sends through: an httpx transport with one HTTP/1.1 connection per
+concurrency slot, h11 speaking the protocol over plain asyncio sockets (`network`).
 
 A single httpx pool is the wrong shape for many requests at once: on every request httpcore
-rescans each pooled connection and each queued request (1.7M `is_idle` calls for 500 requests
-at 50 connections, 6-8 ms of CPU per request), so the client, not the vendor, becomes the
-bottleneck. Here a slot holds one connection and a request takes an idle slot, so the
-bookkeeping per request stays constant whatever the concurrency; a connection the server closed
-or that sat idle past its keep-alive is replaced when its slot is next taken.
+rescans each pooled connection and each queued request (1.7M `is_idle` calls for 500 requests at
+50 connections), and each read and write goes through anyio's cancel scopes and locks that yield
+to the event loop: the client, not the vendor, became the bottleneck. Here a request takes an
+idle slot and its connection, so the bookkeeping per request stays constant whatever the
+concurrency; h11, the state machine httpcore itself uses, frames the messages. A connection the
+server closed, or idle past its keep-alive, is replaced when its slot is next taken.
 
 TLS costs nothing for http:// endpoints: no SSL context is built until the first https://
 request, and then one context serves every slot.
@@ -15,121 +16,182 @@ request, and then one context serves every slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
-import httpcore
+import h11
 import httpx
 
-from canary_eval.run.providers.network import AsyncioBackend
+from canary_eval.run.providers.network import Stream, open_stream
 
 KEEPALIVE_S = 5.0  # httpx's default: an idle connection is not trusted for longer
+_MAX_HEAD = 100 * 1024  # response headers beyond this are a protocol error (httpcore's bound)
+_PORTS = {"http": 80, "https": 443}
 
 
-class _Connection(httpcore.AsyncConnectionInterface):
-    """httpcore's request interface over one HTTP/1.1 connection, reopened when it cannot be
-    reused. Its slot sends one request at a time through it."""
-
-    def __init__(self, backend: httpcore.AsyncNetworkBackend, tls: Callable[[], ssl.SSLContext]):
-        self._backend = backend
-        self._tls = tls
-        self._http: httpcore.AsyncHTTP11Connection | None = None
-
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        http = self._http
-        if http is None or not http.is_available() or http.has_expired():
-            if http is not None:
-                await http.aclose()
-            self._http = None
-            http = self._http = await self._open(request)
-        return await http.handle_async_request(request)
-
-    async def _open(self, request: httpcore.Request) -> httpcore.AsyncHTTP11Connection:
-        origin = request.url.origin
-        if origin.scheme not in (b"http", b"https") or not origin.host:
-            raise httpcore.UnsupportedProtocol(f"cannot send to {origin}: not an http(s) URL")
-        host = origin.host.decode("ascii")
-        timeout = request.extensions.get("timeout", {}).get("connect")
-        stream = await self._backend.connect_tcp(host, origin.port, timeout=timeout)
-        if origin.scheme == b"https":
-            server_name = request.extensions.get("sni_hostname") or host
-            stream = await stream.start_tls(self._tls(), server_name, timeout=timeout)
-        return httpcore.AsyncHTTP11Connection(origin, stream, keepalive_expiry=KEEPALIVE_S)
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+@contextlib.contextmanager
+def _protocol_errors() -> Iterator[None]:
+    try:
+        yield
+    except h11.RemoteProtocolError as exc:
+        raise httpx.RemoteProtocolError(str(exc)) from exc
+    except h11.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from exc
 
 
-class _Slot(httpx.AsyncHTTPTransport):
-    """httpx's transport (request mapping, httpcore errors as httpx errors) over one
-    connection."""
+class _Connection:
+    """One HTTP/1.1 connection to one origin, a request at a time."""
 
-    def __init__(self, connection: _Connection) -> None:
-        # httpx's own constructor builds an SSL context (loading the CA bundle, 50-100 ms) and
-        # a pool; the connection is all a slot needs.
-        self._pool = connection  # type: ignore[assignment]
+    def __init__(self, origin: tuple[str, str, int], stream: Stream) -> None:
+        self.origin = origin
+        self.stream = stream
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
+        self.idle_since = time.monotonic()
+
+    def reusable(self, origin: tuple[str, str, int]) -> bool:
+        return (
+            origin == self.origin
+            and self.h11.our_state is h11.IDLE
+            and not self.stream.readable  # an idle connection with data or EOF was closed
+            and time.monotonic() - self.idle_since < KEEPALIVE_S
+        )
+
+    async def request(self, request: httpx.Request, read_timeout: float | None) -> h11.Response:
+        """Send the request; the response's head."""
+        send, write = self.h11.send, self.stream.write
+        with _protocol_errors():
+            head = h11.Request(
+                method=request.method, target=request.url.raw_path, headers=request.headers.raw
+            )
+            write(send(head))
+            assert isinstance(request.stream, httpx.AsyncByteStream)
+            async for chunk in request.stream:
+                write(send(h11.Data(data=chunk)))
+            write(send(h11.EndOfMessage()))
+            while True:
+                event = await self.next_event(read_timeout)
+                if isinstance(event, h11.Response):
+                    return event
+                if not isinstance(event, h11.InformationalResponse):  # 100 Continue and such
+                    raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__}")
+
+    async def next_event(self, timeout: float | None) -> Any:
+        while True:
+            event = self.h11.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            data = await self.stream.read(timeout)
+            if not data and self.h11.their_state is h11.SEND_RESPONSE:
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            self.h11.receive_data(data)
+
+    def finished(self) -> bool:
+        """After a response: ready for the next request, or closed for good (False)."""
+        if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
+            self.h11.start_next_cycle()
+            self.idle_since = time.monotonic()
+            return True
+        self.stream.close()
+        return False
 
 
-class _Released(httpx.AsyncByteStream):
-    """A response body that frees its slot when the client closes it."""
+class _Body(httpx.AsyncByteStream):
+    """A response body read off its connection; closing it gives the slot back."""
 
-    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
-        self._stream = stream
-        self._release: Callable[[], None] | None = release
+    def __init__(
+        self,
+        connection: _Connection,
+        timeout: float | None,
+        release: Callable[[_Connection, bool], None],
+    ) -> None:
+        self._connection = connection
+        self._timeout = timeout
+        self._release: Callable[[_Connection, bool], None] | None = release
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+        with _protocol_errors():
+            while True:
+                event = await self._connection.next_event(self._timeout)
+                if isinstance(event, h11.Data):
+                    yield bytes(event.data)
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) or (
+                    event is h11.PAUSED
+                ):
+                    return
 
     async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            if self._release is not None:
-                self._release()
-                self._release = None
+        if self._release is not None:
+            release, self._release = self._release, None
+            release(self._connection, self._connection.finished())
 
 
 class ConnectionSlots(httpx.AsyncBaseTransport):
     """Up to `size` connections, opened as the concurrency needs them.
 
     The engine never has more than `size` requests in flight; should more arrive (a caller with
-    its own concurrency), they wait, first come first served, for a slot to be released.
+    its own concurrency), they wait, first come first served, for a connection to be free.
     """
 
     def __init__(self, size: int) -> None:
         self.size = max(1, size)
-        self._backend = AsyncioBackend()
-        self._slots: list[_Slot] = []
-        self._idle: list[_Slot] = []  # a stack: the most recently used connection is warm
-        self._waiting: deque[asyncio.Future[_Slot]] = deque()
+        self._opened = 0  # slots taken so far; a slot whose connection closed is still one
+        self._idle: list[_Connection | None] = []  # a stack: the last one used is warm
+        self._waiting: deque[asyncio.Future[_Connection | None]] = deque()
+        self._all: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        slot = await self._take()
+        url = request.url
+        if url.scheme not in _PORTS or not url.host:
+            raise httpx.UnsupportedProtocol(f"cannot send to {url}: not an http(s) URL")
+        origin = (url.scheme, url.raw_host.decode("ascii"), url.port or _PORTS[url.scheme])
+        timeouts = request.extensions.get("timeout", {})
+        connection = await self._take()
         try:
-            response = await slot.handle_async_request(request)
+            if connection is None or not connection.reusable(origin):
+                self._drop(connection)
+                connection = None
+                connection = await self._open(origin, timeouts.get("connect"), request)
+            head = await connection.request(request, timeouts.get("read"))
         except BaseException:
-            self._give_back(slot)
+            self._drop(connection)
+            self._give_back(None)
             raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
         return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_Released(response.stream, lambda: self._give_back(slot)),
-            extensions=response.extensions,
+            status_code=head.status_code,
+            headers=head.headers.raw_items(),
+            stream=_Body(connection, timeouts.get("read"), self._release),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
         )
 
-    async def _take(self) -> _Slot:
+    async def _open(
+        self, origin: tuple[str, str, int], timeout: float | None, request: httpx.Request
+    ) -> _Connection:
+        scheme, host, port = origin
+        tls = self._tls() if scheme == "https" else None
+        server_name = request.extensions.get("sni_hostname") or host
+        stream = await open_stream(host, port, timeout, tls, server_name)
+        connection = _Connection(origin, stream)
+        self._all.add(connection)
+        return connection
+
+    def _drop(self, connection: _Connection | None) -> None:
+        if connection is not None:
+            connection.stream.close()
+            self._all.discard(connection)
+
+    async def _take(self) -> _Connection | None:
+        """A free slot: its connection, or None for a slot without one yet."""
         if self._idle:
             return self._idle.pop()
-        if len(self._slots) < self.size:
-            slot = _Slot(_Connection(self._backend, self._ssl_context))
-            self._slots.append(slot)
-            return slot
-        waiter: asyncio.Future[_Slot] = asyncio.get_running_loop().create_future()
+        if self._opened < self.size:
+            self._opened += 1
+            return None
+        waiter: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         try:
             return await waiter
@@ -138,20 +200,26 @@ class ConnectionSlots(httpx.AsyncBaseTransport):
                 self._give_back(waiter.result())  # handed over just as we gave up
             raise
 
-    def _give_back(self, slot: _Slot) -> None:
+    def _release(self, connection: _Connection, reusable: bool) -> None:
+        if not reusable:
+            self._drop(connection)
+        self._give_back(connection if reusable else None)
+
+    def _give_back(self, connection: _Connection | None) -> None:
         while self._waiting:
             waiter = self._waiting.popleft()
             if not waiter.done():
-                waiter.set_result(slot)
+                waiter.set_result(connection)
                 return
-        self._idle.append(slot)
+        self._idle.append(connection)
 
-    def _ssl_context(self) -> ssl.SSLContext:
+    def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
             self._ssl = httpx.create_ssl_context()
             self._ssl.set_alpn_protocols(["http/1.1"])
         return self._ssl
 
     async def aclose(self) -> None:
-        for slot in self._slots:
-            await slot.aclose()
+        for connection in self._all:
+            connection.stream.close()
+        self._all.clear()

@@ -1,74 +1,141 @@
-"""httpcore's network layer on plain asyncio: the sockets under a provider's connections.
+"""One TCP (or TLS) connection on plain asyncio: the bytes under an HTTP/1.1 connection.
 
-httpcore's default backend goes through anyio, which wraps every read and every write in a
-cancel scope and looks up the running event loop library each time: at a few thousand requests
-a second that bookkeeping costs more than the socket calls. This backend is an asyncio
-`Protocol` per connection: the event loop hands it the bytes as they arrive, a read takes what
-is buffered or waits for the next delivery, and a write hands the bytes to the transport.
-Timeouts are honoured (a timer only while a read actually waits), TLS is asyncio's `start_tls`,
-and every failure comes out as the httpcore exception the layers above expect.
+An asyncio `Protocol`: the event loop hands it the bytes as they arrive, a read takes what is
+buffered or waits for the next delivery (with a timer only while it actually waits), and writes
+are held until the next read, so a request's head and body leave in one packet. No anyio cancel
+scope around each read and write, as httpcore's default backend has: at a few thousand requests
+a second that bookkeeping cost more than the socket calls. Failures come out as the httpx
+exceptions the provider classifies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
-from typing import Any
 
-import httpcore
+import httpx
 
-# Bytes a connection buffers before it stops reading from its socket until the reader catches
-# up: a server sending faster than we read must not fill memory.
+# Bytes held before the socket is no longer read until the reader catches up: a server sending
+# faster than we read must not fill memory.
 _HIGH_WATER = 256 * 1024
 
 
-class _Protocol(asyncio.Protocol):
-    """The receiving end of one connection: what has arrived, and who waits for more."""
-
+class Stream(asyncio.Protocol):
     def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.eof = False
-        self.error: BaseException | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.drained: asyncio.Future[None] | None = None
-        self.paused = False  # writing paused by the transport's flow control
-        self.reading = True
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._unsent: list[bytes] = []
+        self._eof = False
+        self._lost: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self._reading = True
+
+    # The event loop's side.
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self._transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > _HIGH_WATER and self.reading and self.transport is not None:
-            self.transport.pause_reading()
-            self.reading = False
-        self._wake()
+        self._buffer += data
+        if self._reading and len(self._buffer) > _HIGH_WATER and self._transport is not None:
+            self._transport.pause_reading()
+            self._reading = False
+        _wake(self._waiter)
 
     def eof_received(self) -> bool | None:
-        self.eof = True
-        self._wake()
+        self._eof = True
+        _wake(self._waiter)
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.eof = True
-        self.error = exc
-        self._wake()
-        self.resume_writing()
+        self._eof = True
+        self._lost = exc
+        _wake(self._waiter)
+        _wake(self._drained)
 
     def pause_writing(self) -> None:
-        self.paused = True
+        self._drained = asyncio.get_running_loop().create_future()
 
     def resume_writing(self) -> None:
-        self.paused = False
-        if self.drained is not None and not self.drained.done():
-            self.drained.set_result(None)
+        _wake(self._drained)
+        self._drained = None
 
-    def _wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
+    # The HTTP connection's side.
+
+    @property
+    def readable(self) -> bool:
+        """Something to read, or the end: on an idle keep-alive connection, a sign the server
+        closed it."""
+        return bool(self._buffer) or self._eof
+
+    def write(self, data: bytes) -> None:
+        self._unsent.append(data)
+
+    async def read(self, timeout: float | None) -> bytes:
+        """What has arrived (after sending what was written), b"" at the end."""
+        if self._unsent:
+            await self._flush(timeout)
+        if not self._buffer and not self._eof:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await _wait(self._waiter, timeout)
+            except TimeoutError:
+                raise httpx.ReadTimeout(f"nothing received within {timeout:g}s") from None
+            finally:
+                self._waiter = None
+        if self._buffer:
+            data = bytes(self._buffer)
+            self._buffer.clear()
+            if not self._reading and self._transport is not None:
+                self._reading = True
+                self._transport.resume_reading()
+            return data
+        if self._lost is not None:
+            raise httpx.ReadError(str(self._lost) or type(self._lost).__name__)
+        return b""
+
+    async def _flush(self, timeout: float | None) -> None:
+        data, self._unsent = b"".join(self._unsent), []
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return  # the read that follows tells how the connection ended
+        transport.write(data)
+        if self._drained is not None:
+            try:
+                await _wait(self._drained, timeout)
+            except TimeoutError:
+                raise httpx.WriteTimeout(f"could not send within {timeout:g}s") from None
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+async def open_stream(
+    host: str,
+    port: int,
+    timeout: float | None,
+    tls: ssl.SSLContext | None = None,
+    server_name: str | None = None,
+) -> Stream:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            _, stream = await loop.create_connection(
+                Stream, host, port, ssl=tls, server_hostname=server_name if tls else None
+            )
+    except TimeoutError:
+        raise httpx.ConnectTimeout(f"not connected to {host}:{port} within {timeout}s") from None
+    except OSError as exc:  # refused, unreachable, no such host, TLS failures
+        raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+    return stream
+
+
+def _wake(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 def _expire(future: asyncio.Future[None]) -> None:
@@ -77,153 +144,11 @@ def _expire(future: asyncio.Future[None]) -> None:
 
 
 async def _wait(future: asyncio.Future[None], timeout: float | None) -> None:
-    timer = (
-        None if timeout is None else asyncio.get_running_loop().call_later(timeout, _expire, future)
-    )
+    if timeout is None:
+        await future
+        return
+    timer = asyncio.get_running_loop().call_later(timeout, _expire, future)
     try:
         await future
     finally:
-        if timer is not None:
-            timer.cancel()
-
-
-class AsyncioStream(httpcore.AsyncNetworkStream):
-    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
-        self._transport = transport
-        self._protocol = protocol
-        # A request's head and body leave in one packet: HTTP/1.1 writes both before it reads.
-        self._unsent: list[bytes] = []
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        if self._unsent:
-            await self._send(timeout)
-        protocol = self._protocol
-        if not protocol.buffer and not protocol.eof:
-            protocol.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await _wait(protocol.waiter, timeout)
-            except TimeoutError:
-                raise httpcore.ReadTimeout(f"no data within {timeout}s") from None
-            finally:
-                protocol.waiter = None
-        if protocol.buffer:
-            data = bytes(protocol.buffer[:max_bytes])
-            del protocol.buffer[:max_bytes]
-            if not protocol.reading and len(protocol.buffer) <= _HIGH_WATER:
-                protocol.reading = True
-                self._transport.resume_reading()
-            return data
-        if protocol.error is not None:
-            raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)
-        return b""
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        if self._transport.is_closing():
-            raise httpcore.WriteError(str(self._protocol.error or "the connection is closed"))
-        self._unsent.append(buffer)
-        if sum(map(len, self._unsent)) >= _HIGH_WATER:
-            await self._send(timeout)
-
-    async def _send(self, timeout: float | None) -> None:
-        protocol = self._protocol
-        data, self._unsent = b"".join(self._unsent), []
-        if self._transport.is_closing():
-            return  # the read that follows reports how the connection ended
-        self._transport.write(data)
-        if protocol.paused:
-            protocol.drained = asyncio.get_running_loop().create_future()
-            try:
-                await _wait(protocol.drained, timeout)
-            except TimeoutError:
-                raise httpcore.WriteTimeout(f"could not send within {timeout}s") from None
-            finally:
-                protocol.drained = None
-
-    async def aclose(self) -> None:
-        if self._unsent and not self._transport.is_closing():
-            self._transport.write(b"".join(self._unsent))
-        self._unsent = []
-        self._transport.close()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        if self._unsent:
-            await self._send(timeout)
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport = await loop.start_tls(
-                    self._transport, self._protocol, ssl_context, server_hostname=server_hostname
-                )
-        except TimeoutError:
-            self._transport.close()
-            raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout}s") from None
-        except (OSError, ssl.SSLError) as exc:  # ssl.SSLError is an OSError; both for clarity
-            self._transport.close()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        assert isinstance(transport, asyncio.Transport)
-        self._protocol.transport = transport
-        return AsyncioStream(transport, self._protocol)
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            # An idle keep-alive connection with something to read has been closed by the
-            # server (or sent garbage): the pool must not reuse it.
-            protocol = self._protocol
-            return bool(protocol.buffer) or protocol.eof
-        names = {"client_addr": "sockname", "server_addr": "peername"}
-        return self._transport.get_extra_info(names.get(info, info))
-
-
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        local = None if local_address is None else (local_address, 0)
-        return await self._connect(
-            lambda loop: loop.create_connection(_Protocol, host, port, local_addr=local),
-            timeout,
-            socket_options,
-        )
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._connect(
-            lambda loop: loop.create_unix_connection(_Protocol, path), timeout, socket_options
-        )
-
-    async def _connect(
-        self,
-        opening: Any,
-        timeout: float | None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None,
-    ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await opening(asyncio.get_running_loop())
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"not connected within {timeout}s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        return AsyncioStream(transport, protocol)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        timer.cancel()
