@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,7 +45,8 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
     from collections import Counter
 
-    from canary_eval.verdict.policy import Policy, ungated_intents
+    from canary_eval.verdict.limits import HORIZON_RUNS, limit_notes, planned_limits
+    from canary_eval.verdict.policy import Policy
 
     config, evalset = load_suite(suite, check=True, overrides=set_)
     intents = sorted({c.intent or "(none)" for c in evalset.cases})
@@ -69,8 +71,29 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     for gate, setting, severity in Policy(config.thresholds, config.alerting).effective():
         typer.echo(f"  {severity:<5} {gate.name:<28} {setting:<26} {gate.what}")
     sizes = Counter(c.intent or "(none)" for c in evalset.cases)
-    for line in ungated_intents(dict(sizes), config.thresholds):
+    limits, basis = planned_limits(
+        dict(sizes), _baseline_if_any(config), config.thresholds, config.alerting
+    )
+    typer.echo(f"smallest drop paged within {HORIZON_RUNS} runs with 80 % probability ({basis}):")
+    for limit in limits:
+        drop = "never" if math.isinf(limit.drop) else f"{limit.drop:.1%}"
+        typer.echo(f"  {limit.name:<28} {limit.n:>5} cases  {drop}")
+    for line in limit_notes(limits, config.thresholds):
         typer.echo(f"note: {line}")
+
+
+def _baseline_if_any(config: Any) -> Any:
+    """The suite's baseline when one is recorded and readable, else None: validate states its
+    limits from it, and says what it assumed without."""
+    from canary_eval.errors import BaselineError
+    from canary_eval.store.baseline import load_run
+
+    if not config.baseline_path.exists():
+        return None
+    try:
+        return load_run(config.baseline_path, suite=config.suite)
+    except BaselineError:
+        return None
 
 
 @command

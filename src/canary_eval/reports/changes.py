@@ -1,5 +1,5 @@
 """The cases whose score moved since the baseline, worst first, for the Markdown and HTML
-reports, and the small number formats those reports share."""
+reports, and the small number formats those reports (and the terminal) share."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass
 
 from canary_eval.models import CaseResult
-from canary_eval.verdict.compare import Comparison
+from canary_eval.verdict.compare import Comparison, Quality
+from canary_eval.verdict.limits import HORIZON_RUNS
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,17 @@ def num(value: float | None, fmt: str = ".3f") -> str:
 def percent_change(relative_drop: float) -> str:
     """A relative drop shown as a signed change: a 3 % drop is "-3.0%"."""
     return "-" if math.isnan(relative_drop) else f"{0.0 - relative_drop:+.1%}"
+
+
+def drop_or_never(drop: float) -> str:
+    """A detectable drop as reports show it: a percentage, or "never" for one no drop reaches."""
+    return "never" if not math.isfinite(drop) else f"{drop:.1%}"
+
+
+def detectable(q: Quality) -> str:
+    """The honest limit of the overall score: on this run alone, and as the calibrated page."""
+    return (
+        f"drops of {drop_or_never(q.min_detectable_drop)} or more on this run alone (80 % power); "
+        f"pages on drops of {drop_or_never(q.min_paged_drop)} or more within {HORIZON_RUNS} runs "
+        "(80 %)"
+    )

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from canary_eval.reports.changes import ChangedCase, changed_cases, num, percent_change
+from canary_eval.reports.changes import (
+    ChangedCase,
+    changed_cases,
+    detectable,
+    drop_or_never,
+    num,
+    percent_change,
+)
 from canary_eval.reports.charts import TrendPoint, delta_chart, interval_chart, trend_chart
 from canary_eval.reports.destination import write_text
 from canary_eval.store.history import HistoryRow, with_current
@@ -133,7 +140,7 @@ def _quality(c: Comparison) -> str:
                 f"{q.better} better of {q.n} paired"
             ),
         ],
-        [_td("detectable"), _td(f"drops of {q.min_detectable_drop:.1%} or more (80 % power)")],
+        [_td("detectable"), _td(detectable(q))],
         [_td("served model"), _td(model, css="warn" if c.model_changed else "")],
     ]
     chart = interval_chart(q.score, q.ci, q.baseline_score)
@@ -198,10 +205,12 @@ def _intents(c: Comparison) -> str:
                 _td(num(r.baseline_score), True),
                 _td(percent_change(r.relative_drop), True),
                 _td(num(r.p_adjusted, ".3g") if r.tested else "-", True),
+                _td(drop_or_never(r.min_detectable_drop), True),
                 _td(mark, css="bad" if r.regressed else ""),
             ]
         )
-    table = _table(["intent", "n", "score", "baseline", "change", "p (Holm)", ""], rows)
+    header = ["intent", "n", "score", "baseline", "change", "p (Holm)", "pages from", ""]
+    table = _table(header, rows)
     chart = delta_chart([(r.intent, r.delta) for r in c.intents], title="score change per intent")
     return f"<section><h2>Per intent</h2>{table}{chart}</section>"
 

@@ -13,7 +13,13 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from canary_eval.reports.changes import changed_cases, num, percent_change
+from canary_eval.reports.changes import (
+    changed_cases,
+    detectable,
+    drop_or_never,
+    num,
+    percent_change,
+)
 from canary_eval.reports.control import plain
 from canary_eval.reports.destination import write_text
 from canary_eval.store.history import HistoryRow, sparkline, with_current
@@ -72,6 +78,7 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
                 f"{percent_change(q.relative_drop)} (p = {num(q.p_value, '.3g')}, {q.method}, "
                 f"n = {q.n})",
             ],
+            ["detectable", detectable(q), "", ""],
             ["served model", model, cell(c.baseline_model or "-"), ""],
             [
                 "prompt hash",
@@ -100,7 +107,7 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
     if c.intents:
         lines += ["### Per intent", ""]
         lines += table(
-            ["intent", "n", "score", "baseline", "change", "p (Holm)", ""],
+            ["intent", "n", "score", "baseline", "change", "p (Holm)", "pages from", ""],
             [
                 [
                     cell(r.intent),
@@ -109,11 +116,12 @@ def render_markdown(comparison: Comparison, history: Sequence[HistoryRow] = ()) 
                     num(r.baseline_score),
                     percent_change(r.relative_drop),
                     num(r.p_adjusted, ".3g") if r.tested else "-",
+                    drop_or_never(r.min_detectable_drop),
                     "❌ regressed" if r.regressed else ("" if r.tested else "untested"),
                 ]
                 for r in c.intents
             ],
-            "lrrrrrl",
+            "lrrrrrrl",
         )
     lines += ["### Behaviour and operations", ""]
     lines += table(["metric", "now", "baseline"], _figures(c), "lrr")

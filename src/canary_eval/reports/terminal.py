@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from canary_eval.reports.changes import detectable, drop_or_never
 from canary_eval.reports.control import plain, shown
 from canary_eval.reports.failures import failed_calls, failure_lines, failures_table
 from canary_eval.verdict.compare import Comparison
@@ -88,7 +89,7 @@ def _quality(c: Comparison) -> Table:
         "test",
         f"{q.method}, p = {q.p_value:.3g}  ({q.worse} worse, {q.better} better of {q.n} paired)",
     )
-    table.add_row("detectable", f"drops of {q.min_detectable_drop:.1%} or more (80 % power)")
+    table.add_row("detectable", detectable(q))
     model = shown(c.served_model or "-")
     if c.model_changed:
         model = f"[bold yellow]{shown(c.baseline_model or '-')} -> {model}[/]"
@@ -113,7 +114,7 @@ def _alerts(c: Comparison) -> Table:
 
 def _intents(c: Comparison) -> Table:
     table = Table(title="Per intent", title_justify="left")
-    for column in ("intent", "n", "score", "baseline", "change", "p (Holm)", ""):
+    for column in ("intent", "n", "score", "baseline", "change", "p (Holm)", "pages from", ""):
         table.add_column(column, justify="right" if column not in ("intent", "") else "left")
     for row in c.intents:
         mark = (
@@ -128,6 +129,7 @@ def _intents(c: Comparison) -> Table:
             _num(row.baseline_score),
             f"{-row.relative_drop:+.1%}",
             _num(row.p_adjusted, ".3g") if row.tested else "-",
+            drop_or_never(row.min_detectable_drop),
             mark,
         )
     return table

@@ -12,7 +12,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from canary_eval.models import (
     VERDICT_EXIT_CODES,
@@ -35,6 +35,7 @@ from canary_eval.verdict.gates import (
     paired_test_alerts,
     prompt_alerts,
 )
+from canary_eval.verdict.limits import Limit, limit_notes, paired_limits
 from canary_eval.verdict.metrics import (
     BehaviourFigures,
     OpsFigures,
@@ -44,7 +45,7 @@ from canary_eval.verdict.metrics import (
     ops_figures,
     served_model,
 )
-from canary_eval.verdict.policy import Policy, ungated_intents
+from canary_eval.verdict.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class Quality:
     worse: int
     better: int
     min_detectable_drop: float  # relative to the baseline score, at 80 % power
+    # the smallest relative drop the calibrated overall series pages on (verdict/limits.py)
+    min_paged_drop: float = math.inf
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ class IntentResult:
     regressed: bool
     tool_call_rate: float = 0.0  # share of this intent's answers that called a tool
     wrong_tool_rate: float = 0.0  # share of its tool-expecting answers that called another
+    # the smallest relative drop its gate pages on (verdict/limits.py); inf: it never pages
+    min_detectable_drop: float = math.inf
+    pages_reliably: bool = False
+    cases_needed: int | None = None  # for a drop of per_intent.max_relative_drop to page
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,10 @@ def compare(
     comparable = [r for r in past if r.key == key]
     calibration = series_results(pairing.pairs, gated, thresholds, alerting, comparable)
     alarmed = {r.name for r in calibration if r.alarm}
-    intents = _intents(groups, thresholds, alarmed, seed)
+    limits = paired_limits({"overall": pairing.pairs, **groups}, calibration, thresholds, alerting)
+    if "overall" in limits:
+        quality = replace(quality, min_paged_drop=limits["overall"].drop)
+    intents = _intents(groups, thresholds, alarmed, limits, seed)
     ops, baseline_ops = ops_figures(run), ops_figures(baseline)
     behaviour, baseline_behaviour = behaviour_figures(current), behaviour_figures(before)
     now_model, base_model = served_model(run), served_model(baseline)
@@ -215,7 +225,7 @@ def compare(
     alerts += ops_alerts(ops, baseline_ops, policy, latencies, costs)
     alerts += model_alerts(now_model, base_model, policy)
     alerts += prompt_alerts(run.info.prompt_hash, baseline.info.prompt_hash, policy)
-    notes = ungated_intents({i: len(p) for i, p in groups.items()}, thresholds)
+    notes = limit_notes(list(limits.values()), thresholds)
     if quality.min_detectable_drop > thresholds.max_relative_drop:
         notes.append(
             f"This run can only reliably detect a drop of {quality.min_detectable_drop:.1%} "
@@ -313,6 +323,7 @@ def _intents(
     groups: dict[str, list[tuple[CaseResult, CaseResult]]],
     thresholds: Thresholds,
     alarmed: set[str],
+    limits: dict[str, Limit],
     seed: int,
 ) -> tuple[IntentResult, ...]:
     """Every intent's paired test (Holm-corrected across the gated ones, for the report);
@@ -329,7 +340,6 @@ def _intents(
     figures = {intent: behaviour_figures(c for c, _ in pairs) for intent, pairs in groups.items()}
     order = sorted(tested)
     adjusted = dict(zip(order, stats.holm([p_values[i] for i in order]), strict=True))
-    figures = {intent: behaviour_figures(c for c, _ in pairs) for intent, pairs in groups.items()}
     results = []
     for intent, (now, before) in scores.items():
         score, base_score = statistics.fmean(now), statistics.fmean(before)
@@ -347,6 +357,9 @@ def _intents(
                 regressed=intent in alarmed,
                 tool_call_rate=figures[intent].tool_call_rate,
                 wrong_tool_rate=figures[intent].wrong_tool_rate,
+                min_detectable_drop=limits[intent].drop,
+                pages_reliably=limits[intent].reliable,
+                cases_needed=limits[intent].cases_needed,
             )
         )
     return tuple(results)

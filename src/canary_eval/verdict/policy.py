@@ -79,16 +79,3 @@ class Policy:
             return f"{name} {str(getattr(t, name)).lower()}"
         value = getattr(t, gate)
         return "off" if value is None else f"{value:g}"
-
-
-def ungated_intents(sizes: dict[str, int], thresholds: Thresholds) -> list[str]:
-    """One line per intent too small to ever trip its gate, with the cases it would need."""
-    gate = thresholds.per_intent
-    if gate.max_relative_drop is None:
-        return []
-    return [
-        f"intent '{intent}' has {n} case(s), below per_intent.min_cases {gate.min_cases}: "
-        f"it can never page; it needs {gate.min_cases - n} more case(s)"
-        for intent, n in sorted(sizes.items())
-        if n < gate.min_cases
-    ]
