@@ -17,10 +17,11 @@ from canary_eval.verdict.calibration import (
     SeriesState,
     reference,
     series_thresholds,
+    standardise,
     update,
 )
+from canary_eval.verdict.detectable import HORIZON_RUNS, Spread, _standardise
 from canary_eval.verdict.limits import (
-    HORIZON_RUNS,
     Limit,
     limit_notes,
     planned_limits,
@@ -140,3 +141,15 @@ def test_an_intent_below_min_cases_never_pages_and_needs_at_least_min_cases() ->
     needed = by_name["refunds"].cases_needed
     assert needed is not None
     assert line.endswith(f"it can never page; it needs {needed - 4} more case(s)")
+
+
+@pytest.mark.parametrize(("runs", "skew"), [(12, 0.0), (40, 0.6), (168, 1.0)])
+def test_the_simulated_rule_standardises_a_deficit_as_the_calibration_does(
+    runs: int, skew: float
+) -> None:
+    ref = Reference("history", runs, 0.0, 0.02, runs - 1, skew)
+    deficits = np.linspace(-0.0405, 0.1205, 33)  # not 0: calibration leaves t = 0 as it is
+    spread = Spread(ref.sd, ref.runs, ref.df, ref.skew)
+    simulated = _standardise(deficits / (ref.sd * math.sqrt(1 + 1 / runs)), spread)
+    exact = [standardise(Observation(x=-d, baseline_score=0.8, n=50), ref) for d in deficits]
+    assert np.allclose(simulated, exact, atol=0.01)

@@ -45,7 +45,8 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
     from collections import Counter
 
-    from canary_eval.verdict.limits import HORIZON_RUNS, limit_notes, planned_limits
+    from canary_eval.verdict.detectable import HORIZON_RUNS
+    from canary_eval.verdict.limits import limit_notes, planned_limits
     from canary_eval.verdict.policy import Policy
 
     config, evalset = load_suite(suite, check=True, overrides=set_)

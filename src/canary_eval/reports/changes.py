@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from canary_eval.models import CaseResult
 from canary_eval.verdict.compare import Comparison, Quality
-from canary_eval.verdict.limits import HORIZON_RUNS
+from canary_eval.verdict.detectable import HORIZON_RUNS
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,8 @@
-"""Honest limits: the smallest drop each quality series pages on, and the cases it would need.
-
-A series (the overall score, an intent) pages through the calibrated CUSUM of
-verdict/calibration.py: S = max(0, S + z - K) passes H, the run is itself short, and the mean
-relative deficit since S left 0 passes the gate's relative limit. Its detectable drop is the
-smallest sustained relative drop that does all three within HORIZON_RUNS runs with 80 %
-probability. It is found by running that very rule on seeded normal per-run changes with the
-series' run-to-run spread (common random numbers: monotone in the drop, the same answer every
-time), and, for pass/fail scores, rounded up to whole cases turning wrong. Drops the baseline
-score does not allow are infinite: such a series cannot page reliably.
+"""Honest limits: per series (the overall score, every intent) the smallest drop it pages on
+within HORIZON_RUNS runs with 80 % probability (verdict/detectable.py), whether it can page
+reliably, the cases it would need, and the notes that name the intents that cannot. In a run,
+each series is measured with the reference its calibrated series used, stated for the steady
+state; before any run (`canary validate`), from the baseline's scores or stated assumptions.
 """
 
 from __future__ import annotations
@@ -15,21 +10,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
 
 from canary_eval.models import RunResult
 from canary_eval.suite.config import Alerting, Thresholds
 from canary_eval.verdict.alarm import Pairs, observe
-from canary_eval.verdict.calibration import CAP, K, Reference, SeriesResult, series_thresholds
+from canary_eval.verdict.calibration import Reference, SeriesResult, series_thresholds
+from canary_eval.verdict.detectable import (
+    HORIZON_RUNS,
+    Spread,
+    cases_needed,
+    detectable_drop,
+    flip_skew,
+    run_sd,
+)
 
-HORIZON_RUNS = 6  # six hourly runs: the drop is paged within a working morning
-POWER = 0.8
 RELIABLE = 0.5  # a series that needs more than half its score gone to page cannot page reliably
 ASSUMED_FLIPS = 0.05  # the share of answers assumed to flip between runs when none was measured
 ASSUMED_SCORE = 0.9  # the baseline score assumed when there is no baseline yet
-_PATHS = 1000
-_MAX_CASES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -44,130 +41,6 @@ class Limit:
     @property
     def reliable(self) -> bool:
         return self.drop <= RELIABLE
-
-
-@dataclass(frozen=True)
-class Spread:
-    """How a series' healthy runs vary, as the CUSUM standardises them: the run-to-run sd of
-    the change, the reference's size and degrees of freedom (None: normal) and the skewness of
-    the deficits (wrong answers are counts)."""
-
-    sd: float
-    runs: int
-    df: int | None = None
-    skew: float = 0.0
-
-
-@cache
-def _draws(skew: float) -> Any:
-    """Seeded standardised per-run noise of the deficit: normal, or a gamma of that skewness."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    if skew <= 0:
-        return rng.standard_normal((HORIZON_RUNS, _PATHS))
-    shape = 4 / skew**2
-    return (rng.standard_gamma(shape, (HORIZON_RUNS, _PATHS)) - shape) / math.sqrt(shape)
-
-
-def _standardise(t: Any, spread: Spread) -> Any:
-    """`calibration.standardise` on arrays: the t-predictive tail as a normal score (for a
-    large reference by z = t (1 - 1/4df) / sqrt(1 + t^2/2df), within 0.01 of it for
-    df >= 150), then the skewness correction (`calibration._unskew`)."""
-    import numpy as np
-
-    z = t
-    df = spread.df
-    if df is not None and df >= 150:
-        z = t * (1 - 1 / (4 * df)) / np.sqrt(1 + t * t / (2 * df))
-    elif df is not None and df > 0:
-        from scipy.stats import norm
-        from scipy.stats import t as student
-
-        tail = student.sf(np.abs(t), df)
-        z = np.where(tail > 0, np.sign(t) * norm.isf(np.maximum(tail, 1e-300)), t)
-    c = spread.skew / 6
-    if c <= 0:
-        return z
-    root = 1 + 4 * c * (z + c)
-    return np.where(root > 0, (np.sqrt(np.maximum(root, 0.0)) - 1) / (2 * c), -1 / (2 * c))
-
-
-def caught(drop: float, spread: Spread, score: float, h: float, limit: float | None) -> float:
-    """The share of seeded paths on which a sustained relative `drop` of the expected healthy
-    `score` pages within HORIZON_RUNS runs, decided as `calibration.update` decides."""
-    import numpy as np
-
-    shift = drop * score
-    scale = spread.sd * math.sqrt(1 + 1 / spread.runs)
-    s = np.zeros(_PATHS)
-    runs = np.zeros(_PATHS)
-    deficit = np.zeros(_PATHS)
-    paged = np.zeros(_PATHS, dtype=bool)
-    for noise in _draws(round(spread.skew, 2)):
-        short = shift + spread.sd * noise  # the reference mean minus this run's change
-        z = _standardise(short / scale, spread)
-        s = np.minimum(np.maximum(0.0, s + z - K), h + CAP)
-        going = s > 0
-        runs = np.where(going, runs + 1, 0)
-        deficit = np.where(going, deficit + short / score, 0.0)
-        estimate = deficit / np.maximum(runs, 1)
-        paged |= (s > h) & (z > 0) & (limit is None or estimate > limit)
-    return float(paged.mean())
-
-
-def detectable_drop(spread: Spread, score: float, h: float, limit: float | None) -> float:
-    """The smallest relative drop of the expected score paged within HORIZON_RUNS runs with
-    80 % probability; inf when even the whole score gone is not."""
-    if score <= 0 or spread.sd <= 0 or caught(1.0, spread, score, h, limit) < POWER:
-        return math.inf
-    low, high = 0.0, 1.0
-    for _ in range(12):
-        mid = (low + high) / 2
-        low, high = (low, mid) if caught(mid, spread, score, h, limit) >= POWER else (mid, high)
-    return high
-
-
-def flip_skew(variance: float, n: int) -> float:
-    """The skewness of a healthy run's deficit over n pass/fail cases, each flipping with the
-    chance f that gives it `variance` = f (1 - f): a binomial's, capped at 1 as
-    `calibration.reference` caps it."""
-    if n <= 0 or not 0 < variance < 0.25:
-        return 0.0
-    f = (1 - math.sqrt(1 - 4 * variance)) / 2
-    return min(1.0, (1 - 2 * f) / math.sqrt(n * variance))
-
-
-def run_sd(variance: float, n: int) -> float:
-    """The run-to-run sd of a mean over n cases whose scores vary by `variance` from run to
-    run, never below the floor `calibration.reference` puts under it."""
-    return max(math.sqrt(max(variance, 0.0) / n), 0.25 / n) if n > 0 else 0.0
-
-
-def cases_needed(
-    variance: float, score: float, h: float, limit: float | None, runs: int, *, binary: bool
-) -> int | None:
-    """The fewest cases with which a drop of `limit` passes the CUSUM threshold within
-    HORIZON_RUNS runs with 80 % probability (it then pages on a drop a little above it); None
-    without a limit, a score or a finite answer."""
-    if limit is None or limit <= 0 or score <= 0:
-        return None
-
-    def enough(n: int) -> bool:
-        skew = flip_skew(variance, n) if binary else 0.0
-        spread = Spread(run_sd(variance, n), runs, runs - 1, skew)
-        return caught(limit, spread, score, h, None) >= POWER
-
-    high = 1
-    while not enough(high):
-        high *= 2
-        if high > _MAX_CASES:
-            return None
-    low = high // 2
-    while high - low > 1:
-        mid = (low + high) // 2
-        low, high = (low, mid) if enough(mid) else (mid, high)
-    return high
 
 
 def case_variance(diffs: Sequence[float]) -> float:
