@@ -18,7 +18,7 @@ from canary_eval.simulator import (
     serve_forever,
 )
 from canary_eval.simulator.bank import load_bank
-from canary_eval.simulator.phrasing import GENERIC
+from canary_eval.simulator.phrasing import GENERIC, JSON_PREFACE, OVER_REFUSALS
 from canary_eval.simulator.tokens import count_tokens
 
 SCALE = 0.01  # latency ~3 ms: fast tests
@@ -304,3 +304,25 @@ def test_the_turn_under_test_is_the_last_user_message_after_few_shot_turns(
     body = {"model": "ledger-chat", "messages": [*few_shot, {"role": "user", "content": GROWTH}]}
     assert "$40" in client.post("/chat/completions", json=body).json()["choices"][0]["message"][
         "content"]  # fmt: skip
+
+
+def test_prose_json_and_over_refusal_rates_change_what_the_model_says() -> None:
+    """The knobs the safe-defaults test turns: JSON behind a chatty preface, answerable
+    questions refused; other answers stay as they were."""
+    config = SimulatorConfig(latency_scale=SCALE, prose_json_rate=1.0, over_refusal_rate=1.0)
+    entries = load_bank().entries
+    with (
+        serve(config.replace(over_refusal_rate=0.0)) as running,
+        httpx.Client(base_url=running.base_url, timeout=5) as c,
+    ):
+        json_answer = ask(c, entries["faq-030"].input).json()["choices"][0]["message"]["content"]
+        prose_answer = ask(c, GROWTH).json()["choices"][0]["message"]["content"]
+    assert json_answer.startswith(JSON_PREFACE)
+    assert json.loads(json_answer.removeprefix(JSON_PREFACE)) == json.loads(
+        entries["faq-030"].right
+    )
+    assert not prose_answer.startswith(JSON_PREFACE)
+
+    with serve(config) as running, httpx.Client(base_url=running.base_url, timeout=5) as c:
+        refused = ask(c, GROWTH).json()["choices"][0]["message"]["content"]
+    assert refused in OVER_REFUSALS

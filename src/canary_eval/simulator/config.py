@@ -36,6 +36,10 @@ class SimulatorConfig:
     hang_s: float = 120.0
     malformed_rate: float = 0.0
     truncate_rate: float = 0.0
+    # JSON answers sent after a chatty preface, no longer parseable: a model that stopped
+    # following "reply with the JSON only"
+    prose_json_rate: float = 0.0
+    over_refusal_rate: float = 0.0  # answerable questions refused, on top of the version's own
     script: tuple[Fault, ...] = ()
     api_key: str | None = None  # when set, requests need `Authorization: Bearer <api_key>`
 

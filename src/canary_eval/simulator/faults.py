@@ -60,7 +60,15 @@ _ALIASES: dict[str, tuple[FaultKind, int | None]] = {
     "content_filter": ("content_filter", None),
     "refusal": ("refusal", None),
 }
-RATE_FIELDS = ("error_rate", "timeout_rate", "malformed_rate", "truncate_rate", "noise")
+RATE_FIELDS = (
+    "error_rate",
+    "timeout_rate",
+    "malformed_rate",
+    "truncate_rate",
+    "noise",
+    "prose_json_rate",
+    "over_refusal_rate",
+)
 NUMBER_FIELDS = ("rpm", "hang_s")
 
 

@@ -95,6 +95,18 @@ def phrase(entry: Entry, kind: AnswerKind, version: ModelVersion, seed: int) -> 
     return text
 
 
+JSON_PREFACE = "Sure! Here is the information you asked for, as JSON:"
+
+
+def with_preface(text: str) -> str:
+    """A JSON answer behind a chatty preface, so it no longer parses; other answers as they are."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    return f"{JSON_PREFACE}\n{text}"
+
+
 def generic_answer(message: str) -> str:
     return GENERIC[int(unit("generic", message) * len(GENERIC))]
 

@@ -21,7 +21,7 @@ from typing import Any
 from canary_eval.simulator.bank import load_bank
 from canary_eval.simulator.config import SimulatorConfig
 from canary_eval.simulator.faults import Fault, RateDecision, RateLimiter, format_reset
-from canary_eval.simulator.phrasing import generic_answer, phrase
+from canary_eval.simulator.phrasing import generic_answer, phrase, with_preface
 from canary_eval.simulator.protocol import (
     Reply,
     error_reply,
@@ -260,7 +260,12 @@ class Vendor:
             occurrence = self._asked[(version, entry.id)]
             self._asked[(version, entry.id)] += 1
         kind = decide(entry.id, version, config.seed, occurrence=occurrence, noise=config.noise)
-        return phrase(entry, kind, MODEL_VERSIONS[version], config.seed)
+        if unit(config.seed, entry.id, occurrence, "refuse") < config.over_refusal_rate:
+            kind = "refuse"
+        text = phrase(entry, kind, MODEL_VERSIONS[version], config.seed)
+        if unit(config.seed, entry.id, occurrence, "prose") < config.prose_json_rate:
+            text = with_preface(text)
+        return text
 
     @staticmethod
     def _random_fault(config: SimulatorConfig, draws: list[float]) -> Fault:
