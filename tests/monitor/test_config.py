@@ -28,8 +28,12 @@ def test_a_minimal_config_gets_the_documented_defaults(tmp_path: Path) -> None:
     assert config.reference == timedelta(days=7)
     assert config.max_malformed_share == 0.01
     assert config.min_confidence == 0.5
-    # Every gate is on, and every tested gate draws on one budget per pass.
-    assert config.alpha == 0.01
+    # Every gate is on, and every tested gate draws on one budget per pass: one false alert
+    # in 30 days of hourly passes at most.
+    assert config.false_alerts_per_month == 1
+    assert config.cadence == timedelta(hours=1)
+    assert config.alpha == pytest.approx(1 / 720)
+    assert config.alpha_source == "alerting.false_alerts_per_month"
     assert config.ops.max_p95_latency_increase == 0.5
     assert config.ops.min_p95_latency_increase_ms == 250
     assert config.signals.max_thumbs_down_rate_increase == 0.05
@@ -50,9 +54,44 @@ def test_null_turns_a_gate_off_and_a_layer_alpha_takes_it_out_of_the_budget(
         )
     )
     assert config.alpha == 0.002
+    assert config.alpha_source == "thresholds.alpha"
     assert config.ops.max_p95_latency_increase is None
     assert config.ops.max_error_rate_increase == 0.02
     assert config.signals.alpha == 0.05
+
+
+def test_the_pass_budget_derives_from_false_alerts_a_month_at_the_cadence(
+    tmp_path: Path,
+) -> None:
+    config = load_monitor_config(
+        _write(tmp_path, "calls: c.jsonl\nalerting: {false_alerts_per_month: 2, cadence: 15m}\n")
+    )
+    assert config.alpha == pytest.approx(2 / (30 * 24 * 4))
+    # thresholds.alpha, when set, overrides the derived budget.
+    config = load_monitor_config(
+        _write(
+            tmp_path,
+            "calls: c.jsonl\nalerting: {false_alerts_per_month: 2}\nthresholds: {alpha: 0.01}\n",
+        )
+    )
+    assert config.alpha == 0.01
+    assert config.false_alerts_per_month == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("alerting: {false_alerts_per_month: 0}\n", "false_alerts_per_month"),
+        ("alerting: {cadence: 0h}\n", "alerting.cadence"),
+    ],
+)
+def test_a_budget_that_is_not_positive_is_refused_naming_its_key(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_monitor_config(_write(tmp_path, "calls: c.jsonl\n" + text))
+    assert key in str(caught.value)
+    assert "monitor.yaml" in str(caught.value)
 
 
 def test_paths_resolve_against_the_config_folder_and_stdin_stays_stdin(tmp_path: Path) -> None:

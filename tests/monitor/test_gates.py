@@ -1,13 +1,21 @@
-"""Ops and signal gates: on by default; a breach needs size and, for shares, significance."""
+"""Ops and signal gates: on by default; a breach needs both size and significance."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds, SignalThresholds
-from canary_eval.monitor.gates import RateChange, ValueChange, decide, rate_tests, relative_alerts
-from canary_eval.monitor.ops import OpsFigures, ops_gates
+from canary_eval.monitor.gates import (
+    RateChange,
+    ValueChange,
+    decide,
+    fold_intents,
+    rate_tests,
+    relative_tests,
+)
+from canary_eval.monitor.ops import RELATIVE, OpsFigures, exceedance_test, ops_gates
 from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
 
 
@@ -64,14 +72,15 @@ def test_holm_correction_spans_every_test_it_is_given() -> None:
     assert decide(one + others, alpha=0.05) == []
 
 
-def test_relative_gates_need_enough_data_in_both_windows_and_a_rise_past_the_floor() -> None:
+def test_relative_gates_need_enough_data_a_rise_past_the_floor_and_significance() -> None:
     changes = [
-        ValueChange(None, 1000.0, 2100.0, 500, 500),
-        ValueChange("tiny", 1000.0, 5000.0, 5, 500),
-        ValueChange("fine", 1000.0, 1100.0, 500, 500),
-        ValueChange("fast", 30.0, 90.0, 500, 500),  # tripled, by 60 ms
+        ValueChange(None, 1000.0, 2100.0, 500, 500, p_value=1e-6),
+        ValueChange("tiny", 1000.0, 5000.0, 5, 500, p_value=1e-6),
+        ValueChange("fine", 1000.0, 1100.0, 500, 500, p_value=1e-6),
+        ValueChange("fast", 30.0, 90.0, 500, 500, p_value=1e-6),  # tripled, by 60 ms
+        ValueChange("noisy", 1000.0, 2100.0, 500, 500, p_value=0.2),  # large, not significant
     ]
-    alerts = relative_alerts(
+    tests = relative_tests(
         "ops",
         "latency_p95_ms",
         "p95 latency",
@@ -81,9 +90,46 @@ def test_relative_gates_need_enough_data_in_both_windows_and_a_rise_past_the_flo
         unit=" ms",
         floor=250.0,
     )
+    assert [t.intent for t in tests] == [None, "fine", "fast", "noisy"]  # "tiny" is untested
+    alerts = decide(tests, alpha=0.01)
     assert [a.intent for a in alerts] == [None]
     assert alerts[0].observed == pytest.approx(1.1)
     assert "2,100 ms vs 1,000 ms" in alerts[0].message
+
+
+def test_intents_alerting_with_the_overall_figure_are_named_in_its_one_alert() -> None:
+    changes = [
+        ValueChange(None, 1000.0, 2100.0, 5000, 5000, p_value=1e-9),
+        ValueChange("billing", 1000.0, 3000.0, 500, 500, p_value=1e-6),
+        ValueChange("faq", 1000.0, 2500.0, 500, 500, p_value=1e-6),
+    ]
+    tests = relative_tests(
+        "ops", "latency_p95_ms", "p95 latency", changes, max_increase=0.5, min_n=100
+    )
+    [alert] = fold_intents(decide(tests, alpha=0.01), RELATIVE)
+    assert alert.intent is None
+    assert alert.message.endswith("worst intents: billing +200%, faq +150%")
+
+
+def test_the_p95_exceedance_test_keeps_its_level_on_unchanged_latencies() -> None:
+    # Log-normal latencies, the same in both windows, at the counts of a quiet intent.
+    gen = np.random.default_rng(7)
+    trials, rejected = 4000, 0
+    for _ in range(trials):
+        ref, cur = gen.lognormal(6.5, 0.6, 700), gen.lognormal(6.5, 0.6, 100)
+        p95 = np.quantile(ref, 0.95)
+        p = exceedance_test(int((ref > p95).sum()), 700, int((cur > p95).sum()), 100)
+        rejected += p < 0.01
+    assert rejected / trials <= 0.01 + 3 * (0.01 * 0.99 / trials) ** 0.5
+
+
+def test_the_p95_exceedance_test_sees_doubled_latencies_on_a_quiet_intent() -> None:
+    gen = np.random.default_rng(8)
+    ref, cur = gen.lognormal(6.5, 0.6, 700), 2 * gen.lognormal(6.5, 0.6, 100)
+    p95 = np.quantile(ref, 0.95)
+    slow = int((cur > p95).sum())
+    assert slow > 20  # of 100, where 5 are expected
+    assert exceedance_test(int((ref > p95).sum()), ref.size, slow, cur.size) < 1e-6
 
 
 def _ops(**figures: float) -> OpsFigures:
@@ -98,6 +144,11 @@ def _ops(**figures: float) -> OpsFigures:
         cost_usd=4.0,
         cost_per_task_usd=0.01,
         tokens_per_task=600.0,
+        timed_calls=1000,
+        slow_calls=50,
+        costed_tasks=400,
+        cost_per_task_sd=0.005,
+        tokens_per_task_sd=300.0,
     )
     base.update(figures)
     return OpsFigures(**base)  # type: ignore[arg-type]
@@ -107,14 +158,14 @@ def test_every_ops_gate_is_on_by_default_and_names_its_metric() -> None:
     ref = _ops()
     cur = _ops(
         latency_p95_ms=2000.0,
+        slow_calls=400,
         errors=80,
         rate_limited=60,
         fallbacks=100,
         cost_per_task_usd=0.02,
         tokens_per_task=1200.0,
     )
-    tests, untested = ops_gates([(None, ref, cur)], OpsThresholds())
-    metrics = {a.metric for a in (*decide(tests, alpha=0.01), *untested)}
+    metrics = {a.metric for a in decide(ops_gates([(None, ref, cur)], OpsThresholds()), 0.01)}
     assert metrics == {
         "latency_p95_ms",
         "error_rate",
@@ -131,7 +182,29 @@ def test_every_ops_gate_is_on_by_default_and_names_its_metric() -> None:
         max_cost_per_task_increase=None,
         max_tokens_per_task_increase=None,
     )
-    assert ops_gates([(None, ref, cur)], off) == ([], [])
+    assert ops_gates([(None, ref, cur)], off) == []
+
+
+def test_a_large_ops_change_that_noise_explains_does_not_alert() -> None:
+    ref = _ops(calls=150, timed_calls=150, slow_calls=8, tasks=120, costed_tasks=120)
+    # p95 +60 % and 400 ms slower, but 10 of 150 calls past the old p95 where 8 were; cost and
+    # tokens +30 % with a per-task spread three times the mean.
+    cur = _ops(
+        calls=150,
+        timed_calls=150,
+        latency_p95_ms=1600.0,
+        slow_calls=10,
+        tasks=120,
+        costed_tasks=120,
+        cost_per_task_usd=0.013,
+        cost_per_task_sd=0.03,
+        tokens_per_task=800.0,
+        tokens_per_task_sd=1800.0,
+    )
+    tests = ops_gates([(None, ref, cur)], OpsThresholds())
+    large = {t.alert.metric for t in tests if t.alert is not None}
+    assert large == {"latency_p95_ms", "cost_per_task_usd", "tokens_per_task"}
+    assert decide(tests, alpha=0.01) == []
 
 
 def _signals(down: int, accepted: int, csat: float) -> SignalFigures:

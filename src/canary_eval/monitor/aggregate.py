@@ -69,7 +69,8 @@ EMPTY_SIGNALS = SignalFigures(0, _NONE, _NONE, _NONE, _NONE, None, 0, None)
 
 
 def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
-    """Define the span views for `windows` and compute every figure over them."""
+    """Define the span views for `windows` and compute every figure over them; slow calls are
+    counted against the first (earliest) window's p95."""
     import numpy as np
 
     w, f, ti, pt = queries.span_view(windows)
@@ -83,13 +84,22 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
     engine.materialise("pt")
     calls = _keyed(engine.rows(queries.ops_calls(engine.dialect)))
     tasks = _keyed(engine.rows(queries.ops_tasks()))
+    slow = _keyed(engine.rows(queries.slow_calls(engine.dialect, windows[0][0])))
     ops = {}
     tagged = [0, 0]
-    for key, (n, errors, limited, fallbacks, p50, p95, by_classifier, other) in calls.items():
+    for key in [*calls, *(k for k in tasks if k not in calls)]:
+        n, errors, limited, fallbacks, p50, p95, by_classifier, other = calls.get(
+            key, (0, 0, 0, 0, None, None, 0, 0)
+        )  # no calls: tasks whose first call had another intent than any of theirs here
         if key[1] is None:
             tagged[0] += int(by_classifier or 0)
             tagged[1] += int(other or 0)
-        t_n, costed, cost, cost_mean, tokens = tasks.get(key, (0, 0, None, None, None))
+        t_n, costed, cost, cost_mean, tokens, *sums = tasks.get(key, (0, 0, None, None, None))
+        cost_sd = tokens_sd = None
+        if sums:
+            cost_sd = _mean_sd(int(costed), sums[0], sums[1])[1]
+            tokens_sd = _mean_sd(int(t_n), sums[2], sums[3])[1]
+        timed, slower = slow.get(key, (0, 0))
         ops[key] = OpsFigures(
             calls=int(n),
             tasks=int(t_n),
@@ -101,21 +111,12 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
             cost_usd=_float(cost) if costed else None,
             cost_per_task_usd=_float(cost_mean) if costed else None,
             tokens_per_task=_float(tokens) if t_n else None,
+            timed_calls=int(timed or 0),
+            slow_calls=int(slower or 0),
+            costed_tasks=int(costed or 0),
+            cost_per_task_sd=cost_sd,
+            tokens_per_task_sd=tokens_sd,
         )
-    for key, (t_n, costed, cost, cost_mean, tokens) in tasks.items():
-        if key not in ops:  # tasks whose first call had another intent than any of theirs here
-            ops[key] = OpsFigures(
-                0,
-                int(t_n),
-                None,
-                None,
-                0,
-                0,
-                0,
-                _float(cost) if costed else None,
-                _float(cost_mean) if costed else None,
-                _float(tokens) if t_n else None,
-            )
     events = _keyed(engine.rows(queries.signal_events()))
     signals = {}
     for (w, i), (n, accepted, edited, escalated) in _keyed(

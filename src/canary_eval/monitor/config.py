@@ -24,7 +24,8 @@ max_malformed_share: 0.01          # above it the run stops with exit 2
 seed: 0                            # sampling and drift tests are seeded
 sample_size: 5000                  # texts kept per window for drift
 thresholds:                        # every gate is on by default, with these values
-  alpha: 0.01                      # the error budget of one pass, shared by every tested gate
+  alpha: 0.001                     # optional: the pass's error budget, overriding the one
+                                   #   alerting.false_alerts_per_month derives
   ops:      {max_p95_latency_increase: 0.5, min_p95_latency_increase_ms: 250,
              max_error_rate_increase: 0.02, max_rate_limited_increase: 0.05,
              max_fallback_increase: 0.05, max_cost_per_task_increase: 0.2,
@@ -36,20 +37,26 @@ thresholds:                        # every gate is on by default, with these val
              coverage_floor: 0.25, overrepresented_ratio: 3.0, min_share: 0.02}
 alerting:
   severity: {max_thumbs_down_rate_increase: page, drift: info}   # default: every gate warns
+  false_alerts_per_month: 1        # expected false alerts in 30 days of passes, at most
+  cadence: 1h                      # how often the monitor runs (720 passes a month)
 alerts: {slack: {webhook_url_env: SLACK_WEBHOOK_URL}}   # as a suite's; a pass is one incident
 ```
 
 `null` turns a gate off. Relative gates (`*_latency_*`, `*_per_task_*`) compare current /
 reference - 1 (p95 latency also needs a rise of `min_p95_latency_increase_ms`); rate gates are
-absolute changes of a share (CSAT: of the mean score) and only breach when a one-sided exact
+absolute changes of a share (CSAT: of the mean score). Every gate breaches only when a one-sided
 test is significant after Holm correction over every test of the pass (see monitor/budget.py);
 a layer's own `alpha` (or `drift.auc_alpha` for the domain classifier) decides it apart from
-that budget. `min_calls` / `min_tasks` keep tiny intents out of gates. Drift: the domain
-classifier alerts when its AUC is at least `min_auc` and beats the permutation null; `max_psi`
-gates the intent mix and `max_length_ks` input lengths (chi-square / KS tests);
-`max_uncovered_share` the share of current inputs whose nearest canary case is below cosine
-`coverage_floor`; `overrepresented_ratio` the intents carrying at least `min_share` of traffic
-and more than that many times their share of the canary set (both exact binomial tests).
+that budget. The pass's budget is `thresholds.alpha` when the config sets it, else
+`alerting.false_alerts_per_month` divided by the passes a month at `alerting.cadence` (1 / 720 =
+0.0014 by default): over unchanged traffic the expected number of passes with a false alert in
+30 days is then at most `false_alerts_per_month`. `min_calls` / `min_tasks` keep tiny intents
+out of gates. Drift: the domain classifier alerts when its AUC is at least `min_auc` and beats
+the permutation null; `max_psi` gates the intent mix and `max_length_ks` input lengths
+(chi-square / KS tests); `max_uncovered_share` the share of current inputs whose nearest canary
+case is below cosine `coverage_floor`; `overrepresented_ratio` the intents carrying at least
+`min_share` of traffic and more than that many times their share of the canary set (both exact
+binomial tests).
 """
 
 from __future__ import annotations
@@ -84,8 +91,21 @@ CALL_FIELDS = (
 FEEDBACK_FIELDS = ("ts", "task_id", "event", "value")
 STDIN = "-"
 TABLE = "table:"  # `calls: table:db.llm_calls` names a table of the Spark catalog
-# The family-wise error budget of one pass: P(any false alert) at most this much per pass.
-PASS_ALPHA = 0.01
+# Expected passes with a false alert in 30 days at most; the pass's error budget derives from it.
+FALSE_ALERTS_PER_MONTH = 1.0
+CADENCE = timedelta(hours=1)  # how often the monitor is expected to run
+MONTH = timedelta(days=30)
+
+
+def pass_alpha(false_alerts_per_month: float, cadence: timedelta) -> float:
+    """The family-wise error budget of one pass that keeps the expected number of passes with a
+    false alert in 30 days at `false_alerts_per_month` or below (a union bound over the passes,
+    which holds however much consecutive passes' windows overlap)."""
+    passes = max(MONTH / cadence, 1.0)
+    return min(false_alerts_per_month / passes, 1.0)
+
+
+PASS_ALPHA = pass_alpha(FALSE_ALERTS_PER_MONTH, CADENCE)
 # The metric an alert carries -> the layer and the thresholds key (the gate) that raised it.
 GATES: Mapping[str, tuple[str, str]] = {
     "latency_p95_ms": ("ops", "max_p95_latency_increase"),
@@ -169,7 +189,10 @@ class MonitorConfig:
     max_malformed_share: float = 0.01
     seed: int = 0
     sample_size: int = 5000
-    alpha: float = PASS_ALPHA
+    alpha: float = PASS_ALPHA  # the pass's budget in effect (see `alpha_source`)
+    alpha_source: str = "alerting.false_alerts_per_month"  # or "thresholds.alpha"
+    false_alerts_per_month: float = FALSE_ALERTS_PER_MONTH
+    cadence: timedelta = CADENCE
     severity: Mapping[str, Severity] = field(default_factory=dict)  # gate or layer -> severity
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     ops: OpsThresholds = OpsThresholds()
@@ -211,12 +234,19 @@ def _build(doc: Document) -> MonitorConfig:
     overrides = _fields(doc, "feedback_fields", set(FEEDBACK_FIELDS))
     feedback_fields = {k: v for k, v in call_fields.items() if k in FEEDBACK_FIELDS}
     feedback_fields.update(overrides)
+    alerting = raw.get("alerting") or {}
     durations = {}
-    for key, default in (("window", timedelta(hours=24)), ("reference", timedelta(days=7))):
-        value = raw.get(key)
-        durations[key] = parse_duration(value) if value is not None else default
-        if durations[key].total_seconds() <= 0:
-            raise ConfigError("must be positive", path=path, line=doc.line_of((key,)), key=key)
+    for keys, default in (
+        (("window",), timedelta(hours=24)),
+        (("reference",), timedelta(days=7)),
+        (("alerting", "cadence"), CADENCE),
+    ):
+        value = (alerting if keys[0] == "alerting" else raw).get(keys[-1])
+        durations[keys[-1]] = parse_duration(value) if value is not None else default
+        if durations[keys[-1]].total_seconds() <= 0:
+            raise ConfigError(
+                "must be positive", path=path, line=doc.line_of(keys), key=".".join(keys)
+            )
     calls = _globs(raw["calls"], base)
     feedback = _globs(raw["feedback"], base) if raw.get("feedback") is not None else ()
     if STDIN in calls and STDIN in feedback:
@@ -232,6 +262,9 @@ def _build(doc: Document) -> MonitorConfig:
     thresholds = raw.get("thresholds", {})
     spark = raw.get("spark", {})
     on_change = raw.get("on_model_change") or {}
+    per_month = float(alerting.get("false_alerts_per_month", FALSE_ALERTS_PER_MONTH))
+    # An explicit thresholds.alpha wins over the budget derived from the monthly figure.
+    explicit = "alpha" in thresholds
     return MonitorConfig(
         path=path,
         name=str(raw.get("name") or path.stem),
@@ -248,8 +281,13 @@ def _build(doc: Document) -> MonitorConfig:
         max_malformed_share=float(raw.get("max_malformed_share", 0.01)),
         seed=int(raw.get("seed", 0)),
         sample_size=int(raw.get("sample_size", 5000)),
-        alpha=float(thresholds.get("alpha", PASS_ALPHA)),
-        severity=dict(raw.get("alerting", {}).get("severity", {})),
+        alpha=float(thresholds["alpha"])
+        if explicit
+        else pass_alpha(per_month, durations["cadence"]),
+        alpha_source="thresholds.alpha" if explicit else "alerting.false_alerts_per_month",
+        false_alerts_per_month=per_month,
+        cadence=durations["cadence"],
+        severity=dict(alerting.get("severity", {})),
         alerts=parse_alerts_config(raw.get("alerts"), path, doc.line_of),
         ops=OpsThresholds(**thresholds.get("ops", {})),
         signals=SignalThresholds(**thresholds.get("signals", {})),

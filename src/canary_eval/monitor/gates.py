@@ -7,7 +7,7 @@ alert with probability at most the pass's `alpha`, however many gates there are.
 Fisher's exact test, which stays valid for the small counts of a quiet intent. Past the threshold
 but not significant is noise at this sample size: the figure is in the report, but nobody is
 alerted. A relative gate compares current / reference - 1 with its threshold once both windows
-have enough data.
+have enough data, and is tested too (monitor/ops.py says how).
 """
 
 from __future__ import annotations
@@ -40,11 +40,16 @@ class RateChange:
 
 @dataclass(frozen=True)
 class ValueChange:
+    """One segment's figure (p95 latency, cost per task...) in both windows, with the p-value
+    of a one-sided test that it grew and what that test saw (`detail`, for the message)."""
+
     intent: str | None
     reference: float | None
     current: float | None
     n_ref: int
     n_cur: int
+    p_value: float = 1.0
+    detail: str = ""
 
 
 def where(intent: str | None) -> str:
@@ -112,7 +117,7 @@ def rate_tests(
     return tests
 
 
-def relative_alerts(
+def relative_tests(
     layer: Layer,
     metric: str,
     label: str,
@@ -122,48 +127,57 @@ def relative_alerts(
     min_n: int,
     unit: str = "",
     floor: float = 0.0,
-) -> list[Alert]:
-    """Alerts for a figure that may grow by at most `max_increase` relative to the reference,
-    and by at most `floor` in its own unit (a 40 % rise of a 30 ms p95 is nobody's problem).
-
-    When the overall figure breaches, the intents that breach too are named in its one alert
-    instead of an alert each: one thing to act on, not a page per intent.
-    """
+    alpha: float | None = None,
+) -> list[GateTest]:
+    """Tests of a figure that may grow by at most `max_increase` relative to the reference,
+    and by at most `floor` in its own unit (a 40 % rise of a 30 ms p95 is nobody's problem):
+    the change must be both that large and significant (each change carries its p-value)."""
     if max_increase is None:
         return []
-    breaches = []
+    tests = []
     for change in changes:
         ref, cur = change.reference, change.current
         if ref is None or cur is None or ref <= 0 or min(change.n_ref, change.n_cur) < min_n:
             continue
         growth = cur / ref - 1.0
+        alert = None
         if growth > max_increase and cur - ref > floor:
-            breaches.append((change, growth))
-    overall = [(c, g) for c, g in breaches if c.intent is None]
-    per_intent = sorted(((c, g) for c, g in breaches if c.intent is not None),
-                        key=lambda item: -item[1])  # fmt: skip
-    shown = overall or per_intent
-    alerts = []
-    for change, growth in shown:
-        ref, cur = change.reference or 0.0, change.current or 0.0  # both set for a breach
-        message = (
-            f"{where(change.intent)}{label} {_fmt(cur)}{unit} vs {_fmt(ref)}{unit} in "
-            f"the reference window ({growth:+.0%}, allowed +{max_increase:.0%})"
-        )
-        if overall and per_intent:
-            worst = ", ".join(f"{c.intent} {g:+.0%}" for c, g in per_intent[:3])
-            message += f"; worst intents: {worst}"
-        alerts.append(
-            Alert(
+            detail = f"; {change.detail}" if change.detail else ""
+            alert = Alert(
                 layer=layer,
                 metric=metric,
-                message=message,
+                message=(
+                    f"{where(change.intent)}{label} {_fmt(cur)}{unit} vs {_fmt(ref)}{unit} in "
+                    f"the reference window ({growth:+.0%}, allowed +{max_increase:.0%}{detail}"
+                ),
                 intent=change.intent,
                 observed=round(growth, 6),
                 allowed=max_increase,
             )
-        )
-    return alerts
+        tests.append(GateTest(change.intent, change.p_value, alert, alpha))
+    return tests
+
+
+def fold_intents(alerts: Sequence[Alert], metrics: Sequence[str]) -> list[Alert]:
+    """When the overall figure of one of `metrics` alerts, the intents that alert too are named
+    in its one alert instead of an alert each: one thing to act on, not an alert per intent."""
+    overall = {a.metric: a for a in alerts if a.metric in metrics and a.intent is None}
+    folded: dict[str, list[Alert]] = {}
+    kept = []
+    for alert in alerts:
+        if alert.intent is not None and alert.metric in overall:
+            folded.setdefault(alert.metric, []).append(alert)
+        else:
+            kept.append(alert)
+    out = []
+    for alert in kept:
+        intents = sorted(folded.get(alert.metric, []) if alert.intent is None else [],
+                         key=lambda a: -(a.observed or 0.0))  # fmt: skip
+        if intents:
+            worst = ", ".join(f"{a.intent} {a.observed or 0.0:+.0%}" for a in intents[:3])
+            alert = replace(alert, message=f"{alert.message}; worst intents: {worst}")
+        out.append(alert)
+    return out
 
 
 def _fmt(value: float) -> str:

@@ -3,22 +3,23 @@
 Cost and tokens are per task (the sum over a task's calls), not per call: a task that needs more
 calls costs more, and that is what the business pays for. Call figures group calls by their own
 intent; task figures group tasks by the intent of their first call.
+
+Every ops gate is tested, inside the pass's error budget: the error, rate-limited and fallback
+shares with Fisher's exact test; p95 latency with an exact exceedance test (below); cost and
+tokens per task with a one-sided Welch test of the per-task means. A relative gate alerts only
+when its change is both past its threshold (and floor) and significant.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds
-from canary_eval.monitor.gates import (
-    GateTest,
-    RateChange,
-    ValueChange,
-    rate_tests,
-    relative_alerts,
-)
+from canary_eval.monitor.gates import GateTest, RateChange, ValueChange, rate_tests, relative_tests
+
+RELATIVE = ("latency_p95_ms", "cost_per_task_usd", "tokens_per_task")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class OpsFigures:
     cost_usd: float | None
     cost_per_task_usd: float | None
     tokens_per_task: float | None
+    # For the tests: calls with a latency, and of them those slower than the p95 of the same
+    # segment in the earlier window (the reference); tasks with a cost; per-task spreads.
+    timed_calls: int = 0
+    slow_calls: int = 0
+    costed_tasks: int = 0
+    cost_per_task_sd: float | None = None
+    tokens_per_task_sd: float | None = None
 
     @property
     def error_rate(self) -> float | None:
@@ -50,11 +58,8 @@ class OpsFigures:
 Pair = tuple[str | None, OpsFigures, OpsFigures]  # (intent, reference, current)
 
 
-def ops_gates(pairs: Sequence[Pair], t: OpsThresholds) -> tuple[list[GateTest], list[Alert]]:
-    """The `ops` gates that are on, overall and per intent: the tests of the error, rate-limited
-    and fallback shares (decided with the pass's budget), and the alerts of the relative gates
-    (p95 latency, cost and tokens per task), which need enough calls but no test.
-    """
+def ops_gates(pairs: Sequence[Pair], t: OpsThresholds) -> list[GateTest]:
+    """The tests of every `ops` gate that is on, overall and per intent."""
     tests: list[GateTest] = []
     for metric, label, count, limit in (
         ("error_rate", "error rate", "errors", t.max_error_rate_increase),
@@ -68,11 +73,8 @@ def ops_gates(pairs: Sequence[Pair], t: OpsThresholds) -> tuple[list[GateTest], 
         tests += rate_tests(
             "ops", metric, label, changes, max_change=limit, min_n=t.min_calls, alpha=t.alpha
         )
-    latency = [
-        ValueChange(i, ref.latency_p95_ms, cur.latency_p95_ms, ref.calls, cur.calls)
-        for i, ref, cur in pairs
-    ]
-    alerts = relative_alerts(
+    latency = [_latency_change(i, ref, cur) for i, ref, cur in pairs]
+    tests += relative_tests(
         "ops",
         "latency_p95_ms",
         "p95 latency",
@@ -81,12 +83,14 @@ def ops_gates(pairs: Sequence[Pair], t: OpsThresholds) -> tuple[list[GateTest], 
         min_n=t.min_calls,
         unit=" ms",
         floor=t.min_p95_latency_increase_ms,
+        alpha=t.alpha,
     )
     cost = [
-        ValueChange(i, ref.cost_per_task_usd, cur.cost_per_task_usd, ref.tasks, cur.tasks)
+        _mean_change(i, ref.cost_per_task_usd, ref.cost_per_task_sd, ref.costed_tasks,
+                     cur.cost_per_task_usd, cur.cost_per_task_sd, cur.costed_tasks)
         for i, ref, cur in pairs
-    ]
-    alerts += relative_alerts(
+    ]  # fmt: skip
+    tests += relative_tests(
         "ops",
         "cost_per_task_usd",
         "cost per task",
@@ -94,17 +98,77 @@ def ops_gates(pairs: Sequence[Pair], t: OpsThresholds) -> tuple[list[GateTest], 
         max_increase=t.max_cost_per_task_increase,
         min_n=t.min_calls,
         unit=" USD",
+        alpha=t.alpha,
     )
     tokens = [
-        ValueChange(i, ref.tokens_per_task, cur.tokens_per_task, ref.tasks, cur.tasks)
+        _mean_change(i, ref.tokens_per_task, ref.tokens_per_task_sd, ref.tasks,
+                     cur.tokens_per_task, cur.tokens_per_task_sd, cur.tasks)
         for i, ref, cur in pairs
-    ]
-    alerts += relative_alerts(
+    ]  # fmt: skip
+    tests += relative_tests(
         "ops",
         "tokens_per_task",
         "tokens per task",
         tokens,
         max_increase=t.max_tokens_per_task_increase,
         min_n=t.min_calls,
+        alpha=t.alpha,
     )
-    return tests, alerts
+    return tests
+
+
+def exceedance_test(slow_ref: int, n_ref: int, slow_cur: int, n_cur: int) -> float:
+    """Exact one-sided p-value that current calls exceed the reference's p95 more often than
+    the reference's own calls do (`slow_ref` of them lie above it).
+
+    Under "no change" the calls of both windows are exchangeable: ranked from the slowest, the
+    current calls met before the (slow_ref + 1)-th reference call are negative-hypergeometric,
+    whatever the latency distribution. Every current call above the threshold is among them, so
+    the p-value of the observed count is conservative; unlike a binomial test at 5 % it also
+    carries the reference p95's own sampling error.
+    """
+    from scipy.stats import nhypergeom
+
+    if n_ref <= 0 or n_cur <= 0 or slow_cur <= 0:
+        return 1.0
+    p = nhypergeom.sf(slow_cur - 1, n_ref + n_cur, n_cur, slow_ref + 1)
+    return float(min(1.0, max(0.0, p)))
+
+
+def _latency_change(intent: str | None, ref: OpsFigures, cur: OpsFigures) -> ValueChange:
+    p = exceedance_test(ref.slow_calls, ref.timed_calls, cur.slow_calls, cur.timed_calls)
+    detail = ""
+    if ref.timed_calls and cur.timed_calls:
+        detail = (
+            f"{cur.slow_calls / cur.timed_calls:.0%} of calls slower than the reference p95, "
+            f"{ref.slow_calls / ref.timed_calls:.0%} before"
+        )
+    return ValueChange(
+        intent, ref.latency_p95_ms, cur.latency_p95_ms, ref.calls, cur.calls, p, detail
+    )
+
+
+def _mean_change(
+    intent: str | None,
+    ref_mean: float | None,
+    ref_sd: float | None,
+    n_ref: int,
+    cur_mean: float | None,
+    cur_sd: float | None,
+    n_cur: int,
+) -> ValueChange:
+    """A per-task mean in both windows with a one-sided Welch test of a rise."""
+    from scipy.stats import ttest_ind_from_stats
+
+    p = 1.0
+    if ref_mean is None or cur_mean is None or min(n_ref, n_cur) < 2:
+        pass
+    elif not (ref_sd or cur_sd):  # no spread at all: any rise is certain
+        p = 0.0 if cur_mean > ref_mean else 1.0
+    else:
+        _, raw = ttest_ind_from_stats(
+            cur_mean, cur_sd or 0.0, n_cur, ref_mean, ref_sd or 0.0, n_ref,
+            equal_var=False, alternative="greater",
+        )  # fmt: skip
+        p = 1.0 if math.isnan(raw) else float(raw)
+    return ValueChange(intent, ref_mean, cur_mean, n_ref, n_cur, p)

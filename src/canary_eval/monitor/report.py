@@ -128,6 +128,12 @@ def summary_lines(result: MonitorResult) -> list[str]:
     )
     if units:
         lines.append(f"Times read as: {units} (engine {result.engine})")
+    if result.budget is not None:
+        b = result.budget
+        lines.append(
+            f"Error budget of the pass: alpha {b.alpha:.3g} ({b.source}); expected false alerts "
+            f"in 30 days of {b.passes_per_month:.0f} passes: at most {b.false_alerts_per_month:.3g}"
+        )
     mf = result.malformed
     lines.append(
         f"Malformed: {mf.calls_malformed:,} of {mf.calls_read:,} call records, "
@@ -256,6 +262,7 @@ def monitor_report_dict(result: MonitorResult) -> dict[str, Any]:
             for a in result.alerts
         ],
         "incident": incident_dict(pass_incident(result)),
+        "budget": None if result.budget is None else asdict(result.budget),
         "ops": _ops(result.overall),
         "signals": _signals(result.overall),
         "intents": [

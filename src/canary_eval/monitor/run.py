@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from canary_eval.errors import LogError
 from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
 from canary_eval.monitor import aggregate, model_change
 from canary_eval.monitor.aggregate import SegmentFigures, TextSample, WindowFigures
-from canary_eval.monitor.budget import pass_alerts
+from canary_eval.monitor.budget import PassBudget, pass_alerts
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
 from canary_eval.monitor.coverage import coverage
 from canary_eval.monitor.drift import (
@@ -76,6 +76,7 @@ class MonitorResult:
     time_units: Mapping[str, Mapping[str, int]] | None = None  # stream -> unit -> records
     model_change: model_change.ModelChangeFigures | None = None
     current_sample: TextSample | None = None
+    budget: PassBudget | None = None
 
 
 def run_monitor(
@@ -86,6 +87,19 @@ def run_monitor(
     engine: str | None = None,
 ) -> MonitorResult:
     """Run the monitor a config describes; raises ConfigError / LogError (exit 2) on bad input."""
+    (result,) = monitor_passes(config_path, [until], stdin=stdin, engine=engine)
+    return result
+
+
+def monitor_passes(
+    config_path: Path,
+    untils: Sequence[datetime | None],
+    *,
+    stdin: TextIO | None = None,
+    engine: str | None = None,
+) -> Iterator[MonitorResult]:
+    """One pass for each `until`, as `run_monitor` would run it then, over logs read, loaded
+    and aggregated once (a month of hourly passes replays in minutes, not hours)."""
     config = load_monitor_config(Path(config_path))
     if engine is not None:
         config = replace(config, engine=engine)
@@ -94,8 +108,6 @@ def run_monitor(
         examples, min_confidence=config.min_confidence, seed=config.seed
     )
     tagger = IntentTagger(classifier)
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
     with tempfile.TemporaryDirectory(prefix="canary-monitor-") as staging:
         options = [
             ShapeOptions(fields, config.status_values, config.latency_unit, config.task_key)
@@ -122,17 +134,23 @@ def run_monitor(
             )
             logs.calls_tally.check(config.max_malformed_share)
             logs.feedback_tally.check(config.max_malformed_share)
-            return _run(
-                config,
-                db,
-                Path(staging),
-                examples,
-                tagger,
-                base_report,
-                logs.calls_tally,
-                logs.feedback_tally,
-                until,
-            )
+            if len(untils) > 1:  # read the logs once, not once per query of every pass
+                db.materialise("calls_all")
+                db.materialise("feedback_all")
+            for until in untils:
+                if until is not None and until.tzinfo is None:
+                    until = until.replace(tzinfo=UTC)
+                yield _run(
+                    config,
+                    db,
+                    Path(staging),
+                    examples,
+                    tagger,
+                    base_report,
+                    logs.calls_tally,
+                    logs.feedback_tally,
+                    until,
+                )
         finally:
             db.close()
 
@@ -268,6 +286,7 @@ def _evaluate(
         classifier=classifier,
         windows=bounds,
         models=dict(sorted(served.items(), key=lambda kv: (-kv[1], kv[0]))),
+        budget=PassBudget.of(config),
     )
 
 

@@ -19,6 +19,7 @@ Window = tuple[str, float, float]  # (label, start exclusive, end inclusive), ep
 # threads finish, and a float sum in another order differs in its last digits from run to run.
 EXACT_COST = "DECIMAL(38, 18)"  # USD; up to 1e20
 EXACT_CSAT = "DECIMAL(18, 6)"
+SQUARED_COST = "DECIMAL(18, 12)"  # USD per task up to 1e6; its square still fits 38 digits
 
 
 def _parquet_rows(parquet: str, clean: bool) -> str:
@@ -153,8 +154,28 @@ def ops_calls(d: Dialect) -> str:
     return _both(select, "intent", "w")
 
 
+def slow_calls(d: Dialect, reference: str) -> str:
+    """Per (win, intent) and overall: calls with a latency, and of them those slower than the
+    p95 of the same segment in the `reference` window (for the exact exceedance test)."""
+    p95 = (
+        f"SELECT intent, {d.quantile('latency_ms', 0.95)} AS p95, grouping(intent) AS whole "
+        f"FROM w WHERE win = {literal(reference)} GROUP BY GROUPING SETS ((intent), ())"
+    )
+    return (
+        f"WITH r AS ({p95}) SELECT w.win, r.intent, count(w.latency_ms), "
+        "sum(CASE WHEN w.latency_ms > r.p95 THEN 1 ELSE 0 END), r.whole FROM w JOIN r "
+        "ON r.whole = 1 OR r.intent = w.intent WHERE w.win IS NOT NULL "
+        "GROUP BY w.win, r.intent, r.whole"
+    )
+
+
 def ops_tasks() -> str:
-    select = "count(*), count(cost), sum(cost), avg(cost), avg(tokens)"
+    # Sums and sums of squares, exact, for the per-task spreads the Welch tests need.
+    cost = f"CAST(cost AS {SQUARED_COST})"
+    select = (
+        f"count(*), count(cost), sum(cost), avg(cost), avg(tokens), sum({cost}), "
+        f"sum({cost} * {cost}), sum(tokens), sum(tokens * tokens)"
+    )
     return _both(select, "task_intent", "pt")
 
 
