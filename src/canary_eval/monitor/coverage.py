@@ -19,7 +19,8 @@ import numpy as np
 from canary_eval.models import Alert
 from canary_eval.monitor.config import DriftThresholds
 from canary_eval.monitor.gates import GateTest
-from canary_eval.monitor.intents import OTHER, normalise
+from canary_eval.monitor.intents import OTHER
+from canary_eval.monitor.text import tfidf
 from canary_eval.verdict.stats import binomial_excess_test
 
 
@@ -45,13 +46,11 @@ def coverage(
     top: int = 8,
 ) -> Coverage | None:
     """How much of current traffic has no nearby canary case, and what it is about."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     if not canary_texts or not current:
         return None
     # Fitted on production text too, so words the canary set never uses still weigh on the
     # norm of the inputs that use them; English stop words would otherwise make anything close.
-    vectorizer = TfidfVectorizer(preprocessor=normalise, sublinear_tf=True, stop_words="english")
+    vectorizer = tfidf(sublinear_tf=True, stop_words="english")
     try:
         vectorizer.fit([*canary_texts, *current, *reference])
     except ValueError:

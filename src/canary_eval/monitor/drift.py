@@ -25,7 +25,7 @@ from canary_eval.models import Alert
 from canary_eval.monitor.config import DriftThresholds
 from canary_eval.monitor.coverage import Coverage, coverage_tests
 from canary_eval.monitor.gates import GateTest
-from canary_eval.monitor.intents import normalise
+from canary_eval.monitor.text import tfidf
 
 _PSI_FLOOR = 1e-4
 
@@ -90,7 +90,6 @@ def domain_classifier_test(
     Balanced samples, half for fitting and half held out; None with under 20 inputs a side.
     """
     from scipy.stats import mannwhitneyu, rankdata
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
 
@@ -104,9 +103,7 @@ def domain_classifier_test(
     train_x, test_x, train_y, test_y = train_test_split(
         ref + cur, labels, test_size=0.5, stratify=labels, random_state=seed
     )
-    vectorizer = TfidfVectorizer(
-        preprocessor=normalise, ngram_range=(1, 2), sublinear_tf=True, max_features=50_000
-    )
+    vectorizer = tfidf(ngram_range=(1, 2), sublinear_tf=True, max_features=50_000)
     try:
         features = vectorizer.fit_transform(train_x)
     except ValueError:  # no usable token at all: nothing to tell apart
