@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -23,25 +24,32 @@ def bundled(tmp_path: Path) -> Path:
     return tmp_path / "configs" / "support-bot-monitor.yaml"
 
 
+def _configure(config: Path, **sections: dict[str, Any]) -> None:
+    """Merge `sections` into the config's top-level mappings, as a user would edit it."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for key, values in sections.items():
+        data.setdefault(key, {}).update(values)
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("drift", "severity", "exit_code", "failing"),
     [
-        (False, "", 0, set()),
-        (True, "", 0, set()),  # ops, signals and drift warn unless configured to page
-        (True, "alerting: {severity: {signals: page, min_auc: page}}\n", 1, {"signals", "drift"}),
+        (False, {}, 0, set()),
+        (True, {}, 0, set()),  # ops, signals and drift warn unless configured to page
+        (True, {"signals": "page", "min_auc": "page"}, 1, {"signals", "drift"}),
     ],
 )
 def test_monitor_alerts_on_drift_by_default_and_exits_1_only_for_a_page(
     canary: Callable[..., CliResult],
     bundled: Path,
     drift: bool,
-    severity: str,
+    severity: dict[str, str],
     exit_code: int,
     failing: set[str],
 ) -> None:
     write_production_logs(bundled.parent.parent / "logs", drift=drift, seed=3)
-    with bundled.open("a", encoding="utf-8") as config:
-        config.write(severity)
+    _configure(bundled, alerting={"severity": severity})
 
     result = canary("monitor", bundled, "--json", "monitor.json", "--html", "monitor.html")
 
@@ -69,12 +77,14 @@ def test_a_paging_pass_is_one_incident_then_a_clean_pass_resolves_it(
     with RecordingServer() as server:
         monkeypatch.setenv("MONITOR_SLACK", f"{server.url}/slack")
         monkeypatch.setenv("MONITOR_PD_KEY", "pd-key")
-        with bundled.open("a", encoding="utf-8") as config:
-            config.write(
-                "alerting: {severity: {signals: page}}\n"
-                f"alerts: {{slack: {{webhook_url_env: MONITOR_SLACK}}, pagerduty: "
-                f"{{routing_key_env: MONITOR_PD_KEY, url: '{server.url}/pd'}}}}\n"
-            )
+        _configure(
+            bundled,
+            alerting={"severity": {"signals": "page"}},
+            alerts={
+                "slack": {"webhook_url_env": "MONITOR_SLACK"},
+                "pagerduty": {"routing_key_env": "MONITOR_PD_KEY", "url": f"{server.url}/pd"},
+            },
+        )
         write_production_logs(logs, drift=True, seed=3)
         assert canary("monitor", bundled, "--quiet").exit_code == 1
         assert canary("monitor", bundled, "--quiet").exit_code == 1  # the same incident
@@ -89,6 +99,38 @@ def test_a_paging_pass_is_one_incident_then_a_clean_pass_resolves_it(
     assert [m["text"].split(":")[0] for m in slack] == ["canary monitor support-bot"] * 2
     assert slack[1]["text"] == "canary monitor support-bot: recovered"
     assert not (bundled.parent / ".canary" / "incident-monitor-support-bot.json").exists()
+
+
+@pytest.mark.parametrize("drift", [False, True])
+def test_a_minimal_config_catches_the_seeded_scenarios_and_stays_quiet_without_them(
+    canary: Callable[..., CliResult], bundled: Path, drift: bool
+) -> None:
+    # Only where the logs and the canary set are: every gate and the budget at their defaults.
+    minimal = bundled.parent / "minimal.yaml"
+    minimal.write_text(
+        "calls: ../logs/calls.jsonl\nfeedback: ../logs/feedback.jsonl\n"
+        "evalset: ../evalsets/support-bot.yaml\n",
+        encoding="utf-8",
+    )
+    args = ["simulate", "--logs", str(bundled.parent.parent / "logs")]
+    assert canary(*args, *(["--drift"] if drift else [])).exit_code == 0
+
+    result = canary("monitor", minimal, "--json", "monitor.json")
+
+    assert result.exit_code == 0, result.output  # alerts warn by default
+    report = json.loads(Path("monitor.json").read_text())
+    assert report["budget"]["source"] == "alerting.false_alerts_per_month"
+    assert report["budget"]["alpha"] == pytest.approx(1 / 720)
+    alerted = {(a["metric"], a["intent"]) for a in report["alerts"]}
+    if not drift:
+        assert alerted == set()
+        return
+    assert ("thumbs_down_rate", "disputes") in alerted  # disputes' thumbs-down doubled
+    assert ("latency_p95_ms", None) in alerted  # p95 doubled
+    assert {("uncovered_share", None), ("domain_auc", None)} <= alerted  # a new topic
+    assert "crypto" in next(
+        a["message"] for a in report["alerts"] if a["metric"] == "uncovered_share"
+    )
 
 
 def test_monitor_without_logs_is_an_input_error(
