@@ -109,15 +109,22 @@ def _import_in_background(modules: Sequence[str]) -> threading.Thread | None:
 
 @contextmanager
 def relaxed_gc() -> Iterator[None]:
-    """Collect garbage less often while results pile up. Almost nothing a run allocates is
-    garbage, yet every 700 allocations the collector walks the young objects and, ever more
-    often, all the others: re-scoring 20,000 cases takes 3.2 s with this instead of 5.3 s."""
+    """Collect garbage less often while results pile up, and never walk what was there before.
+
+    Almost nothing a run allocates is garbage, yet every 700 allocations the collector walks
+    the young objects and, ever more often, all the others: re-scoring 20,000 cases takes 3.2 s
+    with the higher threshold instead of 5.3 s. What is alive when the run starts (the suite,
+    the eval set, the modules) stays alive: frozen, no collection during the run walks it."""
     before = gc.get_threshold()
+    frozen = gc.get_freeze_count() > 0  # the caller's own freeze is the caller's to undo
+    gc.freeze()
     gc.set_threshold(max(before[0], 50_000), *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        if not frozen:
+            gc.unfreeze()
 
 
 def _info(

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -188,7 +188,7 @@ class HttpProvider:
                     if declared.isdigit() and int(declared) > limit:
                         raise _too_large(limit, response.status_code)
                     body = bytearray()
-                    async for chunk in response.aiter_bytes():
+                    async for chunk in _decoded(response):
                         body += chunk
                         if len(body) > limit:
                             raise _too_large(limit, response.status_code)
@@ -232,6 +232,14 @@ class HttpProvider:
         if status >= 500:
             raise CallFailure("server_error", f"HTTP {status}", status=status, retry_after_s=wait)
         raise CallFailure("client_error", f"HTTP {status}: {snippet}", status=status)
+
+
+def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as sent, or through httpx's decoders when it is compressed."""
+    if "content-encoding" in response.headers:
+        return response.aiter_bytes()
+    assert isinstance(response.stream, httpx.AsyncByteStream)
+    return response.stream.__aiter__()
 
 
 def _too_large(limit: int, status: int) -> CallFailure:
