@@ -43,6 +43,13 @@ def test_canonical_numbers_drop_separators_currency_and_trailing_zeros() -> None
     assert canonicalise_numbers("someone", words=True) == "someone"  # whole words only
 
 
+def test_number_words_match_case_insensitively_beyond_ascii_too() -> None:
+    # Unicode case-insensitive matching takes the dotless i, the long s and the dotted capital I
+    # for the letters of "six" and "five".
+    text = "\u017fix, f\u0131ve, F\u0130VE \u2014 SEVEN"
+    assert canonicalise_numbers(text) == "6, 5, 5 \u2014 7"
+
+
 def test_numeric_passes_when_any_number_matches_the_value() -> None:
     got = score("numeric", "In 2024 you paid $1,234.50 in total.", value=1234.5)
     assert got.passed

@@ -33,6 +33,12 @@ _NUMBER_WORDS = (
 )  # fmt: skip
 SMALL_NUMBERS = {word: str(i) for i, word in enumerate(_NUMBER_WORDS)}
 _SMALL_WORD = re.compile(r"\b(" + "|".join(SMALL_NUMBERS) + r")\b", re.IGNORECASE)
+# The same on ASCII text, twice as fast. Beyond ASCII, IGNORECASE also takes the dotted capital
+# and the dotless small i for i, the long s for s and the Kelvin sign for k: `_ASCII_FOLD` maps
+# them back to the word's letters.
+_SMALL_WORD_ASCII = re.compile(_SMALL_WORD.pattern, re.IGNORECASE | re.ASCII)
+_ASCII_FOLD = str.maketrans("\u0130\u0131\u017f\u212a", "iisk")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,9 @@ class Number:
 
 def find_numbers(text: str) -> list[Number]:
     """Every number in `text`, in order."""
-    found = []
+    found: list[Number] = []
+    if not _DIGIT.search(text):  # most answers have no number; the search is 10x faster
+        return found
     for m in _NUMBER.finditer(text):
         digits = m["int"].replace(",", "") + (m["frac"] or "")
         try:
@@ -70,7 +78,8 @@ def find_numbers(text: str) -> list[Number]:
 def canonicalise_numbers(text: str, *, words: bool = True) -> str:
     """Rewrite every number in canonical form; with `words`, also "zero".."twenty" as digits."""
     if words:
-        text = _SMALL_WORD.sub(lambda m: SMALL_NUMBERS[m[0].lower()], text)
+        small_word = _SMALL_WORD_ASCII if text.isascii() else _SMALL_WORD
+        text = small_word.sub(_digits_of_word, text)
     out: list[str] = []
     last = 0
     for number in find_numbers(text):
@@ -79,6 +88,10 @@ def canonicalise_numbers(text: str, *, words: bool = True) -> str:
         last = number.end
     out.append(text[last:])
     return "".join(out)
+
+
+def _digits_of_word(match: re.Match[str]) -> str:
+    return SMALL_NUMBERS[match[0].translate(_ASCII_FOLD).lower()]
 
 
 def close(a: float, b: float, abs_tol: float, rel_tol: float) -> bool:

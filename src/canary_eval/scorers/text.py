@@ -14,35 +14,53 @@ import re
 import string
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from canary_eval.models import Score
 from canary_eval.scorers.numbers import canonicalise_numbers
 from canary_eval.scorers.registry import ParamError, ScoreFn, ScoreInput, scorer
 
-_PUNCTUATION = frozenset(string.punctuation)
+_ASCII_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 TEXT_OR_LIST = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 
 
 def normalise(text: str, *, numbers: bool = True) -> str:
     """SQuAD's answer normalisation, optionally after number canonicalisation."""
+    return _normalised(text, numbers)
+
+
+@lru_cache(maxsize=4096)  # references repeat: every repeat, and every case that shares one
+def _normalised(text: str, numbers: bool) -> str:
     text = text.lower()
     if numbers:
         text = canonicalise_numbers(text)
-    kept = []
-    for i, ch in enumerate(text):
         # A decimal point survives, so 3.5 and 35 stay different numbers.
-        if not _punctuation(ch) or (numbers and ch == "." and _between_digits(text, i)):
-            kept.append(ch)
-    return " ".join(_ARTICLES.sub(" ", "".join(kept)).split())
+        pieces = _split_at_decimal_points(text)
+    else:
+        pieces = [text]
+    kept = ".".join(_without_punctuation(piece) for piece in pieces)
+    return " ".join(_ARTICLES.sub(" ", kept).split())
 
 
-def _punctuation(ch: str) -> bool:
-    return ch in _PUNCTUATION or (ch > "\x7f" and unicodedata.category(ch).startswith("P"))
+def _split_at_decimal_points(text: str) -> list[str]:
+    pieces, start, i = [], 0, text.find(".")
+    while i != -1:
+        if 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            pieces.append(text[start:i])
+            start = i + 1
+        i = text.find(".", i + 1)
+    pieces.append(text[start:])
+    return pieces
 
 
-def _between_digits(text: str, i: int) -> bool:
-    return 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+def _without_punctuation(text: str) -> str:
+    text = _ASCII_PUNCTUATION.sub("", text)
+    if text.isascii():
+        return text
+    for mark in {ch for ch in set(text) if ch > "\x7f" and unicodedata.category(ch)[0] == "P"}:
+        text = text.replace(mark, "")
+    return text
 
 
 def fold(text: str) -> str:
