@@ -14,13 +14,16 @@ from canary_eval.verdict.stats import (
     PairedTest,
     binomial_excess_test,
     bootstrap_mean_ci,
+    bootstrap_mean_cis,
     exact_rate_test,
     holm,
     mcnemar_exact,
     minimum_detectable_drop,
     paired_delta_ci,
     paired_drop_test,
+    quantile_increase_test,
     relative_drop,
+    resampled_quantiles,
     sign_flip_test,
     two_proportion_test,
     wilson_interval,
@@ -141,6 +144,39 @@ def test_sign_flip_is_reproducible_for_a_seed() -> None:
     )
 
 
+# --- quantiles -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", [0.5, 0.9, 0.95])
+def test_resampled_quantiles_have_the_distribution_of_quantiles_of_explicit_resamples(
+    q: float,
+) -> None:
+    data = np.array([3.0, 10.0, 11.0, 40.0, 95.0])
+    # Every one of the 5**5 equally likely resamples, its quantile as numpy computes it.
+    resamples = np.array(list(itertools.product(data, repeat=data.size)))
+    exact = np.quantile(resamples, q, axis=1)
+    drawn = resampled_quantiles(data, q, 100_000, np.random.default_rng(0))
+    support = np.unique(exact)
+    assert set(np.unique(drawn)) <= set(support)
+    exact_cdf = np.searchsorted(np.sort(exact), support, side="right") / exact.size
+    drawn_cdf = np.searchsorted(np.sort(drawn), support, side="right") / drawn.size
+    # Dvoretzky-Kiefer-Wolfowitz: 100 000 draws stray 0.01 from their CDF with odds below 1e-8.
+    assert np.max(np.abs(drawn_cdf - exact_cdf)) < 0.01
+
+
+def test_quantile_increase_test_finds_a_slower_tail_and_not_a_same_one() -> None:
+    rng = np.random.default_rng(5)
+    before = rng.gamma(2.0, 100.0, size=2000)
+    same = rng.gamma(2.0, 100.0, size=2000)
+    slower = same * 1.5
+    assert quantile_increase_test(slower, before) < 0.001
+    assert quantile_increase_test(same, before) > 0.05
+    assert quantile_increase_test(slower, before, seed=3) == quantile_increase_test(
+        slower, before, seed=3
+    )
+    assert quantile_increase_test([5.0], before) == 1.0
+
+
 # --- bootstrap intervals ---------------------------------------------------------------------
 
 
@@ -173,6 +209,31 @@ def test_bootstrap_mean_ci_edge_sizes() -> None:
     assert math.isnan(low)
     assert math.isnan(high)
     assert bootstrap_mean_ci([0.4]) == (0.4, 0.4)
+
+
+def test_bootstrap_mean_ci_on_few_distinct_values_agrees_with_scipy() -> None:
+    # Pass/fail scores are resampled as counts of each value; the interval must not change.
+    values = np.random.default_rng(3).binomial(1, 0.8, size=400).astype(float)
+    expected = scipy.stats.bootstrap(
+        (values,), np.mean, method="percentile", n_resamples=20_000, rng=np.random.default_rng(7)
+    ).confidence_interval
+    low, high = bootstrap_mean_ci(values, n_resamples=20_000, seed=1)
+    # The resampled means lie on a lattice of step 1/400, and a 2.5 % point that falls on one of
+    # its jumps lands on either side of it from one stream to the next: one step apart at most.
+    step = 1 / values.size
+    assert low == pytest.approx(expected.low, abs=step + 1e-12)
+    assert high == pytest.approx(expected.high, abs=step + 1e-12)
+    assert bootstrap_mean_ci([0.5] * 50) == (0.5, 0.5)
+
+
+def test_intervals_resampled_together_are_each_the_interval_alone() -> None:
+    rng = np.random.default_rng(6)
+    graded, passed = rng.uniform(0, 1, size=300), rng.binomial(1, 0.7, size=300)
+    diffs = graded - rng.uniform(0, 1, size=300)
+    together = bootstrap_mean_cis(graded, passed, diffs, seed=4)
+    assert together == [bootstrap_mean_ci(v, seed=4) for v in (graded, passed, diffs)]
+    with pytest.raises(ValueError, match="one length"):
+        bootstrap_mean_cis(graded, diffs[:-1])
 
 
 def test_paired_delta_ci_brackets_the_mean_difference() -> None:

@@ -291,12 +291,13 @@ def _quality(
     else:
         sd = statistics.stdev(diffs) if n > 1 else 0.0
         mde = stats.minimum_detectable_drop(n, sd_diff=sd or 1 / n, alpha=alpha)
+    ci, delta_ci = stats.bootstrap_mean_cis(now, diffs, seed=seed)
     return Quality(
         score=score,
         baseline_score=baseline_score,
-        ci=stats.bootstrap_mean_ci(now, seed=seed),
+        ci=ci,
         delta=score - baseline_score,
-        delta_ci=stats.paired_delta_ci(now, base, seed=seed),
+        delta_ci=delta_ci,
         relative_drop=stats.relative_drop(score, baseline_score),
         p_value=test.p_value,
         method=test.method,
