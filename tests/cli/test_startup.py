@@ -10,23 +10,41 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 HEAVY = ("numpy", "sklearn", "scipy", "httpx", "jsonschema", "rich", "duckdb", "pyspark")
 BUNDLED_SUITE = Path(__file__).parents[2] / "configs" / "support-bot.yaml"
 
 
-def imported(*argv: str) -> set[str]:
+def imported(*argv: str, cwd: Path | None = None, exit_code: int = 0) -> set[str]:
     """Top-level packages a fresh `python -m canary_eval ARGV` imports."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "canary_eval", *argv],
         env={**os.environ, "SUPPORT_BOT_API_KEY": "sk-startup"},  # validate checks it is set
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == exit_code, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
     return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+
+
+@pytest.fixture
+def plain_suite(tmp_path: Path) -> Path:
+    """A suite without tools or JSON Schema scorers, as most are."""
+    cases = [{"id": f"c{i}", "input": f"question {i}", "reference": "answer"} for i in range(50)]
+    (tmp_path / "evalset.yaml").write_text(yaml.safe_dump({"cases": cases}))
+    suite = {
+        "suite": "plain",
+        "evalset": "evalset.yaml",
+        "provider": {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
+        | {"api_key_env": "SUPPORT_BOT_API_KEY"},
+        "scorers": [{"type": "token_f1"}, {"type": "contains", "weight": 0.5}],
+    }
+    (tmp_path / "plain.yaml").write_text(yaml.safe_dump(suite))
+    return tmp_path / "plain.yaml"
 
 
 @pytest.mark.parametrize("argv", [("--help",), ("--version",), ("run", "--help")])
@@ -34,9 +52,18 @@ def test_help_and_version_import_no_heavy_library(argv: tuple[str, ...]) -> None
     assert imported(*argv) & set(HEAVY) == set()
 
 
-def test_validate_imports_only_the_schema_validator_and_numpy_it_needs() -> None:
-    # numpy simulates the calibrated alarm to state each series' detectable drop
+def test_validate_imports_numpy_only_for_the_limits(plain_suite: Path) -> None:
+    # A valid config and eval set pass the compiled schema checks, without jsonschema; numpy
+    # simulates the calibrated alarm to state each series' detectable drop.
+    assert imported("validate", str(plain_suite)) & set(HEAVY) == {"numpy"}
+
+
+def test_validate_imports_jsonschema_to_check_tool_schemas_and_explain_problems(
+    plain_suite: Path,
+) -> None:
     assert imported("validate", str(BUNDLED_SUITE)) & set(HEAVY) == {"jsonschema", "numpy"}
+    bad = ("validate", str(plain_suite), "--set", "provider.concurrency=-1")
+    assert imported(*bad, exit_code=2) & set(HEAVY) == {"jsonschema"}
 
 
 def test_what_a_run_loads_before_its_first_call_holds_no_statistics_or_query_engine() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import math
 import sys
 import textwrap
@@ -251,7 +252,7 @@ def test_entry_point_scorers_load_whether_decorated_or_not(
         EntryPoint("test_plugin_decorated", f"{plugin}:decorated", "canary_eval.scorers"),
         EntryPoint("test_plugin_plain", f"{custom_module}:length_at_most", "canary_eval.scorers"),
     ]
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: points)
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: points)
     try:
         assert run(build("test_plugin_decorated", {"word": "ref"}), "the ref").passed
         assert "scorers[0].word: expected a string" in config_error(

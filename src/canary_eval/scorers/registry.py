@@ -24,16 +24,17 @@ import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from canary_eval.errors import CanaryError, ConfigError
 from canary_eval.models import Case, Completion, Score, ScorerSpec
 from canary_eval.scorers.params import describe_schema, json_type, signature_schema
 from canary_eval.suite.document import format_key
+from canary_eval.suite.schemas.compiled import Check, compile_check
+
+if TYPE_CHECKING:
+    import jsonschema
 
 BUILTIN_MODULES = (
     "text",
@@ -198,10 +199,10 @@ async def score_case(
 def create(spec: ScorerSpec, ctx: ScorerContext) -> BoundScorer:
     """Build one configured scorer; a bad type or parameter is a ConfigError naming the key."""
     kind = _resolve(spec, ctx)
-    errors = sorted(
-        _params_validator(kind).iter_errors(dict(spec.params)),
-        key=lambda e: (len(e.absolute_path), str(e.message)),
-    )
+    check, validator = _params_validator(kind)
+    params = dict(spec.params)
+    errors = [] if check is not None and check(params) else validator().iter_errors(params)
+    errors = sorted(errors, key=lambda e: (len(e.absolute_path), str(e.message)))
     if errors:
         err = errors[0]
         where = format_key(tuple(err.absolute_path))
@@ -241,11 +242,14 @@ def create(spec: ScorerSpec, ctx: ScorerContext) -> BoundScorer:
     return BoundScorer(spec, fn)
 
 
-_VALIDATORS: dict[str, tuple[ScorerType, jsonschema.Draft202012Validator]] = {}
+_VALIDATORS: dict[str, tuple[ScorerType, Check | None, Callable[[], jsonschema.Validator]]] = {}
 
 
-def _params_validator(kind: ScorerType) -> jsonschema.Draft202012Validator:
-    """One validator per scorer type: a suite builds the same scorers for every case."""
+def _params_validator(
+    kind: ScorerType,
+) -> tuple[Check | None, Callable[[], jsonschema.Validator]]:
+    """One quick check per scorer type (a suite builds the same scorers for every case), and
+    jsonschema to find the problem when the quick check does not accept the parameters."""
     cached = _VALIDATORS.get(kind.name)
     if cached is None or cached[0] is not kind:
         schema = {
@@ -254,8 +258,14 @@ def _params_validator(kind: ScorerType) -> jsonschema.Draft202012Validator:
             "required": list(kind.required),
             "additionalProperties": kind.open_params,
         }
-        cached = _VALIDATORS[kind.name] = (kind, jsonschema.Draft202012Validator(schema))
-    return cached[1]
+
+        def validator() -> jsonschema.Validator:
+            import jsonschema
+
+            return jsonschema.Draft202012Validator(schema)
+
+        cached = _VALIDATORS[kind.name] = (kind, compile_check(schema), validator)
+    return cached[1], cached[2]
 
 
 def _join(prefix: str, where: str) -> str:
@@ -288,6 +298,8 @@ def _resolve(spec: ScorerSpec, ctx: ScorerContext) -> ScorerType:
                 key=_join(spec.key, "type"),
             ) from exc
         return _custom_type(spec.type, factory, spec, ctx)
+    from importlib.metadata import entry_points  # only for a type that is not built in
+
     for ep in entry_points(group="canary_eval.scorers"):
         if ep.name == spec.type:
             try:

@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from canary_eval.models import Score
 from canary_eval.scorers.registry import (
     ParamError,
@@ -84,6 +82,8 @@ def load_schema(schema: Mapping[str, Any] | str, base_dir: Path) -> dict[str, An
 @functools.cache
 def _check_schema(text: str) -> None:
     # Checking against the metaschema costs milliseconds; many cases share one schema.
+    import jsonschema  # imported by the scorers that need it, so most suites start without
+
     try:
         jsonschema.Draft202012Validator.check_schema(json.loads(text))
     except jsonschema.SchemaError as exc:
@@ -103,6 +103,8 @@ def json_schema(
 ) -> ScoreFn:
     """1 when the output is JSON valid against the schema (draft 2020-12, inline or a file);
     with `tool`, the arguments of the first call to that tool instead of the output."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(load_schema(schema, ctx.base_dir))
 
     def score(item: ScoreInput) -> Score:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-import jsonschema
-
 from canary_eval.models import Score, ToolCall
 from canary_eval.scorers.registry import ScoreFn, ScoreInput, ScorerContext, scorer
 from canary_eval.scorers.structured import json_path, load_schema
@@ -72,6 +70,8 @@ def tool_call(
     """1 when a call of `name` has matching arguments (`arguments` exactly or as a subset, and
     valid against `schema` when given); 0.5 when the tool was called but no call's arguments
     match; 0 when it was not called."""
+    import jsonschema  # imported by the scorers that need it, so most suites start without
+
     validator = (
         jsonschema.Draft202012Validator(load_schema(schema, ctx.base_dir)) if schema else None
     )

@@ -96,9 +96,7 @@ def load_document(path: Path, error: type[InputError]) -> Document:
     try:
         node = loader.get_single_node()
         lines: dict[KeyPath, int] = {}
-        if node is not None:
-            _Walk(path, error).collect(node, (), lines)
-        data = loader.construct_document(node) if node is not None else None
+        data = _Walk(path, error, loader).collect(node, (), lines) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -143,19 +141,27 @@ def json_depth(value: Any, limit: int = MAX_DEPTH) -> bool:
     return True
 
 
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "map", "seq"))
+
+
 @dataclass
 class _Walk:
     """One pass over the nodes: lines collected, duplicate keys, alias expansion and depth
-    checked. An alias is the same node object met again, so re-visits are what aliases cost."""
+    checked, and the data built. An alias is the same node object met again, so re-visits are
+    what aliases cost. Plain strings, mappings and lists, nearly all of a suite or eval set, are
+    built here, as the safe loader would build them; every other node (numbers, booleans, dates,
+    merge keys) by the loader's own constructors."""
 
     path: Path
     error: type[InputError]
+    loader: Any
     seen: set[int] = field(default_factory=set)
     aliased: int = 0
+    built: dict[int, Any] = field(default_factory=dict)
 
     def collect(
         self, node: yaml.Node, key: KeyPath, lines: dict[KeyPath, int], via_alias: bool = False
-    ) -> None:
+    ) -> Any:
         line = node.start_mark.line + 1
         if len(key) > MAX_DEPTH:
             self.fail(f"nested more than {MAX_DEPTH} levels deep", line, key)
@@ -170,6 +176,7 @@ class _Walk:
         lines.setdefault(key, line)
         if isinstance(node, yaml.MappingNode):
             first: dict[str, int] = {}
+            values = []
             for k, v in node.value:
                 name, at = str(k.value), k.start_mark.line + 1
                 if name in first and k.tag != "tag:yaml.org,2002:merge" and not via_alias:
@@ -177,10 +184,26 @@ class _Walk:
                 first.setdefault(name, at)
                 child = (*key, name)
                 lines[child] = at
-                self.collect(v, child, lines, via_alias)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self.collect(item, (*key, i), lines, via_alias)
+                values.append(self.collect(v, child, lines, via_alias))
+            plain = node.tag == _MAP and all(k.tag == _STR for k, _ in node.value)
+            if not plain:
+                return self.construct(node)
+            return self.built.setdefault(
+                id(node), {k.value: v for (k, _), v in zip(node.value, values, strict=True)}
+            )
+        if isinstance(node, yaml.SequenceNode):
+            items = [
+                self.collect(item, (*key, i), lines, via_alias) for i, item in enumerate(node.value)
+            ]
+            return (
+                self.built.setdefault(id(node), items) if node.tag == _SEQ else self.construct(node)
+            )
+        return node.value if node.tag == _STR else self.construct(node)
+
+    def construct(self, node: yaml.Node) -> Any:
+        if id(node) not in self.built:
+            self.built[id(node)] = self.loader.construct_object(node, deep=True)
+        return self.built[id(node)]
 
     def fail(self, message: str, line: int, key: KeyPath) -> None:
         raise self.error(message, path=self.path, line=line, key=format_key(key) or None)
