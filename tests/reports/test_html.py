@@ -72,7 +72,7 @@ def test_shows_the_verdict_the_score_with_its_interval_and_the_intents(
 ) -> None:
     page = render_html(regression)
     assert '<header class="verdict regression"><h1>REGRESSION</h1>' in page
-    assert "0.700  (95 % CI 0.550 to 0.825)" in page
+    assert "0.700  (95 % CI 0.550 to 0.826)" in page
     assert "<td>billing</td>" in page
     assert "<td>shipping</td>" in page
     assert ">regressed</td>" in page
