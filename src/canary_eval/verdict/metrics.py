@@ -3,7 +3,6 @@ behaviour (length, refusals, hedging) and the served model versions."""
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -121,22 +120,36 @@ def ops_figures(run: RunResult) -> OpsFigures:
 
 
 def behaviour_figures(cases: Iterable[CaseResult]) -> BehaviourFigures:
-    answered = [c for c in cases if c.output is not None]
-    words = sum(c.behaviour.words for c in answered)
+    # One pass: it runs for the run, the baseline and every intent of both.
+    answered = chars = words = refusals = hedged = hedges = 0
+    checked = failures = calling = expected = wrong = 0
+    for case in cases:
+        if case.output is None:
+            continue
+        b = case.behaviour
+        answered += 1
+        chars += b.chars
+        words += b.words
+        refusals += b.refused
+        hedged += b.hedges > 0
+        hedges += b.hedges
+        checked += b.format_ok is not None
+        failures += b.format_ok is False
+        calling += b.tool_calls > 0
+        expected += b.wrong_tool is not None
+        wrong += b.wrong_tool is True
     return BehaviourFigures(
-        answered=len(answered),
-        mean_chars=statistics.fmean(c.behaviour.chars for c in answered) if answered else 0.0,
-        mean_words=statistics.fmean(c.behaviour.words for c in answered) if answered else 0.0,
-        refusals=sum(c.behaviour.refused for c in answered),
-        hedged=sum(c.behaviour.hedged for c in answered),
-        hedges_per_100_words=100 * sum(c.behaviour.hedges for c in answered) / words
-        if words
-        else 0.0,
-        format_checked=sum(c.behaviour.format_ok is not None for c in answered),
-        format_failures=sum(c.behaviour.format_ok is False for c in answered),
-        tool_calling=sum(c.behaviour.tool_calls > 0 for c in answered),
-        tool_expected=sum(c.behaviour.wrong_tool is not None for c in answered),
-        wrong_tool=sum(c.behaviour.wrong_tool is True for c in answered),
+        answered=answered,
+        mean_chars=chars / answered if answered else 0.0,
+        mean_words=words / answered if answered else 0.0,
+        refusals=refusals,
+        hedged=hedged,
+        hedges_per_100_words=100 * hedges / words if words else 0.0,
+        format_checked=checked,
+        format_failures=failures,
+        tool_calling=calling,
+        tool_expected=expected,
+        wrong_tool=wrong,
     )
 
 
