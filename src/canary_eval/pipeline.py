@@ -1,22 +1,29 @@
 """The canary check end to end: run the suite, re-run any critical case that failed where the
 baseline passed, compare with the baseline under the history's calibration and, when
-configured, confirm a page on a whole re-run before anyone is paged."""
+configured, confirm a page on a whole re-run before anyone is paged.
+
+Only what sends the calls is imported with this module: the verdict and the history are
+imported where they are used, after the calls (while they are in flight, `RunOptions`'s
+`warm_imports` loads them on another thread), so nothing delays the first request.
+"""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from canary_eval.errors import EvaluationError, OutputError
 from canary_eval.models import EvalSet, RunResult
 from canary_eval.run.engine import ProgressCallback
 from canary_eval.run.runner import RunOptions, run_suite
 from canary_eval.suite.config import SuiteConfig
-from canary_eval.verdict.calibration import PastRun
-from canary_eval.verdict.compare import Comparison, compare, pair
-from canary_eval.verdict.critical import CriticalFlip, confirm, critical_flips
-from canary_eval.verdict.metrics import ops_figures
+
+if TYPE_CHECKING:
+    from canary_eval.verdict.calibration import PastRun
+    from canary_eval.verdict.compare import Comparison
+    from canary_eval.verdict.critical import CriticalFlip
 
 
 def evaluate(
@@ -32,6 +39,7 @@ def evaluate(
     again on every case's mean: all cases are pooled alike, and the alarms standardise the
     pooled change for K + 1 runs, so confirmation neither biases the score nor loosens the
     calibration."""
+    run = run_suite(config, evalset, options, on_progress)
     from canary_eval.store.history import past_runs
 
     try:
@@ -41,7 +49,6 @@ def evaluate(
         past, lost = [], f"calibration without history: {error.message}"
     else:
         lost = ""
-    run = run_suite(config, evalset, options, on_progress)
     critical = _critical(config, evalset, run, baseline, options, on_progress)
     result = _decide(run, baseline, config, past, critical)
     if lost:
@@ -71,6 +78,9 @@ def _critical(
 ) -> tuple[CriticalFlip, ...]:
     """The critical cases that failed where the baseline passed, each re-run through the same
     run path (fresh calls, fresh noise) until it has the calls a majority vote needs."""
+    from canary_eval.verdict.compare import pair
+    from canary_eval.verdict.critical import confirm, critical_flips
+
     marked = frozenset(c.id for c in evalset.cases if c.critical)
     if not marked:
         return ()
@@ -93,6 +103,8 @@ def _decide(
     past: Sequence[PastRun],
     critical: Sequence[CriticalFlip] = (),
 ) -> Comparison:
+    from canary_eval.verdict.compare import compare
+
     return compare(
         run,
         baseline,
@@ -126,6 +138,8 @@ def record_baseline(
     on_progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Run the suite for a baseline; a run over the error budget is refused, never saved."""
+    from canary_eval.verdict.metrics import ops_figures
+
     run = run_suite(config, evalset, options, on_progress)
     ops = ops_figures(run)
     if ops.error_rate > config.thresholds.max_error_rate:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import signal
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec
 
@@ -61,6 +62,9 @@ def main() -> None:
     """Console-script entry point. SIGTERM (a cancelled CI job, systemd, `timeout`) is handled
     like Ctrl-C, so the finished cases are saved the same way; the exit code is then 143."""
     signal.signal(signal.SIGTERM, _terminate)
+    # httpx imports its own command line (rich and pygments, 30 ms) whenever they are
+    # installed; canary never runs it, and a run should reach its first request without it.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     app()
 
 

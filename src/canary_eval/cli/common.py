@@ -162,10 +162,13 @@ def make_console(quiet: bool = False, *, stderr: bool = False) -> Console:
 @contextmanager
 def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[Progress], None] | None]:
     """A live progress bar on a terminal; nothing in cron logs or with --quiet."""
+    if not enabled:  # before rich is imported: a quiet run needs it only for the verdict line
+        yield None
+        return
     from rich.console import Console
 
     console = Console(stderr=True)
-    if not enabled or not console.is_terminal:
+    if not console.is_terminal:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -216,6 +219,8 @@ AFTER_THE_CALLS = (
     "numpy",
     "numpy.random",
     "canary_eval.verdict.compare",
+    "canary_eval.verdict.critical",
+    "canary_eval.store.history",
     "canary_eval.reports.terminal",
     "canary_eval.reports.json",
     "canary_eval.publish",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 REPORT_SCHEMA_VERSION = 1
@@ -24,7 +24,8 @@ def report_schema(name: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) named `name`, one of NAMES."""
     if name not in NAMES:
         raise KeyError(name)
-    text = files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    # Beside this module (importlib.resources would cost its import and zipfile's at start-up).
+    text = Path(__file__).with_name(f"{name}.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

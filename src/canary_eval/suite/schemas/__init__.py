@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from canary_eval.errors import InputError
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    text = files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    # Beside this module (importlib.resources would cost its import and zipfile's at start-up).
+    text = Path(__file__).with_name(f"{name}.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
