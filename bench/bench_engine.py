@@ -10,6 +10,9 @@
 2. 2,000 cases at latency 0, concurrency 50: `canary run` against an aiohttp client.
 3. Start-up: `canary --help`, `canary --version`, `canary validate` (median of 10).
 
+Every command runs with Python's bytecode cache on, as an installed canary does, even when the
+calling shell sets PYTHONDONTWRITEBYTECODE.
+
     python bench/bench_engine.py [--repeats 5]
 """
 
@@ -32,6 +35,9 @@ import yaml
 HERE = Path(__file__).parent
 CANARY = [sys.executable, "-m", "canary_eval"]
 ENV = {**os.environ, "COLUMNS": "120", "OPENAI_API_KEY": "sk-bench"}
+# As installed: pip compiles the bytecode once; a shell that turns caching off (some CI and
+# development shells) would charge compiling canary's modules to every start of every command.
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 PROMPTFOO_VERSION = "0.121.20"
 
 
