@@ -29,6 +29,8 @@ def words(text: str) -> list[str]:
 
 def split_cjk(text: str) -> str:
     """`text` with a space around every CJK character, so a whitespace split separates them."""
+    if _CJK_CHAR.search(text) is None:  # most text: a search is 6x cheaper than a substitution
+        return text
     return _CJK_CHAR.sub(r" \1 ", text)
 
 
