@@ -338,6 +338,7 @@ def _intents(
         intent: stats.paired_drop_test(now, before, seed=seed).p_value if intent in tested else 1.0
         for intent, (now, before) in scores.items()
     }
+    figures = {intent: behaviour_figures(c for c, _ in pairs) for intent, pairs in groups.items()}
     order = sorted(tested)
     adjusted = dict(zip(order, stats.holm([p_values[i] for i in order]), strict=True))
     results = []
