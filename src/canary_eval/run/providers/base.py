@@ -263,7 +263,7 @@ def parsed(parse: Callable[[Any], Completion], data: Any) -> Completion:
 
 def with_headroom(completion: Completion, headers: Mapping[str, str]) -> Completion:
     """Attach the rate-limit headroom the server reported, so the engine can pace itself."""
-    lower = {k.lower(): v for k, v in headers.items()}
+    lower = _lowered(headers)
     remaining = next(
         (
             lower[name]
@@ -288,7 +288,7 @@ _DURATION = re.compile(
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds the server asked us to wait, from the headers vendors use, or None."""
-    lower = {k.lower(): v for k, v in headers.items()}
+    lower = _lowered(headers)
     if "retry-after-ms" in lower:
         return _number(lower["retry-after-ms"], 1e-3)
     if "retry-after" in lower:
@@ -312,6 +312,12 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(waits) if waits else None
 
 
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    if isinstance(headers, httpx.Headers):  # lower-cased already, and cheaper than .items()
+        return dict(headers.multi_items())
+    return {k.lower(): v for k, v in headers.items()}
+
+
 def _number(text: str, scale: float) -> float | None:
     try:
         return max(0.0, float(text) * scale)
@@ -322,12 +328,12 @@ def _number(text: str, scale: float) -> float | None:
 def _reset(text: str) -> float | None:
     """`6m0s`, `1.5s`, `250ms`, a plain number of seconds, or an RFC 3339 time."""
     text = text.strip()
-    if (plain := _number(text, 1.0)) is not None:
-        return plain
-    match = _DURATION.match(text)
+    match = _DURATION.match(text)  # first: OpenAI's `34.2s` is the common case
     if match and any(match.groups()):
         h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
         return h * 3600 + m * 60 + s + ms / 1000
+    if (plain := _number(text, 1.0)) is not None:
+        return plain
     try:
         return max(0.0, datetime.fromisoformat(text).timestamp() - time.time())
     except ValueError:
