@@ -138,6 +138,8 @@ def test_suite_carries_time_timestamp_hostname_and_the_runs_facts() -> None:
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["verdict"] == "regression"
     assert props["served_model"] == "sim-drift (fp_b)"
+    assert c.notes
+    assert [props[f"note.{i}"] for i in range(1, len(c.notes) + 1)] == list(c.notes)
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["quality score"].get("time") == "12.000"
     assert cases["intent billing"].get("time") == "6.000"  # 20 calls of 300 ms

@@ -105,6 +105,8 @@ def _suite_properties(suite: ET.Element, c: Comparison) -> None:
         "model": c.run.info.model,
         "cases": str(len(c.run.cases)),
         **{f"set.{key}": value for key, value in c.run.info.overrides.items()},
+        # the honest limits: intents that cannot page (reliably), drops this run cannot see
+        **{f"note.{i}": note for i, note in enumerate(c.notes, start=1)},
     }
     for name, value in facts.items():
         ET.SubElement(props, "property", name=_clean(name), value=_clean(value))

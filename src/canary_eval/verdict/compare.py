@@ -93,7 +93,7 @@ class IntentResult:
     # the smallest relative drop its gate pages on (verdict/limits.py); inf: it never pages
     min_detectable_drop: float = math.inf
     pages_reliably: bool = False
-    cases_needed: int | None = None  # for a drop of per_intent.max_relative_drop to page
+    cases_needed: int | None = None  # when it cannot page (reliably): for a drop of the limit
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ class Limit:
     name: str
     n: int
     drop: float  # the smallest relative drop paged within HORIZON_RUNS runs, 80 %; inf: none
-    cases_needed: int | None  # cases for a drop of the limit to pass H so; None: out of reach
+    # cases for a drop of the limit to pass H so, when it cannot page (reliably); else None
+    cases_needed: int | None
 
     @property
     def reliable(self) -> bool:
@@ -82,10 +83,14 @@ def series_limit(
         # the first runs against a new baseline decide on less.
         sd = reference.sd if reference is not None else run_sd(variance, n)
         spread = Spread(sd, runs, runs - 1, flip_skew(sd * sd * n, n) if binary else 0.0)
-    needed = cases_needed(spread.sd**2 * n, score, h, gate, runs, binary=binary)
+
+    def needed() -> int | None:
+        return cases_needed(spread.sd**2 * n, score, h, gate, runs, binary=binary)
+
     if not overall and n < thresholds.per_intent.min_cases:
-        return Limit(name, n, math.inf, max(thresholds.per_intent.min_cases, needed or 0))
-    return Limit(name, n, detectable_drop(spread, score, h, gate), needed)
+        return Limit(name, n, math.inf, max(thresholds.per_intent.min_cases, needed() or 0))
+    drop = detectable_drop(spread, score, h, gate)
+    return Limit(name, n, drop, None if drop <= RELIABLE else needed())
 
 
 def limit_notes(limits: Sequence[Limit], thresholds: Thresholds) -> list[str]:
