@@ -43,8 +43,11 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
+_NUMBERS = (int, float)  # a tuple: isinstance takes it faster than the union int | float
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, _NUMBERS) and not isinstance(value, bool)
 
 
 _TYPES: dict[str, Check] = {
