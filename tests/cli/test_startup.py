@@ -7,10 +7,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+
+from conftest import API_KEY, CliResult, right_answer
+from model_server import ModelServer
 
 HEAVY = ("numpy", "sklearn", "scipy", "httpx", "jsonschema", "rich", "duckdb", "pyspark")
 BUNDLED_SUITE = Path(__file__).parents[2] / "configs" / "support-bot.yaml"
@@ -71,3 +75,47 @@ def test_what_a_run_loads_before_its_first_call_holds_no_statistics_or_query_eng
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert loaded & {"numpy", "sklearn", "scipy", "duckdb", "pyspark"} == set()
+
+
+# Runs `canary ARGV` and prints what the main thread imported before the first connection.
+FIRST_CONNECT = """
+import runpy, sys, threading
+imported, connected = [], []
+
+def watch(event, args):
+    if event == "socket.connect":
+        connected.append(True)
+    elif event == "import" and not connected:
+        if threading.current_thread() is threading.main_thread():
+            imported.append(args[0])
+
+sys.addaudithook(watch)
+sys.argv = ["canary", *sys.argv[1:]]
+try:
+    runpy.run_module("canary_eval", run_name="__main__")
+except SystemExit:
+    pass
+print(*imported)
+"""
+
+
+def test_a_quiet_run_sends_its_first_request_before_the_verdict_reports_and_history_load(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    model_server.answer = right_answer
+    suite = write_suite(model_server.base_url)
+    assert canary("baseline", str(suite), "--quiet").exit_code == 0
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_CONNECT, "run", str(suite), "--quiet"],
+        cwd=suite.parent,
+        env={**os.environ, "CANARY_TEST_KEY": API_KEY},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "PASS" in done.stdout, done.stderr[-2000:]
+    before = set(done.stdout.splitlines()[-1].split())
+    assert "httpx" in before  # the hook saw the imports that send the request
+    late = {"numpy", "jsonschema", "rich", "pygments", "sqlite3", "canary_eval.verdict.compare"}
+    late |= {"canary_eval.store.history", "canary_eval.reports.json", "canary_eval.publish"}
+    assert before & late == set()
