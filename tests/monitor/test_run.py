@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from canary_eval.monitor import MonitorResult, monitor_report_dict, run_monitor
 from canary_eval.monitor.report import monitor_report_json
+from canary_eval.monitor.run import monitor_passes
 from validators import check_report
 
 from .conftest import (
@@ -226,3 +228,18 @@ def test_until_ends_the_current_window_there(tmp_path: Path) -> None:
     assert result.windows.reference_start == "2024-05-02T00:00:00Z"
     whole = run_monitor(config)
     assert result.overall.ops_current != whole.overall.ops_current
+
+
+def test_many_passes_over_logs_loaded_once_decide_as_one_run_each(tmp_path: Path) -> None:
+    # What the bench replays a month with must be what `canary monitor` decides at each hour.
+    write_evalset(tmp_path)
+    calls, feedback = generate(drift=True, seed=2, calls_per_day=600)
+    write_jsonl(tmp_path / "calls.jsonl", calls)
+    write_jsonl(tmp_path / "feedback.jsonl", feedback)
+    config = write_config(tmp_path, calls="calls.jsonl", feedback="feedback.jsonl")
+    untils = [END - timedelta(hours=hours) for hours in (12, 0)]
+    passes = list(monitor_passes(config, untils))
+    for until, one_pass in zip(untils, passes, strict=True):
+        alone = run_monitor(config, until=until)
+        assert monitor_report_dict(one_pass) == monitor_report_dict(alone)
+    assert passes[0].alerts != passes[1].alerts  # the drift grows through the day
