@@ -35,7 +35,7 @@ class PassBudget:
 
     alpha: float
     source: str  # "thresholds.alpha" or "alerting.false_alerts_per_month"
-    false_alerts_per_month: float  # at most, at the cadence (with alpha: 720 x alpha hourly)
+    false_alerts_per_month: float  # the bound alpha gives over 30 days of passes
     passes_per_month: float
 
     @classmethod

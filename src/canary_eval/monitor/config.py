@@ -265,6 +265,7 @@ def _build(doc: Document) -> MonitorConfig:
     per_month = float(alerting.get("false_alerts_per_month", FALSE_ALERTS_PER_MONTH))
     # An explicit thresholds.alpha wins over the budget derived from the monthly figure.
     explicit = "alpha" in thresholds
+    alpha = float(thresholds["alpha"]) if explicit else pass_alpha(per_month, durations["cadence"])
     return MonitorConfig(
         path=path,
         name=str(raw.get("name") or path.stem),
@@ -281,9 +282,7 @@ def _build(doc: Document) -> MonitorConfig:
         max_malformed_share=float(raw.get("max_malformed_share", 0.01)),
         seed=int(raw.get("seed", 0)),
         sample_size=int(raw.get("sample_size", 5000)),
-        alpha=float(thresholds["alpha"])
-        if explicit
-        else pass_alpha(per_month, durations["cadence"]),
+        alpha=alpha,
         alpha_source="thresholds.alpha" if explicit else "alerting.false_alerts_per_month",
         false_alerts_per_month=per_month,
         cadence=durations["cadence"],

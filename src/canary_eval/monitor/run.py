@@ -98,8 +98,9 @@ def monitor_passes(
     stdin: TextIO | None = None,
     engine: str | None = None,
 ) -> Iterator[MonitorResult]:
-    """One pass for each `until`, as `run_monitor` would run it then, over logs read, loaded
-    and aggregated once (a month of hourly passes replays in minutes, not hours)."""
+    """One pass for each `until`, as `run_monitor` would run it then, over logs read and loaded
+    once: each pass aggregates its own windows, tags, tests and decides (a month of hourly
+    passes replays in minutes, not hours)."""
     config = load_monitor_config(Path(config_path))
     if engine is not None:
         config = replace(config, engine=engine)
