@@ -76,6 +76,8 @@ def test_shows_the_verdict_the_score_with_its_interval_and_the_intents(
     assert "<td>billing</td>" in page
     assert "<td>shipping</td>" in page
     assert ">regressed</td>" in page
+    assert "<th>pages from</th>" in page
+    assert f"pages on drops of {regression.quality.min_paged_drop:.1%} or more" in page
     assert "latency p95 (ms)" in page
     assert "hedging rate" in page
 

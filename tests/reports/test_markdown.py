@@ -76,6 +76,12 @@ def test_lists_alerts_intents_figures_and_changed_cases(regression: Comparison) 
     ):
         assert heading in text
     assert "| billing | 20 | 0.400 | 1.000 | -60.0% |" in text
+    billing = next(r for r in regression.intents if r.intent == "billing")
+    assert "| p (Holm) | pages from |" in text
+    assert f"| {billing.min_detectable_drop:.1%} | ❌ regressed |" in text
+    assert (
+        f"pages on drops of {regression.quality.min_paged_drop:.1%} or more within 6 runs" in text
+    )
     assert "**changed**: sim-stable \\(fp\\_a\\)" not in text  # only md-significant escapes
     assert "**changed**: sim-stable (fp\\_a) → sim-drift (fp\\_b)" in text
 

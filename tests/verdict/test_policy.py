@@ -97,7 +97,9 @@ def test_an_intent_too_small_to_page_is_named_in_validate_and_the_report(
     canary("baseline", suite)
     after = canary("validate", suite).stdout
     assert "(from the baseline's scores, assuming 5 % of answers flip between runs)" in after
-    canary("run", suite, "--json", "report.json")
+    terminal = canary("run", suite, "--json", "report.json").stdout
+    assert "pages from" in terminal
+    assert re.search(r"refunds +│ +4 │.*│ +never │", terminal)
     report = json.loads(Path("report.json").read_text())
     assert expected in report["notes"]
     refunds = next(row for row in report["intents"] if row["intent"] == "refunds")
