@@ -114,7 +114,7 @@ def relaxed_gc() -> Iterator[None]:
     Almost nothing a run allocates is garbage, yet every 700 allocations the collector walks
     the young objects and, ever more often, all the others: re-scoring 20,000 cases takes 3.2 s
     with the higher threshold instead of 5.3 s. What is alive when the run starts (the suite,
-    the eval set, the modules) stays alive: frozen, no collection during the run walks it."""
+    the eval set, the modules) is frozen for the run: no collection during it walks them."""
     before = gc.get_threshold()
     frozen = gc.get_freeze_count() > 0  # the caller's own freeze is the caller's to undo
     gc.freeze()

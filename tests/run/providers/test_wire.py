@@ -43,6 +43,7 @@ class Wire:
         self.script = script
         self.delay_s = delay_s
         self.requests = 0
+        self.heads: list[bytes] = []
         self.connections = 0
         self.in_flight = self.most_in_flight = 0
 
@@ -51,6 +52,7 @@ class Wire:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                self.heads.append(head)
                 length = next(
                     int(line.split(b":")[1])
                     for line in head.lower().split(b"\r\n")
@@ -81,10 +83,21 @@ async def serving(wire: Wire, tls: ssl.SSLContext | None = None) -> AsyncIterato
         yield f"{'https' if tls else 'http'}://127.0.0.1:{port}/v1"
 
 
-async def ask(base_url: str, n: int = 1, concurrency: int = 4, pause_s: float = 0.0) -> list[str]:
+async def ask(
+    base_url: str,
+    n: int = 1,
+    concurrency: int = 4,
+    pause_s: float = 0.0,
+    headers: dict[str, str] | None = None,
+) -> list[str]:
     """n completions, one after another (`pause_s` apart) or all at once (`pause_s` < 0)."""
     config = ProviderConfig(
-        type="openai", base_url=base_url, model="m", concurrency=concurrency, timeout_s=5
+        type="openai",
+        base_url=base_url,
+        model="m",
+        concurrency=concurrency,
+        timeout_s=5,
+        options={"headers": headers or {}},
     )
     provider = create_provider(config)
 
@@ -113,6 +126,19 @@ def test_a_chunked_answer_is_read_whole() -> None:
 
     assert asyncio.run(go()) == ["Settings"] * 3
     assert wire.connections == 1
+
+
+def test_a_configured_header_replaces_the_default_of_the_same_name_in_any_case() -> None:
+    wire = Wire(lambda n: (answer(BODY.encode()), False))
+
+    async def go() -> list[str]:
+        async with serving(wire) as url:
+            return await ask(url, headers={"accept": "application/json", "X-Team": "support"})
+
+    asyncio.run(go())
+    lines = wire.heads[0].lower().split(b"\r\n")
+    assert [line for line in lines if line.startswith(b"accept:")] == [b"accept: application/json"]
+    assert b"x-team: support" in lines
 
 
 def test_a_compressed_answer_is_decompressed() -> None:

@@ -178,7 +178,7 @@ class HttpProvider:
                     method,
                     self._url(url),
                     params=params,
-                    headers={**DEFAULT_HEADERS, **headers},
+                    headers=_with_defaults(headers),
                     json=json,
                     extensions=self._timeouts,
                 )
@@ -232,6 +232,13 @@ class HttpProvider:
         if status >= 500:
             raise CallFailure("server_error", f"HTTP {status}", status=status, retry_after_s=wait)
         raise CallFailure("client_error", f"HTTP {status}: {snippet}", status=status)
+
+
+def _with_defaults(headers: Mapping[str, str]) -> dict[str, str]:
+    """The default headers but those the caller sets (header names ignore case), then the
+    caller's."""
+    given = {name.lower() for name in headers}
+    return {**{k: v for k, v in DEFAULT_HEADERS.items() if k.lower() not in given}, **headers}
 
 
 def _decoded(response: httpx.Response) -> AsyncIterator[bytes]:
