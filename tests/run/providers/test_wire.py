@@ -220,3 +220,14 @@ def test_an_https_endpoint_is_verified_against_the_trusted_certificates(
 
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     assert asyncio.run(go()) == ["Settings"] * 2
+
+
+def test_an_unusable_certificate_bundle_is_a_connect_error_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+
+    with pytest.raises(CallFailure) as failure:
+        asyncio.run(ask("https://127.0.0.1:9/v1"))
+    assert failure.value.kind == "connect_error"
+    assert "TLS" in failure.value.message

@@ -221,8 +221,12 @@ class ConnectionSlots(httpx.AsyncBaseTransport):
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
-            self._ssl.set_alpn_protocols(["http/1.1"])
+            try:
+                context = httpx.create_ssl_context()
+            except OSError as exc:  # SSL_CERT_FILE or SSL_CERT_DIR names no usable bundle
+                raise httpx.ConnectError(f"cannot set up TLS: {exc}") from exc
+            context.set_alpn_protocols(["http/1.1"])
+            self._ssl = context
         return self._ssl
 
     async def aclose(self) -> None:
