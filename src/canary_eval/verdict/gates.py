@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from canary_eval.models import Alert
 from canary_eval.suite.config import Thresholds
 from canary_eval.verdict import stats
+from canary_eval.verdict.calibration import K
 from canary_eval.verdict.metrics import BehaviourFigures, OpsFigures
 from canary_eval.verdict.policy import Policy
 
@@ -31,13 +32,20 @@ class _Rate(NamedTuple):
     outputs_before: int
 
 
-def paired_test_alerts(quality: Quality, policy: Policy) -> list[Alert]:
+def paired_test_alerts(quality: Quality, policy: Policy, z: float | None = None) -> list[Alert]:
     """The per-run paired test against the one baseline draw: reported (`warn`), never a page
     on its own, since the baseline's own noise is reused every hour (the calibrated CUSUM in
-    verdict/alarm.py pages). `fail_on_suspect: true` restores the uncalibrated per-run page."""
+    verdict/alarm.py pages). `fail_on_suspect: true` restores the uncalibrated per-run page.
+
+    `z` is the run's standardised deficit against its calibrated reference (overall series).
+    A baseline that happened to be a lucky draw makes every healthy run look a few per cent
+    worse; only a run that is also short of how healthy runs score (z above the CUSUM's
+    allowance K) is worth a warning, else one lucky baseline warns several times a day."""
     thresholds = policy.thresholds
     limit = thresholds.max_relative_drop
     if not quality.n or quality.relative_drop <= limit:
+        return []
+    if z is not None and z <= K and not thresholds.fail_on_suspect:
         return []
     significant = quality.p_value < thresholds.alpha
     verdict = "significant" if significant else "not significant"
