@@ -187,6 +187,10 @@ class Engine:
     ) -> Completion:
         if self.refused is not None:
             raise self.refused  # the key was rejected: a call queued behind it is not sent
+        if self._over_budget:
+            # The run is decided; the stop reaches the tasks a few loop turns later, and a call
+            # that got its slot in between must not be sent.
+            raise CallFailure("cancelled", self._stop_reason(None).message)
         attempts.count += 1
         started = time.monotonic()
         try:
