@@ -66,10 +66,17 @@ class Endpoint:
 
         import httpx  # here: checking a suite (`canary validate`) needs no HTTP client
 
+        from canary_eval.run.providers.proxies import proxy_for
+
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         headers = self._headers()
         last = "no attempt"
-        async with httpx.AsyncClient(timeout=self.timeout_s, verify=_ssl_context()) as client:
+        # The proxy the providers would use for this URL, by the same rules (not httpx's own).
+        proxy = proxy_for(url)
+        client = httpx.AsyncClient(
+            timeout=self.timeout_s, verify=_ssl_context(), proxy=proxy, trust_env=False
+        )
+        async with client:
             for attempt in range(self.max_retries + 1):
                 wait = RETRY_BASE_S * 2**attempt
                 try:

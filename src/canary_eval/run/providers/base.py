@@ -23,6 +23,7 @@ from canary_eval.errors import AuthError
 from canary_eval.models import Case, Completion, ErrorKind
 from canary_eval.redaction import redact
 from canary_eval.run.providers.connections import ConnectionSlots
+from canary_eval.run.providers.proxies import proxy_for
 from canary_eval.suite.config import ProviderConfig
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
@@ -122,19 +123,25 @@ DEFAULT_HEADERS = {
 @dataclass
 class HttpProvider:
     """Shared plumbing for providers that speak JSON over HTTP: requests straight to an httpx
-    transport, by default a connection per concurrency slot.
+    transport, by default a connection per concurrency slot, or httpx's own pool through the
+    proxy the environment names for the URL (`proxies`).
 
     No `httpx.AsyncClient`: a model call needs no cookies, redirects or auth flows, and the
     client's bookkeeping for them cost more CPU per request than the HTTP itself. Tests and
-    embedders pass their own transport (`httpx.MockTransport` included)."""
+    embedders pass their own transport (`httpx.MockTransport` included): it takes every request.
+    """
 
     config: ProviderConfig
     transport: httpx.AsyncBaseTransport | None = None
-    _urls: dict[str, httpx.URL] = field(init=False, default_factory=dict)
+    # URL -> where it goes; a provider posts to the same one or two, routed and parsed once.
+    _routes: dict[str, tuple[httpx.URL, httpx.AsyncBaseTransport]] = field(
+        init=False, default_factory=dict
+    )
+    _transports: dict[str | None, httpx.AsyncBaseTransport] = field(
+        init=False, default_factory=dict
+    )  # proxy URL (None: direct) -> the transport of our own making
 
     def __post_init__(self) -> None:
-        if self.transport is None:
-            self.transport = ConnectionSlots(self.config.concurrency)
         timeout = self.config.timeout_s
         self._timeouts = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), timeout)}
 
@@ -142,8 +149,9 @@ class HttpProvider:
         raise NotImplementedError
 
     async def aclose(self) -> None:
-        assert self.transport is not None
-        await self.transport.aclose()
+        for transport in [self.transport, *self._transports.values()]:
+            if transport is not None:
+                await transport.aclose()
 
     async def post_json(
         self, url: str, body: Any, headers: Mapping[str, str]
@@ -170,19 +178,19 @@ class HttpProvider:
         """One request, bounded in time and size: `timeout_s` covers everything from connecting
         to the last byte (a per-read timeout alone would never trip on a server trickling a
         byte every half second), and a body past `max_response_bytes` is not read on."""
-        assert self.transport is not None
         limit = self.config.max_response_bytes
         try:
             async with asyncio.timeout(self.config.timeout_s):
+                target, transport = self._route(url)
                 request = httpx.Request(
                     method,
-                    self._url(url),
+                    target,
                     params=params,
                     headers=_with_defaults(headers),
                     json=json,
                     extensions=self._timeouts,
                 )
-                response = await self.transport.handle_async_request(request)
+                response = await transport.handle_async_request(request)
                 try:
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > limit:
@@ -205,12 +213,30 @@ class HttpProvider:
             raise CallFailure("connect_error", f"invalid URL: {exc}") from exc
         return Reply(response.status_code, response.headers, bytes(body))
 
-    def _url(self, url: str) -> httpx.URL:
-        """The parsed URL; a provider posts to the same one or two, parsed once."""
-        parsed = self._urls.get(url)
-        if parsed is None:
-            parsed = self._urls[url] = httpx.URL(url)
-        return parsed
+    def _route(self, url: str) -> tuple[httpx.URL, httpx.AsyncBaseTransport]:
+        """The parsed URL and the transport it goes through."""
+        route = self._routes.get(url)
+        if route is None:
+            route = self._routes[url] = (httpx.URL(url), self._transport_for(url))
+        return route
+
+    def _transport_for(self, url: str) -> httpx.AsyncBaseTransport:
+        if self.transport is not None:
+            return self.transport
+        proxy = proxy_for(url)
+        transport = self._transports.get(proxy)
+        if transport is None:
+            size = self.config.concurrency
+            if proxy is None:
+                transport = ConnectionSlots(size)
+            else:
+                try:
+                    limits = httpx.Limits(max_connections=size)
+                    transport = httpx.AsyncHTTPTransport(proxy=proxy, limits=limits)
+                except ImportError as exc:  # socks5:// without httpx's optional socksio
+                    raise httpx.ProxyError(str(exc)) from exc
+            self._transports[proxy] = transport
+        return transport
 
     def check_status(self, response: Reply) -> None:
         status = response.status_code
