@@ -36,6 +36,12 @@ class CliResult:
         return self.stdout + self.stderr
 
 
+@pytest.fixture(autouse=True)
+def own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test starts with an empty cache (validate's limits), as on a fresh machine."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture
 def canary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., CliResult]:
     """Run `canary ARGS...` in-process, in an isolated working directory."""

@@ -56,10 +56,13 @@ def test_help_and_version_import_no_heavy_library(argv: tuple[str, ...]) -> None
     assert imported(*argv) & set(HEAVY) == set()
 
 
-def test_validate_imports_numpy_only_for_the_limits(plain_suite: Path) -> None:
+def test_validate_imports_numpy_only_to_compute_limits_it_has_not_stored(plain_suite: Path) -> None:
     # A valid config and eval set pass the compiled schema checks, without jsonschema; numpy
-    # simulates the calibrated alarm to state each series' detectable drop.
+    # simulates the calibrated alarm to state each series' detectable drop, once for its inputs.
     assert imported("validate", str(plain_suite)) & set(HEAVY) == {"numpy"}
+    assert imported("validate", str(plain_suite)) & set(HEAVY) == set()
+    changed = ("validate", str(plain_suite), "--set", "thresholds.per_intent.min_cases=40")
+    assert imported(*changed) & set(HEAVY) == {"numpy"}
 
 
 def test_validate_imports_jsonschema_to_check_tool_schemas_and_explain_problems(

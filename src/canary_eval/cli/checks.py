@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -45,8 +44,7 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     """Check the config, eval set, prompt slots and scorers without calling any model."""
     from collections import Counter
 
-    from canary_eval.verdict.detectable import HORIZON_RUNS
-    from canary_eval.verdict.limits import limit_notes, planned_limits
+    from canary_eval.cli.limits import limits_section
     from canary_eval.verdict.policy import Policy
 
     config, evalset = load_suite(suite, check=True, overrides=set_)
@@ -71,30 +69,8 @@ def validate(suite: SuiteArg, set_: SetOpt = None) -> None:
     typer.echo("gates (severity: page decides exit 1, warn and info are reported):")
     for gate, setting, severity in Policy(config.thresholds, config.alerting).effective():
         typer.echo(f"  {severity:<5} {gate.name:<28} {setting:<26} {gate.what}")
-    sizes = Counter(c.intent or "(none)" for c in evalset.cases)
-    limits, basis = planned_limits(
-        dict(sizes), _baseline_if_any(config), config.thresholds, config.alerting
-    )
-    typer.echo(f"smallest drop paged within {HORIZON_RUNS} runs with 80 % probability ({basis}):")
-    for limit in limits:
-        drop = "never" if math.isinf(limit.drop) else f"{limit.drop:.1%}"
-        typer.echo(f"  {limit.name:<28} {limit.n:>5} cases  {drop}")
-    for line in limit_notes(limits, config.thresholds):
-        typer.echo(f"note: {line}")
-
-
-def _baseline_if_any(config: Any) -> Any:
-    """The suite's baseline when one is recorded and readable, else None: validate states its
-    limits from it, and says what it assumed without."""
-    from canary_eval.errors import BaselineError
-    from canary_eval.store.baseline import load_run
-
-    if not config.baseline_path.exists():
-        return None
-    try:
-        return load_run(config.baseline_path, suite=config.suite)
-    except BaselineError:
-        return None
+    for line in limits_section(config, Counter(c.intent or "(none)" for c in evalset.cases)):
+        typer.echo(line)
 
 
 @command
@@ -116,6 +92,9 @@ def baseline(
     `canary baseline configs/bot.yaml --baseline baselines/bot.json`, then `git add` it and
     point the config's `baseline:` or `canary run --baseline` at it).
     """
+    from collections import Counter
+
+    from canary_eval.cli.limits import limits_section
     from canary_eval.pipeline import record_baseline
     from canary_eval.store.baseline import save_run
     from canary_eval.verdict.metrics import ops_figures, served_model
@@ -125,6 +104,8 @@ def baseline(
         run = record_baseline(config, evalset, run_options(repeat, concurrency, deadline), progress)
     path = output or config.baseline_path
     save_run(path, run)
+    if path == config.baseline_path:  # numpy is loaded: state the limits for `validate` now
+        limits_section(config, Counter(c.intent or "(none)" for c in evalset.cases))
     scored = [c.score for c in run.cases if c.score is not None]
     mean = sum(scored) / len(scored) if scored else float("nan")
     ops = ops_figures(run)
