@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from canary_eval.suite.schemas import load_schema
+from canary_eval.suite.schemas import load_schema, plainly_valid_schema
 from canary_eval.suite.schemas.compiled import compile_check
 
 ROOT = Path(__file__).parents[2]
@@ -92,3 +92,46 @@ def test_a_schema_with_a_keyword_it_does_not_know_is_left_to_jsonschema() -> Non
     assert compile_check({"type": "object", "patternProperties": {"^x": {}}}) is None
     assert compile_check({"$ref": "other.json#/x"}) is None
     assert compile_check({"properties": {"a": {"format": "date"}}}) is None
+
+
+SCHEMA_KEYS = [
+    "type", "properties", "additionalProperties", "items", "required", "enum", "const", "anyOf",
+    "oneOf", "allOf", "pattern", "format", "minimum", "exclusiveMinimum", "minLength",
+    "maxItems", "description", "default", "examples", "uniqueItems", "$ref", "nullable",
+]  # fmt: skip
+SCHEMA_VALUES: list[Any] = [
+    *ODD_VALUES, "string", "object", "(", "^INV-[0-9]{4}$", ["a", "a"], [1, True], [1, 1.0],
+    {"a": {}}, {"a": 3}, [{}], [3],
+]  # fmt: skip
+
+
+def random_schema(rng: random.Random, depth: int = 0) -> Any:
+    """A schema-like mapping of tools' usual keywords with odd values, nested a little."""
+    if rng.random() < 0.1:
+        return rng.choice([True, False])
+    schema: dict[str, Any] = {}
+    for _ in range(rng.randint(0, 4)):
+        key = rng.choice(SCHEMA_KEYS)
+        nest = depth < 2 and rng.random() < 0.5
+        if nest and key in ("items", "additionalProperties"):
+            schema[key] = random_schema(rng, depth + 1)
+        elif nest and key == "properties":
+            schema[key] = {"p": random_schema(rng, depth + 1)}
+        elif nest and key in ("anyOf", "oneOf", "allOf"):
+            schema[key] = [random_schema(rng, depth + 1)]
+        else:
+            schema[key] = rng.choice(SCHEMA_VALUES)
+    return schema
+
+
+def test_a_tool_schema_passes_without_jsonschema_only_when_jsonschema_finds_it_valid() -> None:
+    rng = random.Random(16)
+    accepted = 0
+    for _ in range(5000):
+        schema = random_schema(rng)
+        if plainly_valid_schema(schema):
+            accepted += 1
+            jsonschema.Draft202012Validator.check_schema(schema)
+    assert accepted > 1000  # the usual ones pass without jsonschema
+    suite = yaml.safe_load((ROOT / "configs" / "support-bot.yaml").read_text())
+    assert all(plainly_valid_schema(t["function"]["parameters"]) for t in suite["prompt"]["tools"])

@@ -10,9 +10,9 @@ import functools
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canary_eval.models import Score
 from canary_eval.scorers.registry import (
@@ -22,6 +22,10 @@ from canary_eval.scorers.registry import (
     ScorerContext,
     scorer,
 )
+from canary_eval.suite.schemas import plainly_valid_schema
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _FENCE = re.compile(r"\A```[\w+-]*[ \t]*\n?(?P<body>.*?)\n?```\Z", re.DOTALL)
 _MISSING = object()
@@ -79,10 +83,25 @@ def load_schema(schema: Mapping[str, Any] | str, base_dir: Path) -> dict[str, An
     return loaded
 
 
+def lazy_validator(schema: dict[str, Any]) -> Callable[[], jsonschema.Draft202012Validator]:
+    """The (checked) schema's validator, built at its first use: checking a suite (`validate`,
+    and a run before its first call) needs the schema valid, not jsonschema imported."""
+
+    @functools.cache
+    def validator() -> jsonschema.Draft202012Validator:
+        import jsonschema
+
+        return jsonschema.Draft202012Validator(schema)
+
+    return validator
+
+
 @functools.cache
 def _check_schema(text: str) -> None:
     # Checking against the metaschema costs milliseconds; many cases share one schema.
-    import jsonschema  # imported by the scorers that need it, so most suites start without
+    if plainly_valid_schema(json.loads(text)):
+        return
+    import jsonschema  # only for an unusual schema: most suites start without
 
     try:
         jsonschema.Draft202012Validator.check_schema(json.loads(text))
@@ -103,15 +122,13 @@ def json_schema(
 ) -> ScoreFn:
     """1 when the output is JSON valid against the schema (draft 2020-12, inline or a file);
     with `tool`, the arguments of the first call to that tool instead of the output."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(load_schema(schema, ctx.base_dir))
+    validator = lazy_validator(load_schema(schema, ctx.base_dir))
 
     def score(item: ScoreInput) -> Score:
         data, error = parse_json(item.output) if tool is None else _arguments(item, tool)
         if error is not None:
             return Score(0.0, False, error)
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        errors = sorted(validator().iter_errors(data), key=lambda e: list(e.absolute_path))
         if not errors:
             return Score(1.0, True, "valid against schema")
         first = errors[0]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from canary_eval.models import Score, ToolCall
 from canary_eval.scorers.registry import ScoreFn, ScoreInput, ScorerContext, scorer
-from canary_eval.scorers.structured import json_path, load_schema
+from canary_eval.scorers.structured import json_path, lazy_validator, load_schema
 
 Match = Literal["exact", "subset"]
 _MATCH = {"enum": ["exact", "subset"]}
@@ -70,11 +70,7 @@ def tool_call(
     """1 when a call of `name` has matching arguments (`arguments` exactly or as a subset, and
     valid against `schema` when given); 0.5 when the tool was called but no call's arguments
     match; 0 when it was not called."""
-    import jsonschema  # imported by the scorers that need it, so most suites start without
-
-    validator = (
-        jsonschema.Draft202012Validator(load_schema(schema, ctx.base_dir)) if schema else None
-    )
+    validator = lazy_validator(load_schema(schema, ctx.base_dir)) if schema else None
 
     def problem(call: ToolCall) -> str | None:
         if call.arguments is None:
@@ -82,7 +78,7 @@ def tool_call(
         if not arguments_match(call, arguments, match):
             return f"arguments {call.raw_arguments} do not match {match} {dict(arguments or {})}"
         if validator is not None:
-            for error in validator.iter_errors(dict(call.arguments)):
+            for error in validator().iter_errors(dict(call.arguments)):
                 return f"arguments at {json_path(error.absolute_path)}: {error.message}"
         return None
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from canary_eval.errors import ConfigError
 from canary_eval.suite.document import Document, KeyPath, format_key, load_document
-from canary_eval.suite.schemas import validate
+from canary_eval.suite.schemas import plainly_valid_schema, validate
 
 # What a prompt file may set; anything else in it (model, temperature, ...) is production's own.
 FILE_KEYS = ("messages", "tools", "tool_choice", "response_format")
@@ -101,10 +101,12 @@ def _check_tools(fields: dict[str, Any], error: Callable[[str, KeyPath], ConfigE
     """Every tool's parameters must be a JSON Schema, and a named tool choice must exist."""
     names = []
     for i, tool in enumerate(fields.get("tools", ())):
-        import jsonschema  # only for a prompt with tools: most suites start faster without
-
         function = tool["function"]
         names.append(function["name"])
+        if plainly_valid_schema(function.get("parameters", {})):
+            continue
+        import jsonschema  # only for an unusual schema: importing it costs more than the check
+
         try:
             jsonschema.Draft202012Validator.check_schema(function.get("parameters", {}))
         except jsonschema.SchemaError as exc:

@@ -33,6 +33,14 @@ def _check(name: str) -> Check | None:
     return compile_check(load_schema(name))
 
 
+def plainly_valid_schema(schema: Any) -> bool:
+    """True for a JSON Schema written in the subset nearly every tool's parameters use
+    (`plain-json-schema`): certainly valid, without importing jsonschema to check it. False
+    says nothing: jsonschema's `check_schema` decides."""
+    check = _check("plain-json-schema")
+    return check is not None and check(schema)
+
+
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     import jsonschema

@@ -43,6 +43,26 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
+def _unique(value: Any) -> bool:
+    """No two items equal, as JSON Schema compares them (true is not 1); only lists of
+    scalars are accepted, anything else is left to jsonschema."""
+    if not isinstance(value, list):
+        return True
+    if not all(v is None or isinstance(v, (str, int, float)) for v in value):
+        return False
+    seen = {(type(v) is bool, v) for v in value}
+    return len(seen) == len(value)
+
+
+def _is_regex(value: str) -> bool:
+    """The `regex` format as jsonschema asserts it: Python's `re` compiles it."""
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
+
+
 _NUMBERS = (int, float)  # a tuple: isinstance takes it faster than the union int | float
 
 
@@ -126,6 +146,10 @@ class _Compiler:
         if key == "pattern":
             search = re.compile(value).search
             return lambda v: not isinstance(v, str) or search(v) is not None
+        if key == "uniqueItems":
+            return _unique if value is True else None
+        if key == "format" and value == "regex":
+            return lambda v: not isinstance(v, str) or _is_regex(v)
         return self._bound(key, value)
 
     def _bound(self, key: str, limit: Any) -> Check:
