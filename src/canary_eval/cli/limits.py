@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from canary_eval.suite.config import SuiteConfig
 
 _VERDICT = Path(__file__).parents[1] / "verdict"
-# The code the figures come from: editing it changes the key, so no stale figure is read back.
-_SOURCES = ("limits.py", "detectable.py", "calibration.py")
+# The code the lines come from: editing it changes the key, so no stale figure is read back.
+_SOURCES = (
+    Path(__file__),
+    *(_VERDICT / name for name in ("limits.py", "detectable.py", "calibration.py")),
+)
 
 
 def limits_section(config: SuiteConfig, sizes: Mapping[str, int]) -> list[str]:
@@ -56,8 +59,8 @@ def _cache_dir() -> Path:
 
 def _key(config: SuiteConfig, sizes: Mapping[str, int]) -> str:
     digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((_VERDICT / name).read_bytes())
+    for source in _SOURCES:
+        digest.update(source.read_bytes())
     inputs = [config.suite, sorted(sizes.items()), repr(config.thresholds), repr(config.alerting)]
     digest.update(json.dumps(inputs).encode())
     try:
