@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from canary_eval.errors import AuthError, Interrupted
@@ -64,6 +64,8 @@ class Engine:
     _settled: asyncio.Event = field(init=False)
     _left: int = field(init=False)
     _on_outcome: OutcomeCallback | None = field(init=False)
+    _waiting: Iterator[tuple[int, ChatRequest]] = field(init=False)  # not started yet
+    _tasks: list[asyncio.Task[CallOutcome] | None] = field(init=False)  # by request index
 
     async def run(
         self,
@@ -81,32 +83,55 @@ class Engine:
         )
         self.progress = Progress(total=len(requests), concurrency=self.limit.limit)
         self._settled, self._left, self._on_outcome = asyncio.Event(), len(requests), on_outcome
-        tasks = [asyncio.ensure_future(self._one(i, r)) for i, r in enumerate(requests)]
-        for task in tasks:
-            task.add_done_callback(self._settle)
+        self._waiting = iter(enumerate(requests))
+        self._tasks = [None] * len(requests)
+        for _ in range(min(len(requests), self.limit.ceiling)):
+            self._start_next()
         try:
-            if tasks:
+            if requests:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._settled.wait(), deadline_s)
-            for task in tasks:
+            for task in self._started:
                 if task.done() and not task.cancelled() and (error := task.exception()):
                     raise error
         except asyncio.CancelledError:
             finished = [
                 t.result()
-                for t in tasks
+                for t in self._started
                 if t.done() and not t.cancelled() and t.exception() is None
             ]
-            raise Interrupted(f"{len(finished)} of {len(tasks)} calls finished", finished) from None
+            message = f"{len(finished)} of {len(requests)} calls finished"
+            raise Interrupted(message, finished) from None
         finally:
-            for task in tasks:
+            self._settled.set()  # and so no task starts from here on
+            started = self._started
+            for task in started:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*started, return_exceptions=True)
         why = self._stop_reason(deadline_s)
         return [
-            task.result() if not task.cancelled() else CallOutcome(request.case.id, None, why)
-            for task, request in zip(tasks, requests, strict=True)
+            task.result()
+            if task is not None and not task.cancelled()
+            else CallOutcome(request.case.id, None, why)
+            for task, request in zip(self._tasks, requests, strict=True)
         ]
+
+    @property
+    def _started(self) -> list[asyncio.Task[CallOutcome]]:
+        return [task for task in self._tasks if task is not None]
+
+    def _start_next(self) -> None:
+        """Start the next request's task. A task starts when a slot frees up (at most one for
+        each), not all at once: 2,000 tasks queued on the limit from the start cost CPU for
+        every slot handed over, and the run only ever has `ceiling` calls in flight."""
+        if self._settled.is_set():
+            return
+        waiting = next(self._waiting, None)
+        if waiting is not None:
+            index, request = waiting
+            task = asyncio.ensure_future(self._one(index, request))
+            task.add_done_callback(self._settle)
+            self._tasks[index] = task
 
     def _settle(self, task: asyncio.Future[CallOutcome]) -> None:
         self._left -= 1
@@ -177,6 +202,7 @@ class Engine:
             finally:
                 await self.limit.release()
                 self.progress.concurrency = self.limit.limit
+                self._start_next()
             self.progress.retries += 1
             if wait > 0:
                 await asyncio.sleep(wait)
