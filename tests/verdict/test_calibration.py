@@ -147,32 +147,40 @@ def test_a_lost_history_falls_back_to_the_baseline_and_still_decides(
     assert (result.exit_code, report["verdict"]) == (1, "regression")
 
 
-def test_a_drop_that_healthy_runs_also_show_against_a_lucky_baseline_does_not_warn() -> None:
+def test_a_drop_past_the_limit_warns_only_while_the_calibrated_deficit_builds() -> None:
     from dataclasses import replace as changed
 
+    from canary_eval.store.history import past_run, summary_row
     from canary_eval.suite.config import Thresholds
     from canary_eval.verdict.alarm import reference_key
     from canary_eval.verdict.compare import compare
 
     from factories import baseline_cases, run
 
-    baseline = run(baseline_cases())  # 40 right answers: a lucky draw
+    baseline = run(baseline_cases())  # 40 right answers
     two_wrong = {"billing-00", "shipping-00"}
     now = run([changed(c, score=0.0) if c.id in two_wrong else c for c in baseline_cases()])
     key = reference_key(now, baseline, frozenset())
-    rng = random.Random(3)
-    # Every healthy hour scores about 5 % below that baseline: its draw, not the model.
-    healthy = [
-        PastRun(True, key, {"overall": SeriesState(x=rng.gauss(-0.05, 0.02), spread=0.03)})
-        for _ in range(30)
-    ]
     thresholds = Thresholds(max_relative_drop=0.03)
 
-    lone = compare(now, baseline, thresholds)  # no history: the run's own spread decides
-    calibrated = compare(now, baseline, thresholds, past=healthy)
+    def hourly(mean: float) -> list[tuple[list[str], str]]:
+        rng = random.Random(3)
+        past = [
+            PastRun(True, key, {"overall": SeriesState(x=rng.gauss(mean, 0.02), spread=0.03)})
+            for _ in range(30)
+        ]
+        seen: list[tuple[list[str], str]] = []
+        for _ in range(3):
+            result = compare(now, baseline, thresholds, past=past)
+            seen.append(([a.severity for a in result.alerts], result.verdict))
+            past.append(past_run(summary_row(result)))
+        return seen
 
-    assert lone.quality.relative_drop == pytest.approx(0.05)
-    assert [a.gate for a in lone.alerts] == ["max_relative_drop"]
-    assert lone.alerts[0].severity == "warn"
-    assert [a.gate for a in calibrated.alerts if a.layer == "quality"] == []
-    assert calibrated.verdict == "pass"
+    # Healthy hours score like the baseline: the same 5 % drop hour after hour builds a
+    # deficit; it warns from the hour the CUSUM passes half its threshold.
+    assert hourly(0.0)[:2] == [([], "pass"), (["warn"], "suspect")]
+    # Healthy hours score 5 % below a lucky baseline: the drop is theirs, not the model's.
+    assert hourly(-0.05) == [([], "pass")] * 3
+    # fail_on_suspect restores the per-run test's page, history or not.
+    strict = compare(now, baseline, changed(thresholds, fail_on_suspect=True))
+    assert [a.severity for a in strict.alerts] == ["page"]

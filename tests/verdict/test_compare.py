@@ -248,7 +248,7 @@ def test_confirmation_pools_every_case_alike_so_a_real_drop_keeps_its_size(
     assert any("verdict on the pooled evidence: regression" in n for n in data["notes"])
 
 
-def test_a_drop_past_the_threshold_that_is_not_significant_is_suspect(
+def test_a_drop_past_the_threshold_that_is_not_significant_is_reported_without_a_warning(
     canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
 ) -> None:
     model_server.answer = right_answer
@@ -258,11 +258,10 @@ def test_a_drop_past_the_threshold_that_is_not_significant_is_suspect(
 
     data = report(canary("run", suite, "--json", "report.json"))
 
-    assert data["verdict"] == "suspect"
-    assert data["exit_code"] == 0
-    assert [(a["layer"], a["severity"], a["failing"]) for a in data["alerts"]] == [
-        ("quality", "warn", False)
-    ]
+    # Past the 3 % limit, but one run's noise: the calibrated deficit is not building.
+    assert data["quality"]["relative_drop"] > 0.03
+    assert data["quality"]["p_value"] > 0.05
+    assert (data["verdict"], data["exit_code"], data["alerts"]) == ("pass", 0, [])
 
 
 def test_baseline_repeats_flag_flaky_cases(

@@ -214,8 +214,8 @@ def compare(
     alerts = error_budget_alert(ops, thresholds)
     alerts += alarm_alerts(calibration, policy)
     if "overall" not in alarmed:  # the page already says it
-        z = next((r.z for r in calibration if r.name == "overall"), None)
-        alerts += paired_test_alerts(quality, policy, z)
+        overall = next((r for r in calibration if r.name == "overall"), None)
+        alerts += paired_test_alerts(quality, policy, overall)
     alerts += critical_alerts(critical, policy)
     alerts += behaviour_alerts(pairing, behaviour, baseline_behaviour, policy)
     latencies = (_latencies(run), _latencies(baseline))

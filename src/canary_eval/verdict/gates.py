@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from canary_eval.models import Alert
 from canary_eval.suite.config import Thresholds
 from canary_eval.verdict import stats
-from canary_eval.verdict.calibration import K
 from canary_eval.verdict.metrics import BehaviourFigures, OpsFigures
 from canary_eval.verdict.policy import Policy
 
 if TYPE_CHECKING:
+    from canary_eval.verdict.calibration import SeriesResult
     from canary_eval.verdict.compare import Pairing, Quality
 
 
@@ -32,23 +32,32 @@ class _Rate(NamedTuple):
     outputs_before: int
 
 
-def paired_test_alerts(quality: Quality, policy: Policy, z: float | None = None) -> list[Alert]:
+def paired_test_alerts(
+    quality: Quality, policy: Policy, series: SeriesResult | None = None
+) -> list[Alert]:
     """The per-run paired test against the one baseline draw: reported (`warn`), never a page
     on its own, since the baseline's own noise is reused every hour (the calibrated CUSUM in
     verdict/alarm.py pages). `fail_on_suspect: true` restores the uncalibrated per-run page.
 
-    `z` is the run's standardised deficit against its calibrated reference (overall series).
-    A baseline that happened to be a lucky draw makes every healthy run look a few per cent
-    worse; only a run that is also short of how healthy runs score (z above the CUSUM's
-    allowance K) is worth a warning, else one lucky baseline warns several times a day."""
+    `series` is the overall score's calibrated CUSUM step. A drop past the limit warns only
+    while that CUSUM is past half its paging threshold: a baseline that happened to be a lucky
+    draw makes every healthy run look a few per cent worse, and a noisy model crosses the limit
+    on a third of its runs, but the deficit builds to half of H only about once a month."""
     thresholds = policy.thresholds
     limit = thresholds.max_relative_drop
     if not quality.n or quality.relative_drop <= limit:
         return []
-    if z is not None and z <= K and not thresholds.fail_on_suspect:
+    building = series is None or series.state.s > series.threshold / 2
+    if not building and not thresholds.fail_on_suspect:
         return []
     significant = quality.p_value < thresholds.alpha
     verdict = "significant" if significant else "not significant"
+    building_up = (
+        f"; the calibrated deficit is building (CUSUM {series.state.s:.1f}, "
+        f"pages at {series.threshold:.1f})"
+        if series is not None and building
+        else ""
+    )
     return [
         Alert(
             layer="quality",
@@ -61,7 +70,7 @@ def paired_test_alerts(quality: Quality, policy: Policy, z: float | None = None)
                 f"canary score fell {quality.relative_drop:.1%} "
                 f"({quality.baseline_score:.3f} -> {quality.score:.3f}) against the baseline, "
                 f"above the {limit:.1%} limit; {verdict} on this run alone "
-                f"(p={quality.p_value:.3g}, {quality.method})"
+                f"(p={quality.p_value:.3g}, {quality.method}){building_up}"
             ),
         )
     ]
