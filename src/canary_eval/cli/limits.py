@@ -34,7 +34,10 @@ _SOURCES = (
 def limits_section(config: SuiteConfig, sizes: Mapping[str, int]) -> list[str]:
     """The lines stating every series' smallest drop paged and the notes naming the intents
     that cannot page (reliably), read back when their inputs are unchanged."""
-    path = _cache_dir() / f"{_key(config, sizes)}.json"
+    directory = _cache_dir()
+    if directory is None:
+        return _compute(config, sizes)
+    path = directory / f"{_key(config, sizes)}.json"
     try:
         lines = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(lines, list) and all(isinstance(line, str) for line in lines):
@@ -52,8 +55,12 @@ def limits_section(config: SuiteConfig, sizes: Mapping[str, int]) -> list[str]:
     return lines
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def _cache_dir() -> Path | None:
+    """Where the sections are stored; None when there is no home to store them in."""
+    try:
+        root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:
+        return None
     return Path(root) / "canary-eval" / "limits"
 
 
