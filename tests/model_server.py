@@ -155,3 +155,27 @@ def serving(server: ModelServer) -> Iterator[ModelServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def call_through_engine(server: ModelServer, n: int, concurrency: int = 4) -> list[Any]:
+    """`n` questions sent to `server` by the real OpenAI provider and engine; their outcomes."""
+    import asyncio
+
+    from canary_eval.models import Case
+    from canary_eval.run.engine import Engine
+    from canary_eval.run.providers import ChatRequest, create_provider
+    from canary_eval.suite.config import ProviderConfig
+
+    config = ProviderConfig(
+        type="openai", base_url=server.base_url, model="m", concurrency=concurrency
+    )
+
+    async def go() -> list[Any]:
+        provider = create_provider(config)
+        requests = [ChatRequest(Case(id=f"c{i}", input="q"), None, f"q{i}") for i in range(n)]
+        try:
+            return list(await Engine(provider).run(requests))
+        finally:
+            await provider.aclose()
+
+    return asyncio.run(go())

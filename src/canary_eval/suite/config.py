@@ -118,6 +118,10 @@ class IntentThresholds:
     min_cases: int = 10
     alpha: float | None = None  # defaults to the suite's alpha
 
+    def gates(self, cases: int) -> bool:
+        """Whether an intent of that many cases has a gate (and a calibrated series)."""
+        return self.max_relative_drop is not None and cases >= self.min_cases
+
 
 @dataclass(frozen=True)
 class Thresholds:

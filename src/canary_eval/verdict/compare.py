@@ -200,7 +200,7 @@ def compare(
     quality = _quality(current, before, thresholds.alpha, seed)
     key = reference_key(run, baseline, quarantine)
     groups = _groups(pairing)
-    gated = {i: p for i, p in groups.items() if _gated(thresholds, len(p))}
+    gated = {i: p for i, p in groups.items() if thresholds.per_intent.gates(len(p))}
     comparable = [r for r in past if r.key == key]
     calibration = series_results(pairing.pairs, gated, thresholds, alerting, comparable)
     alarmed = {r.name for r in calibration if r.alarm}
@@ -316,11 +316,6 @@ def _groups(pairing: Pairing) -> dict[str, list[tuple[CaseResult, CaseResult]]]:
     return dict(sorted(groups.items()))
 
 
-def _gated(thresholds: Thresholds, n: int) -> bool:
-    gate = thresholds.per_intent
-    return gate.max_relative_drop is not None and n >= gate.min_cases
-
-
 def _intents(
     groups: dict[str, list[tuple[CaseResult, CaseResult]]],
     thresholds: Thresholds,
@@ -330,7 +325,7 @@ def _intents(
 ) -> tuple[IntentResult, ...]:
     """Every intent's paired test (Holm-corrected across the gated ones, for the report);
     an intent regressed when its calibrated alarm pages."""
-    tested = {intent for intent, pairs in groups.items() if _gated(thresholds, len(pairs))}
+    tested = {intent for intent, pairs in groups.items() if thresholds.per_intent.gates(len(pairs))}
     scores = {
         intent: (_scores([c for c, _ in pairs]), _scores([b for _, b in pairs]))
         for intent, pairs in groups.items()

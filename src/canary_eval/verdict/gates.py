@@ -5,7 +5,7 @@ A gate whose limit is not configured stays silent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from canary_eval.models import Alert
@@ -164,50 +164,32 @@ def ops_alerts(
     case: relative limit, absolute floor (`min_cost_per_case_increase_usd`) and a paired
     sign-flip test on the per-case `costs` (now, baseline) of the cases both runs answered."""
     thresholds = policy.thresholds
-    alerts = []
-    limit = thresholds.max_p95_latency_increase
-    base, value = before.latency_p95_ms, now.latency_p95_ms
-    if limit is not None and base and value / base - 1 > limit:
-        floor = thresholds.min_p95_latency_increase_ms
-        p = stats.quantile_increase_test(*latencies, seed=0) if all(latencies) else 1.0
-        if value - base > floor and p < thresholds.alpha:
-            alerts.append(
-                Alert(
-                    layer="ops",
-                    metric="latency_p95_ms",
-                    gate="max_p95_latency_increase",
-                    severity=policy.severity("max_p95_latency_increase"),
-                    observed=value / base - 1,
-                    allowed=limit,
-                    message=(
-                        f"p95 latency rose {value / base - 1:.0%} ({base:.0f} ms -> "
-                        f"{value:.0f} ms), above the {limit:.0%} limit and the {floor:.0f} ms "
-                        f"floor (bootstrap p={p:.3g})"
-                    ),
-                )
-            )
-    limit = thresholds.max_cost_per_case_increase
-    base, value = before.cost_per_case_usd, now.cost_per_case_usd
-    floor = thresholds.min_cost_per_case_increase_usd
-    breached = bool(
-        limit is not None and base and value / base - 1 > limit and value - base > floor
+    p95_floor = thresholds.min_p95_latency_increase_ms
+    cost_floor = thresholds.min_cost_per_case_increase_usd
+    alerts = _rise(
+        policy,
+        "latency_p95_ms",
+        "max_p95_latency_increase",
+        (before.latency_p95_ms, now.latency_p95_ms),
+        p95_floor,
+        lambda: stats.quantile_increase_test(*latencies, seed=0) if all(latencies) else 1.0,
+        lambda base, value, limit, p: (
+            f"p95 latency rose {value / base - 1:.0%} ({base:.0f} ms -> {value:.0f} ms), above "
+            f"the {limit:.0%} limit and the {p95_floor:.0f} ms floor (bootstrap p={p:.3g})"
+        ),
     )
-    p = _cost_increase_p(costs, base) if breached else 1.0
-    if limit is not None and breached and p < thresholds.alpha:
-        alerts.append(
-            Alert(
-                layer="ops",
-                metric="cost_per_case_usd",
-                gate="max_cost_per_case_increase",
-                severity=policy.severity("max_cost_per_case_increase"),
-                observed=value / base - 1,
-                allowed=limit,
-                message=(
-                    f"cost per case rose {value / base - 1:.0%} (${base:.6f} -> ${value:.6f}), "
-                    f"above the {limit:.0%} limit and the ${floor:g} floor (paired p={p:.3g})"
-                ),
-            )
-        )
+    alerts += _rise(
+        policy,
+        "cost_per_case_usd",
+        "max_cost_per_case_increase",
+        (before.cost_per_case_usd, now.cost_per_case_usd),
+        cost_floor,
+        lambda: _cost_increase_p(costs, before.cost_per_case_usd),
+        lambda base, value, limit, p: (
+            f"cost per case rose {value / base - 1:.0%} (${base:.6f} -> ${value:.6f}), above "
+            f"the {limit:.0%} limit and the ${cost_floor:g} floor (paired p={p:.3g})"
+        ),
+    )
     allowed_errors = thresholds.max_error_rate_increase
     if allowed_errors is not None and now.error_rate - before.error_rate > allowed_errors:
         alerts.append(
@@ -222,6 +204,37 @@ def ops_alerts(
             )
         )
     return alerts
+
+
+def _rise(
+    policy: Policy,
+    metric: str,
+    gate: str,
+    figures: tuple[float, float],
+    floor: float,
+    p_value: Callable[[], float],
+    describe: Callable[[float, float, float, float], str],
+) -> list[Alert]:
+    """A relative ops gate: the figure (baseline, now) rose past the gate's limit and by more
+    than `floor`, and significantly at `alpha` (the test runs only then)."""
+    base, value = figures
+    limit: float | None = getattr(policy.thresholds, gate)
+    if limit is None or not base or value / base - 1 <= limit or value - base <= floor:
+        return []
+    p = p_value()
+    if p >= policy.thresholds.alpha:
+        return []
+    return [
+        Alert(
+            layer="ops",
+            metric=metric,
+            gate=gate,
+            severity=policy.severity(gate),
+            observed=value / base - 1,
+            allowed=limit,
+            message=describe(base, value, limit, p),
+        )
+    ]
 
 
 def _cost_increase_p(costs: Sequence[tuple[float, float]], per_case: float) -> float:

@@ -194,10 +194,7 @@ def planned_limits(
     def score_of(values: Sequence[float]) -> float:
         return sum(values) / len(values) if values else ASSUMED_SCORE
 
-    gate = thresholds.per_intent
-    gated = [
-        i for i, n in sizes.items() if gate.max_relative_drop is not None and n >= gate.min_cases
-    ]
+    gated = [i for i, n in sizes.items() if thresholds.per_intent.gates(n)]
     everything = [s for values in scores.values() for s in values]
     limits = [
         series_limit(

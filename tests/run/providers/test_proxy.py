@@ -12,14 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from canary_eval.models import CallOutcome, Case
-from canary_eval.run.engine import Engine
-from canary_eval.run.providers import ChatRequest, create_provider
 from canary_eval.run.providers.proxies import proxy_for
 from canary_eval.scorers.endpoint import Endpoint
-from canary_eval.suite.config import ProviderConfig
 
-from model_server import ModelServer
+from model_server import ModelServer, call_through_engine
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding"}
 
@@ -84,20 +80,6 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardingProxy]:
         server.server_close()
 
 
-def run(server: ModelServer, n: int) -> list[CallOutcome]:
-    config = ProviderConfig(type="openai", base_url=server.base_url, model="m", concurrency=4)
-
-    async def go() -> list[CallOutcome]:
-        provider = create_provider(config)
-        requests = [ChatRequest(Case(id=f"c{i}", input="q"), None, f"q{i}") for i in range(n)]
-        try:
-            return await Engine(provider).run(requests)
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
-
-
 def judge(server: ModelServer) -> object:
     payload = {"model": "j", "messages": [{"role": "user", "content": "grade this"}]}
     return asyncio.run(Endpoint(server.base_url, "j").post("chat/completions", payload))
@@ -107,7 +89,7 @@ def test_the_model_calls_go_through_the_proxy_the_environment_names(
     proxy: ForwardingProxy, model_server: ModelServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    outcomes = run(model_server, n=12)
+    outcomes = call_through_engine(model_server, n=12)
 
     assert [o.completion.text for o in outcomes if o.completion] == [
         f"echo: q{i}" for i in range(12)
@@ -121,7 +103,7 @@ def test_no_proxy_sends_straight_to_the_hosts_it_names(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "example.com,127.0.0.1")
-    outcomes = run(model_server, n=6)
+    outcomes = call_through_engine(model_server, n=6)
 
     assert all(o.error is None for o in outcomes)
     assert proxy.seen == []
