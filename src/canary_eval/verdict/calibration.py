@@ -19,7 +19,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from statistics import NormalDist
+
+from canary_eval.verdict.tdist import t_normal_score
 
 # Reference value: the CUSUM is tuned to shifts of two run-to-run standard deviations, about a
 # 5 % drop at 10 % per-request noise on 170 cases (bench/bench_alerting.py).
@@ -97,6 +100,7 @@ def arl_of(h: float, k: float = K) -> float:
     return (math.exp(b) - b - 1) / (2 * k * k)
 
 
+@cache
 def threshold(arl: float, k: float = K) -> float:
     """H such that the CUSUM runs `arl` in-control steps on average before it signals."""
     low, high = 0.0, 50.0
@@ -152,11 +156,7 @@ def standardise(obs: Observation, ref: Reference) -> float:
     t = (ref.mean - obs.x) / (ref.sd * math.sqrt(1 / obs.runs + 1 / ref.runs))
     if ref.df is None or abs(t) < 1e-12:
         return t
-    from scipy.stats import t as student  # lazy: scipy is heavy to import
-
-    tail = float(student.sf(abs(t), ref.df))
-    z = math.copysign(-NormalDist().inv_cdf(tail) if tail > 0 else abs(t), t)
-    return _unskew(z, ref.skew)
+    return _unskew(t_normal_score(t, ref.df), ref.skew)
 
 
 def _unskew(x: float, skew: float) -> float:

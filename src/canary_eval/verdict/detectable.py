@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from canary_eval.verdict.calibration import CAP, K
+from canary_eval.verdict.tdist import t_normal_score
 
 HORIZON_RUNS = 6  # six hourly runs: the drop is paged within a working morning
 POWER = 0.8
@@ -50,6 +51,16 @@ def _draws(skew: float) -> Any:
     return (rng.standard_gamma(shape, (HORIZON_RUNS, _PATHS)) - shape) / math.sqrt(shape)
 
 
+@cache
+def _normal_scores(df: int) -> tuple[Any, Any]:
+    """`tdist.t_normal_score` on a grid of asinh |t| up to |t| of about 1,500, to interpolate
+    (within 1e-3 of it between the points; beyond, the last point's score)."""
+    import numpy as np
+
+    grid = np.linspace(0.0, 8.0, 201)
+    return grid, np.array([t_normal_score(math.sinh(u), df) for u in grid])
+
+
 def _standardise(t: Any, spread: Spread) -> Any:
     """`calibration.standardise` on arrays: the t-predictive tail as a normal score (for a
     large reference by z = t (1 - 1/4df) / sqrt(1 + t^2/2df), within 0.01 of it for
@@ -61,11 +72,8 @@ def _standardise(t: Any, spread: Spread) -> Any:
     if df is not None and df >= 150:
         z = t * (1 - 1 / (4 * df)) / np.sqrt(1 + t * t / (2 * df))
     elif df is not None and df > 0:
-        from scipy.stats import norm
-        from scipy.stats import t as student
-
-        tail = student.sf(np.abs(t), df)
-        z = np.where(tail > 0, np.sign(t) * norm.isf(np.maximum(tail, 1e-300)), t)
+        grid, scores = _normal_scores(df)
+        z = np.sign(t) * np.interp(np.arcsinh(np.abs(t)), grid, scores)
     c = spread.skew / 6
     if c <= 0:
         return z
@@ -78,21 +86,20 @@ def caught(drop: float, spread: Spread, score: float, h: float, limit: float | N
     `score` pages within HORIZON_RUNS runs, decided as `calibration.update` decides."""
     import numpy as np
 
-    shift = drop * score
-    scale = spread.sd * math.sqrt(1 + 1 / spread.runs)
+    # every run's shortfall (the reference mean minus its change) and standardised deficit
+    short = drop * score + spread.sd * _draws(round(spread.skew, 2))
+    zs = _standardise(short / (spread.sd * math.sqrt(1 + 1 / spread.runs)), spread)
     s = np.zeros(_PATHS)
     runs = np.zeros(_PATHS)
     deficit = np.zeros(_PATHS)
     paged = np.zeros(_PATHS, dtype=bool)
-    for noise in _draws(round(spread.skew, 2)):
-        short = shift + spread.sd * noise  # the reference mean minus this run's change
-        z = _standardise(short / scale, spread)
+    for z, relative in zip(zs, short / score, strict=True):
         s = np.minimum(np.maximum(0.0, s + z - K), h + CAP)
         going = s > 0
         runs = np.where(going, runs + 1, 0)
-        deficit = np.where(going, deficit + short / score, 0.0)
-        estimate = deficit / np.maximum(runs, 1)
-        paged |= (s > h) & (z > 0) & (limit is None or estimate > limit)
+        deficit = np.where(going, deficit + relative, 0.0)
+        alarm = (s > h) & (z > 0)
+        paged |= alarm if limit is None else alarm & (deficit > limit * np.maximum(runs, 1))
     return float(paged.mean())
 
 
