@@ -24,7 +24,8 @@ def imported(*argv: str, cwd: Path | None = None, exit_code: int = 0) -> set[str
     """Top-level packages a fresh `python -m canary_eval ARGV` imports."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "canary_eval", *argv],
-        env={**os.environ, "SUPPORT_BOT_API_KEY": "sk-startup"},  # validate checks it is set
+        # validate checks the key is set
+        env={**os.environ, "SUPPORT_BOT_API_KEY": "sk-startup", "CANARY_TEST_KEY": API_KEY},
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -128,3 +129,19 @@ def test_a_quiet_run_sends_its_first_request_before_the_verdict_reports_and_hist
     late = {"numpy", "jsonschema", "rich", "pygments", "sqlite3", "canary_eval.verdict.compare"}
     late |= {"canary_eval.store.history", "canary_eval.reports.json", "canary_eval.publish"}
     assert before & late == set()
+
+
+def test_a_quiet_run_against_a_history_reference_imports_neither_scipy_nor_rich(
+    canary: Callable[..., CliResult], model_server: ModelServer, write_suite: Callable[..., Path]
+) -> None:
+    # The steady state of an hourly canary: each series standardised against its healthy runs
+    # (Student's t without scipy), the verdict printed in one line without rich's tables.
+    model_server.answer = right_answer
+    suite = write_suite(model_server.base_url)
+    history = ("--set", "alerting.min_reference_runs=2")
+    assert canary("baseline", str(suite), "--quiet").exit_code == 0
+    for _ in range(2):
+        assert canary("run", str(suite), "--quiet", *history).exit_code == 0
+    loaded = imported("run", str(suite), "--quiet", *history, cwd=suite.parent)
+    assert "numpy" in loaded  # the verdict's statistics ran
+    assert loaded & {"scipy", "rich", "pygments"} == set()

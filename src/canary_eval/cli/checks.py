@@ -101,7 +101,9 @@ def baseline(
 
     config, evalset = load_suite(suite, check=True, overrides=set_)
     with progress_bar(not quiet, "baseline") as progress, saving_partial(config, None):
-        run = record_baseline(config, evalset, run_options(repeat, concurrency, deadline), progress)
+        run = record_baseline(
+            config, evalset, run_options(repeat, concurrency, deadline, quiet=quiet), progress
+        )
     path = output or config.baseline_path
     save_run(path, run)
     if path == config.baseline_path:  # numpy is loaded: state the limits for `validate` now
@@ -152,7 +154,11 @@ def run(
         return
     with progress_bar(not quiet, "canary") as progress, saving_partial(config, save_run):
         comparison = evaluate(
-            config, evalset, reference, run_options(repeat, concurrency, deadline), progress
+            config,
+            evalset,
+            reference,
+            run_options(repeat, concurrency, deadline, quiet=quiet),
+            progress,
         )
     _report(comparison, config, paths, quiet, record=True, warnings=_saved(save_run, comparison))
 
@@ -289,12 +295,16 @@ def publish_report(
     """Show the report, write the files, tell CI and the alert channels. Whatever cannot be
     saved is a warning on stderr; the verdict's exit code stands."""
     from canary_eval.redaction import redact
-    from canary_eval.reports.terminal import render
     from canary_eval.reports.writers import write_reports
 
     # With a report on stdout (`--json -`) the person's lines go to stderr.
     err = paths.to_stdout
-    render(comparison, make_console(quiet, stderr=err), quiet=quiet)
+    if quiet:
+        _echo_verdict(comparison, err)
+    else:
+        from canary_eval.reports.terminal import render
+
+        render(comparison, make_console(stderr=err))
     problems = list(warnings or [])
     if config is None:
         problems += write_reports(comparison, paths).failures
@@ -308,6 +318,17 @@ def publish_report(
         _tell(published, err)
     for problem in problems:
         typer.echo(redact(f"warning: not saved: {problem}"), err=True)
+
+
+def _echo_verdict(comparison: Comparison, err: bool) -> None:
+    """`--quiet`'s report, with the verdict's colour on a terminal."""
+    from canary_eval.reports.quiet import VERDICT_COLOURS, failure_notes, verdict_details
+
+    verdict = comparison.verdict
+    word = typer.style(verdict.upper(), fg=VERDICT_COLOURS[verdict], bold=True)
+    typer.echo(f"{word}  {verdict_details(comparison)}", err=err)
+    for line in failure_notes(comparison):
+        typer.echo(line, err=err)
 
 
 def _tell(published: Any, err: bool) -> None:

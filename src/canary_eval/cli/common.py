@@ -147,13 +147,13 @@ def warn_failed(deliveries: Any) -> None:
 PLAIN_WIDTH = 1000
 
 
-def make_console(quiet: bool = False, *, stderr: bool = False) -> Console:
+def make_console(*, stderr: bool = False) -> Console:
     """The person's console; on stderr when stdout carries a report (`--json -`)."""
     import os
 
     from rich.console import Console
 
-    console = Console(highlight=False, soft_wrap=quiet, stderr=stderr)
+    console = Console(highlight=False, stderr=stderr)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = PLAIN_WIDTH
     return console
@@ -221,21 +221,25 @@ AFTER_THE_CALLS = (
     "canary_eval.verdict.compare",
     "canary_eval.verdict.critical",
     "canary_eval.store.history",
-    "canary_eval.reports.terminal",
     "canary_eval.reports.json",
     "canary_eval.publish",
     "canary_eval.store.baseline",
 )
 
 
-def run_options(repeat: int, concurrency: int | None, deadline: float | None) -> RunOptions:
+def run_options(
+    repeat: int, concurrency: int | None, deadline: float | None, *, quiet: bool = False
+) -> RunOptions:
     from canary_eval.run.runner import DEFAULT_DEADLINE_S, RunOptions
 
     return RunOptions(
         repeats=repeat,
         concurrency=concurrency,
         deadline_s=DEFAULT_DEADLINE_S if deadline is None else deadline,
-        warm_imports=AFTER_THE_CALLS,
+        # `--quiet` prints the verdict without rich's tables
+        warm_imports=AFTER_THE_CALLS
+        if quiet
+        else (*AFTER_THE_CALLS, "canary_eval.reports.terminal"),
     )
 
 

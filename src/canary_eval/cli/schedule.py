@@ -26,6 +26,7 @@ def history(
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 30,
 ) -> None:
     """Show the suite's trend: verdicts, scores, latency and served-model changes."""
+    from canary_eval.reports.history import render_history
     from canary_eval.store import history as store
     from canary_eval.suite.config import load_config
 
@@ -34,7 +35,7 @@ def history(
     if not rows:
         typer.echo(f"no runs recorded yet in {config.history_path}")
         return
-    store.render_history(rows, make_console())
+    render_history(rows, make_console())
 
 
 @command

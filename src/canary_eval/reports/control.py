@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape
-
 # CSI (ESC [ ... final), OSC/DCS/APC/PM/SOS strings (up to BEL or ST), any other ESC pair, then
 # every remaining C0 control but tab and newline, DEL and the C1 controls.
 _SEQUENCES = re.compile(
@@ -28,4 +26,6 @@ def plain(text: str) -> str:
 
 def shown(text: str) -> str:
     """`text` for a rich console: no control sequences, and its brackets taken literally."""
+    from rich.markup import escape  # here: `--quiet` shows plain text without rich
+
     return escape(plain(text))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from canary_eval.models import CaseResult
 from canary_eval.reports.control import shown
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ def failed_calls(cases: tuple[CaseResult, ...] | list[CaseResult]) -> list[Faile
 
 
 def failures_table(kinds: list[FailedKind]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Failed calls", title_justify="left")
     for column in ("error", "cases", "HTTP status", "first message"):
         table.add_column(column, overflow="fold")

@@ -22,7 +22,8 @@ from canary_eval.reports.changes import (
 )
 from canary_eval.reports.control import plain
 from canary_eval.reports.destination import write_text
-from canary_eval.store.history import HistoryRow, sparkline, with_current
+from canary_eval.reports.history import sparkline
+from canary_eval.store.history import HistoryRow, with_current
 from canary_eval.verdict.compare import Comparison
 
 TOP_CHANGED = 10

@@ -3,47 +3,27 @@ a table per intent, the behaviour and operational figures, and the cases that go
 
 from __future__ import annotations
 
-import math
-
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from canary_eval.reports.changes import detectable, drop_or_never
-from canary_eval.reports.control import plain, shown
-from canary_eval.reports.failures import failed_calls, failure_lines, failures_table
+from canary_eval.reports.control import shown
+from canary_eval.reports.failures import failed_calls, failures_table
+from canary_eval.reports.quiet import VERDICT_COLOURS, number, verdict_details
 from canary_eval.verdict.compare import Comparison
 
-VERDICT_STYLE = {
-    "pass": "bold green",
-    "suspect": "bold yellow",
-    "regression": "bold red",
-    "error": "bold magenta",
-}
 WORST_CASES = 8
 
 
 def verdict_line(c: Comparison) -> Text:
-    q = c.quality
-    text = Text()
-    text.append(f"{c.verdict.upper()}", style=VERDICT_STYLE[c.verdict])
-    text.append(f"  {plain(c.suite)}: score {_num(q.score)} vs baseline {_num(q.baseline_score)}")
-    text.append(f" ({-q.relative_drop:+.1%}), exit {c.exit_code}")
-    failing = [a for a in c.alerts if a.failing]
-    if failing:
-        text.append(f", {len(failing)} gate(s) breached")
-    return text
+    text = Text(c.verdict.upper(), style=f"bold {VERDICT_COLOURS[c.verdict]}")
+    return text.append(f"  {verdict_details(c)}")
 
 
-def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
+def render(c: Comparison, console: Console) -> None:
     failed = failed_calls(c.run.cases)
-    if quiet:
-        console.print(verdict_line(c))
-        if c.verdict == "error":
-            for line in failure_lines(failed):
-                console.print(shown(line))
-        return
     console.print(Panel(verdict_line(c), expand=False))
     console.print(_quality(c))
     if c.alerts:
@@ -71,19 +51,15 @@ def render(c: Comparison, console: Console, *, quiet: bool = False) -> None:
         )
 
 
-def _num(value: float | None, fmt: str = ".3f") -> str:
-    return "-" if value is None or math.isnan(value) else format(value, fmt)
-
-
 def _quality(c: Comparison) -> Table:
     q = c.quality
     table = Table(title="Quality", show_header=False, title_justify="left")
-    table.add_row("score", f"{_num(q.score)}  (95 % CI {_num(q.ci[0])}-{_num(q.ci[1])})")
-    table.add_row("baseline", _num(q.baseline_score))
+    table.add_row("score", f"{number(q.score)}  (95 % CI {number(q.ci[0])}-{number(q.ci[1])})")
+    table.add_row("baseline", number(q.baseline_score))
     table.add_row(
         "change",
-        f"{_num(q.delta, '+.3f')}  (95 % CI {_num(q.delta_ci[0], '+.3f')} to "
-        f"{_num(q.delta_ci[1], '+.3f')}), relative drop {q.relative_drop:.1%}",
+        f"{number(q.delta, '+.3f')}  (95 % CI {number(q.delta_ci[0], '+.3f')} to "
+        f"{number(q.delta_ci[1], '+.3f')}), relative drop {q.relative_drop:.1%}",
     )
     table.add_row(
         "test",
@@ -125,10 +101,10 @@ def _intents(c: Comparison) -> Table:
         table.add_row(
             shown(row.intent),
             str(row.n),
-            _num(row.score),
-            _num(row.baseline_score),
+            number(row.score),
+            number(row.baseline_score),
             f"{-row.relative_drop:+.1%}",
-            _num(row.p_adjusted, ".3g") if row.tested else "-",
+            number(row.p_adjusted, ".3g") if row.tested else "-",
             drop_or_never(row.min_detectable_drop),
             mark,
         )
@@ -198,7 +174,7 @@ def _worst(c: Comparison) -> Table | None:
         table.add_row(
             shown(cur.id),
             shown(cur.intent or ""),
-            f"{_num(base.score, '.2f')} -> {_num(cur.score, '.2f')}",
+            f"{number(base.score, '.2f')} -> {number(cur.score, '.2f')}",
             shown(_clip(cur.transcript or "")),
             shown(_clip(why, 100)),
         )
