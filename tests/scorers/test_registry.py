@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import inspect
 import math
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ from canary_eval.errors import AuthError, ConfigError
 from canary_eval.models import Case, Score, ScorerSpec
 from canary_eval.scorers import (
     BoundScorer,
+    Scored,
     ScoreInput,
     ScorerContext,
     create,
     registered,
     score_case,
     scorer,
+    scoring,
 )
 from canary_eval.scorers import registry as registry_module
 
@@ -306,6 +309,36 @@ def test_async_and_sync_scorers_combine() -> None:
 
     value, _ = combine(fixed(1.0), BoundScorer(ScorerSpec("later"), later))
     assert value == pytest.approx(0.5)
+
+
+def test_synchronous_scorers_score_at_once_without_an_event_loop() -> None:
+    # Nearly every scorer is synchronous: a run scores each answer where it arrives, no task
+    assert scoring([fixed(1.0), fixed(0.0)], ScoreInput("o", case())) == combine(
+        fixed(1.0), fixed(0.0)
+    )
+
+
+def test_scorers_that_call_out_are_awaited_together() -> None:
+    running: list[str] = []
+
+    def calling_out(name: str) -> BoundScorer:
+        async def call(item: ScoreInput) -> Score:
+            running.append(name)
+            await asyncio.sleep(0.05)
+            assert set(running) == {"a", "b"}  # both calls were under way at once
+            return Score(1.0, True)
+
+        return BoundScorer(ScorerSpec(name), call)
+
+    pending = scoring([calling_out("a"), fixed(0.0), calling_out("b")], ScoreInput("o", case()))
+    assert inspect.isawaitable(pending)
+    value, scores = asyncio.run(_awaited(pending))
+    assert value == pytest.approx(2 / 3)
+    assert [s.scorer for s in scores] == ["a", "fixed", "b"]
+
+
+async def _awaited(pending: Awaitable[Scored]) -> Scored:
+    return await pending
 
 
 # References.

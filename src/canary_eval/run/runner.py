@@ -8,11 +8,12 @@ import asyncio
 import contextlib
 import gc
 import importlib
+import inspect
 import math
 import statistics
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -36,7 +37,14 @@ from canary_eval.run.agent import looping
 from canary_eval.run.engine import Engine, ProgressCallback
 from canary_eval.run.providers import ChatRequest, create_provider
 from canary_eval.run.scoring import CaseScorers, check_suite, judges, scorers_hash
-from canary_eval.scorers import BoundScorer, ScoreInput, measure_behaviour, score_case
+from canary_eval.scorers import (
+    BoundScorer,
+    Scored,
+    ScoreInput,
+    measure_behaviour,
+    score_case,
+    scoring,
+)
 from canary_eval.suite.config import SuiteConfig
 from canary_eval.suite.prompts import render
 
@@ -170,12 +178,16 @@ async def _call_and_score(
     fallback = looping(create_provider(backup), turns) if backup else None
     repeats = options.repeats
     requests = [request(config, case) for case in cases for _ in range(repeats)]
-    scoring: list[asyncio.Task[CaseResult] | None] = [None] * len(requests)
+    # per request: its scored result, the task scoring it (its scorers call out), or None
+    scored: list[CaseResult | asyncio.Task[CaseResult] | None] = [None] * len(requests)
 
     def arrived(index: int, outcome: CallOutcome) -> None:
         if outcome.completion is not None:
             case = cases[index // repeats]
-            scoring[index] = asyncio.ensure_future(_score_run(case, outcome, scorers[case.id]))
+            result = _score_run(case, outcome, scorers[case.id])
+            scored[index] = (
+                result if isinstance(result, CaseResult) else asyncio.ensure_future(result)
+            )
 
     # One failed case more than max_error_rate allows decides the verdict (error, exit 3):
     # with repeats a case fails only when all its runs do, so no call count can tell early.
@@ -183,7 +195,7 @@ async def _call_and_score(
     engine = Engine(provider, fallback, options.concurrency, on_progress, error_budget=budget)
     try:
         outcomes = await engine.run(requests, deadline_s=options.deadline_s, on_outcome=arrived)
-        started = [task for task in scoring if task is not None]
+        started = [task for task in scored if isinstance(task, asyncio.Task)]
         if started:
             # The deadline covers scoring too: what is not scored by then is a deadline error.
             limit = options.deadline_s
@@ -193,25 +205,32 @@ async def _call_and_score(
             if done.done() and not done.cancelled() and (error := done.exception()) is not None:
                 raise error
     finally:
-        for task in scoring:
-            if task is not None:
+        for task in scored:
+            if isinstance(task, asyncio.Task):
                 task.cancel()
         await provider.aclose()
         if fallback is not None:
             await fallback.aclose()
-    scored = [t.result() if t and t.done() and not t.cancelled() else None for t in scoring]
+    results = [_settled(result) for result in scored]
     outcomes = [
-        o if s is not None or o.completion is None else _unscored(o, options.deadline_s)
-        for o, s in zip(outcomes, scored, strict=True)
+        o if r is not None or o.completion is None else _unscored(o, options.deadline_s)
+        for o, r in zip(outcomes, results, strict=True)
     ]
     return [
         _combined(
             case,
             outcomes[i * repeats : (i + 1) * repeats],
-            scored[i * repeats : (i + 1) * repeats],
+            results[i * repeats : (i + 1) * repeats],
         )
         for i, case in enumerate(cases)
     ]
+
+
+def _settled(result: CaseResult | asyncio.Task[CaseResult] | None) -> CaseResult | None:
+    """The scored result, None when there is none (a failed call, scoring cut by the deadline)."""
+    if isinstance(result, asyncio.Task):
+        return result.result() if result.done() and not result.cancelled() else None
+    return result
 
 
 def _unscored(outcome: CallOutcome, deadline_s: float | None) -> CallOutcome:
@@ -234,7 +253,10 @@ async def _score_all(
     repeats: int,
 ) -> list[CaseResult]:
     async def scored(case: Case, run: CallOutcome) -> CaseResult | None:
-        return await _score_run(case, run, scorers[case.id]) if run.completion else None
+        if run.completion is None:
+            return None
+        result = _score_run(case, run, scorers[case.id])
+        return result if isinstance(result, CaseResult) else await result
 
     results = await asyncio.gather(
         *(scored(cases[i // repeats], run) for i, run in enumerate(outcomes))
@@ -249,12 +271,21 @@ async def _score_all(
     ]
 
 
-async def _score_run(case: Case, run: CallOutcome, scorers: list[BoundScorer]) -> CaseResult:
-    """One answered call, scored."""
+def _score_run(
+    case: Case, run: CallOutcome, scorers: list[BoundScorer]
+) -> CaseResult | Awaitable[CaseResult]:
+    """One answered call, scored: at once, or an awaitable when a scorer calls out."""
     assert run.completion is not None
-    item = ScoreInput(run.completion.text, case, run.completion)
-    value, scores = await score_case(scorers, item)
-    return case_result(case, run, value, scores)
+    scored = scoring(scorers, ScoreInput(run.completion.text, case, run.completion))
+    if inspect.isawaitable(scored):
+        return _result_when_scored(case, run, scored)
+    return case_result(case, run, *scored)
+
+
+async def _result_when_scored(
+    case: Case, run: CallOutcome, scored: Awaitable[Scored]
+) -> CaseResult:
+    return case_result(case, run, *(await scored))
 
 
 def _combined(
