@@ -164,6 +164,14 @@ def test_invalid_configs_name_the_key(
         assert caught.value.line == line
 
 
+def test_a_bad_duration_is_described_not_quoted_as_a_regular_expression(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_monitor_config(_write(tmp_path, "calls: c.jsonl\nwindow: 24 hours\n"))
+    assert caught.value.message == (
+        "must be a duration such as 30m, 24h or 7d (units s, m, h, d, w), not '24 hours'"
+    )
+
+
 def test_calls_and_feedback_cannot_both_read_stdin(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="only one of calls and feedback"):
         load_monitor_config(_write(tmp_path, "calls: '-'\nfeedback: '-'\n"))

@@ -11,7 +11,7 @@ import pytest
 
 from canary_eval.errors import AuthError
 from canary_eval.models import CallOutcome, Case
-from canary_eval.run.engine import Engine
+from canary_eval.run.engine import Engine, tokens_estimate
 from canary_eval.run.providers import ChatRequest, create_provider
 from canary_eval.suite.config import ProviderConfig
 
@@ -164,3 +164,14 @@ def test_client_side_rpm_spaces_the_requests(server: ModelServer) -> None:
     elapsed = time.monotonic() - started
     assert all(o.error is None for o in outcomes)
     assert elapsed >= 0.5  # six starts at 0.1 s apart
+
+
+def test_the_tokens_estimate_counts_a_whole_conversation_and_the_tools() -> None:
+    # A tokens-per-minute limit paces on what a request sends: a few-shot prompt or a long
+    # conversation sends far more than its last user turn
+    turn = ChatRequest(Case(id="c", input="q" * 40), "s" * 40, "q" * 40)
+    assert tokens_estimate(turn, max_tokens=100) == 80 // 4 + 100
+    history = tuple({"role": "user", "content": "x" * 4000} for _ in range(3))
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {}}}
+    conversation = ChatRequest(Case(id="c", input="q"), None, "q", messages=history, tools=(tool,))
+    assert tokens_estimate(conversation, max_tokens=100) > 12_000 // 4 + 100

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -185,7 +186,7 @@ class Engine:
         self, provider: Provider, request: ChatRequest, attempts: _Attempts
     ) -> Completion:
         config = provider.config
-        estimate = (len(request.user) + len(request.system or "")) // 4 + config.max_tokens
+        estimate = tokens_estimate(request, config.max_tokens) if config.tpm else 0
         for attempt in range(config.max_retries + 1):
             # The slot first, then the pacer: a hold the server asks for while we queue for a
             # slot must still stop us.
@@ -249,3 +250,14 @@ class Engine:
         self.progress.errors += outcome.error is not None
         if self.on_progress is not None:
             self.on_progress(self.progress)
+
+
+def tokens_estimate(request: ChatRequest, max_tokens: int) -> int:
+    """The most tokens a request may spend, for a tokens-per-minute limit: what it sends at
+    about four characters a token (the whole conversation of a few-shot or multi-turn prompt,
+    and the tools' definitions, which count against the limit too) and the most it may answer."""
+    if request.messages or request.tools:
+        sent = len(json.dumps([request.messages, request.tools], default=str))
+    else:
+        sent = len(request.user) + len(request.system or "")
+    return sent // 4 + max_tokens

@@ -120,4 +120,6 @@ def _describe(problem: jsonschema.ValidationError) -> str:
         return "must not be empty"
     if problem.validator == "minItems":
         return f"must have at least {schema['minItems']} item(s)"
+    if problem.validator == "pattern" and "description" in schema:
+        return f"must be {schema['description']}, not {problem.instance!r}"
     return str(problem.message)
