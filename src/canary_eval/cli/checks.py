@@ -321,12 +321,15 @@ def publish_report(
 
 
 def _echo_verdict(comparison: Comparison, err: bool) -> None:
-    """`--quiet`'s report, with the verdict's colour on a terminal."""
+    """`--quiet`'s report, with the verdict's colour on a terminal unless NO_COLOR is set."""
+    import os
+
     from canary_eval.reports.quiet import VERDICT_COLOURS, failure_notes, verdict_details
 
     verdict = comparison.verdict
     word = typer.style(verdict.upper(), fg=VERDICT_COLOURS[verdict], bold=True)
-    typer.echo(f"{word}  {verdict_details(comparison)}", err=err)
+    colour = False if os.environ.get("NO_COLOR") else None  # None: on a terminal only
+    typer.echo(f"{word}  {verdict_details(comparison)}", err=err, color=colour)
     for line in failure_notes(comparison):
         typer.echo(line, err=err)
 
