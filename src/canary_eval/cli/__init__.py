@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -67,6 +68,10 @@ def main() -> None:
     # cases, the results): collecting every 700 allocations walks them again and again, and
     # costs loading a 2,000-case eval set a third of its time. Cycles still get collected.
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    # numpy's OpenBLAS starts a thread per core that spins when numpy is imported: canary's
+    # matrices are a few thousand numbers, and at latency 0 the spinning took a core from the
+    # calls (a 2,000-case run spent 0.1 s more CPU). A user's own setting stands.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # httpx imports its own command line (rich and pygments, 30 ms) whenever they are
     # installed; canary never runs it, and a run should reach its first request without it.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
