@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from canary_eval.errors import LogError
 from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
@@ -38,6 +39,8 @@ from canary_eval.monitor.intents import (
     train_intent_classifier,
 )
 from canary_eval.monitor.readers import Malformed, ShapeOptions, Tally, read_logs
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,12 @@ class MonitorResult:
     budget: PassBudget | None = None
 
 
+# Logs up to this many call records are read into the engine's memory once (about 150 MB a
+# million) rather than read again by every query: at 1,000,000 records the monitor's queries
+# take half the time. Larger logs are read in place, as a copy would spill to disk.
+IN_MEMORY_CALLS = 2_000_000
+
+
 def run_monitor(
     config_path: Path,
     *,
@@ -105,10 +114,11 @@ def monitor_passes(
     if engine is not None:
         config = replace(config, engine=engine)
     examples = load_examples(config.evalset, config.extra_examples)
-    classifier, base_report = train_intent_classifier(
-        examples, min_confidence=config.min_confidence, seed=config.seed
+    # The classifier trains (scikit-learn takes most of a second to import) while the logs are
+    # read and loaded: the engine works outside the GIL, on another core.
+    training = _in_background(
+        train_intent_classifier, examples, min_confidence=config.min_confidence, seed=config.seed
     )
-    tagger = IntentTagger(classifier)
     with tempfile.TemporaryDirectory(prefix="canary-monitor-") as staging:
         options = [
             ShapeOptions(fields, config.status_values, config.latency_unit, config.task_key)
@@ -135,9 +145,12 @@ def monitor_passes(
             )
             logs.calls_tally.check(config.max_malformed_share)
             logs.feedback_tally.check(config.max_malformed_share)
-            if len(untils) > 1:  # read the logs once, not once per query of every pass
+            if len(untils) > 1 or logs.calls_tally.total <= IN_MEMORY_CALLS:
+                # read the logs once, not once per query (of every pass)
                 db.materialise("calls_all")
                 db.materialise("feedback_all")
+            classifier, base_report = training.result()
+            tagger = IntentTagger(classifier)
             for until in untils:
                 if until is not None and until.tzinfo is None:
                     until = until.replace(tzinfo=UTC)
@@ -319,3 +332,14 @@ def _drift(
             floor=t.coverage_floor,
         ),
     )
+
+
+def _in_background(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+    """`fn(*args, **kwargs)` on a thread of its own; its result (or error) is the future's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canary-monitor")
+    try:
+        return pool.submit(fn, *args, **kwargs)
+    finally:
+        pool.shutdown(wait=False)

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from canary_eval.monitor.config import TABLE
 from canary_eval.monitor.readers import canonical, helicone, langfuse, litellm, otlp
-from canary_eval.monitor.readers.rows import container, file_rows, resolve_paths
+from canary_eval.monitor.readers.rows import container, file_rows, first_parquet_row, resolve_paths
 from canary_eval.monitor.readers.shape import Item, ShapeOptions
 from canary_eval.monitor.readers.tally import Malformed, Tally
 from canary_eval.monitor.readers.values import BadValue
@@ -94,7 +94,7 @@ def read_logs(
                     tables[stream].append(path.removeprefix(TABLE))
                     continue
                 in_place = container(path) == "parquet" and fmt in ("parquet", "canonical", None)
-                if in_place and (fmt or _first_shape(path, tallies[stream]) == "canonical"):
+                if in_place and (fmt or _first_shape(path) == "canonical"):
                     parquet[stream].append(path)
                     continue
                 shape = None if fmt in (None, "parquet") else fmt
@@ -114,10 +114,10 @@ def read_logs(
     )
 
 
-def _first_shape(path: str, tally: Tally) -> str:
-    for _, _, row in file_rows(path, tally, None):
-        return detect(row)
-    return "canonical"
+def _first_shape(path: str) -> str:
+    """The shape of a Parquet file's records, told by its first."""
+    row = first_parquet_row(path)
+    return "canonical" if row is None else detect(row)
 
 
 def _read_file(

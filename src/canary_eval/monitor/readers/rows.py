@@ -65,16 +65,24 @@ def file_rows(path: str, tally: Tally, stdin: TextIO | None) -> Iterator[Row]:
         raise LogError(f"cannot read log file: {exc}", path=path) from exc
 
 
-def _parquet_rows(path: str) -> Iterator[Row]:
+def first_parquet_row(path: str) -> dict[str, Any] | None:
+    """The first record of a Parquet file (what shape its records have), None when empty."""
+    for _, _, row in _parquet_rows(path, limit=1):
+        return row
+    return None
+
+
+def _parquet_rows(path: str, limit: int | None = None) -> Iterator[Row]:
     import duckdb
 
+    query = "SELECT * FROM read_parquet(?)" + (f" LIMIT {int(limit)}" if limit else "")
     try:
-        cursor = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [path])
+        cursor = duckdb.connect().execute(query, [path])
     except duckdb.Error as exc:
         raise LogError(f"cannot read Parquet file: {exc}".splitlines()[0], path=path) from None
     names = [d[0] for d in cursor.description or ()]
     number = 0
-    while batch := cursor.fetchmany(_BATCH):
+    while batch := cursor.fetchmany(min(_BATCH, limit or _BATCH)):
         for values in batch:
             number += 1
             yield path, number, dict(zip(names, values, strict=True))
