@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import pytest
+import scipy.stats
 from sklearn.metrics import roc_auc_score
 
 from canary_eval.monitor.config import DriftThresholds
@@ -15,6 +16,7 @@ from canary_eval.monitor.drift import (
     auc_from_scores,
     domain_classifier_test,
     drift_tests,
+    histogram,
     intent_mix_shift,
     length_shift,
 )
@@ -93,8 +95,10 @@ def test_intent_mix_shift_is_zero_for_equal_shares_and_large_for_a_new_intent() 
 
 def test_length_shift_uses_every_length() -> None:
     gen = np.random.default_rng(0)
-    same = length_shift(gen.integers(20, 80, 5000), gen.integers(20, 80, 5000))
-    longer = length_shift(gen.integers(20, 80, 5000), gen.integers(40, 100, 5000))
+    same = length_shift(*(histogram(gen.integers(20, 80, 5000)) for _ in range(2)))
+    longer = length_shift(
+        histogram(gen.integers(20, 80, 5000)), histogram(gen.integers(40, 100, 5000))
+    )
     assert same is not None
     assert longer is not None
     assert same.ks < 0.05
@@ -169,3 +173,23 @@ def test_a_coverage_share_must_be_significantly_above_its_gate() -> None:
     assert uncovered(0.15, 60) == []  # 9 of 60: could be 10 % with bad luck
     assert uncovered(0.15, 2000) == ["uncovered_share"]
     assert uncovered(0.09, 100_000) == []
+
+
+@pytest.mark.parametrize(("n_reference", "n_current"), [(3000, 800), (60_000, 9_000)])
+def test_length_shift_from_histograms_is_scipys_ks_test_on_every_call(
+    n_reference: int, n_current: int
+) -> None:
+    # exact below 10,000 calls a side, Smirnov's asymptotic form beyond, as ks_2samp decides
+    gen = np.random.default_rng(1)
+    reference = gen.poisson(60, n_reference)
+    current = gen.poisson(62, n_current)
+    expected = scipy.stats.ks_2samp(reference, current)
+    shift = length_shift(histogram(reference), histogram(current))
+    assert shift is not None
+    assert shift.ks == expected.statistic
+    assert shift.p_value == pytest.approx(expected.pvalue, rel=1e-12, abs=1e-300)
+    assert shift.current_mean == pytest.approx(current.mean())
+
+
+def test_length_shift_without_calls_in_a_window_is_none() -> None:
+    assert length_shift(histogram([]), histogram([40, 50])) is None

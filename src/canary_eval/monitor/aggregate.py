@@ -51,7 +51,7 @@ class WindowFigures:
     ops: Mapping[Key, OpsFigures]
     signals: Mapping[Key, SignalFigures]
     intent_calls: Mapping[str, Mapping[str, int]]  # window -> intent -> calls
-    lengths: Mapping[str, Any]  # window -> numpy array of every call's input length
+    lengths: Mapping[str, Any]  # window -> histogram of input lengths: (lengths, calls)
     models: Mapping[str, Mapping[str, int]]  # window -> served model -> calls
     model_rows: tuple[tuple[Any, ...], ...]  # (window, model, fallback, calls, first ts)
     tagged: tuple[int, int]  # calls whose intent came from the classifier, and of them `other`
@@ -144,7 +144,10 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
         values, repeats = counts.setdefault(w, ([], []))
         values.append(int(chars))
         repeats.append(int(n))
-    lengths = {w: np.repeat(np.asarray(v), np.asarray(r)) for w, (v, r) in counts.items()}
+    lengths = {}
+    for w, (v, r) in counts.items():
+        order = np.argsort(v)
+        lengths[w] = (np.asarray(v)[order], np.asarray(r)[order])
     model_rows = tuple(engine.rows(queries.models()))
     models: dict[str, dict[str, int]] = {}
     for w, model, _, n, _ in model_rows:

@@ -314,7 +314,7 @@ def _drift(
 ) -> DriftFigures:
     t = config.drift
     cur, ref = samples["current"], samples["reference"]
-    empty: Any = ()
+    empty: Any = ((), ())
     return DriftFigures(
         domain=domain_classifier_test(
             ref.texts, cur.texts, alpha=t.auc_alpha or t.alpha or config.alpha, seed=config.seed
