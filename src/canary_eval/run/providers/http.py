@@ -8,6 +8,10 @@ dotted paths into the response for the text, the usage and the served model.
       body: {question: "{{input}}", locale: "{{metadata.locale}}"}
       response: {text: data.answer, model: data.model, output_tokens: usage.out}
 
+`response.tool_calls` names the list of the tool calls the answer made, each `{name, arguments}`
+or in OpenAI's shape `{id, function: {name, arguments}}` (arguments an object or a JSON string);
+an answer with tool calls may have no text.
+
 Slots are the case's fields plus `user` (the rendered template), `system` and `messages` (the
 whole conversation in chat format: `body: {messages: "{{messages}}"}` sends it as a list).
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from canary_eval.models import Completion, Usage
+from canary_eval.models import Completion, ToolCall, Usage
 from canary_eval.run.providers.base import (
     CallFailure,
     ChatRequest,
@@ -25,7 +29,7 @@ from canary_eval.run.providers.base import (
     api_key,
     configured_headers,
 )
-from canary_eval.run.providers.chat import conversation
+from canary_eval.run.providers.chat import conversation, malformed, tool_call
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}$")
@@ -52,7 +56,10 @@ class GenericHttpProvider(HttpProvider):
         else:
             data = await self._send(method, url, body, headers)
         paths = {"text": "text", **options.get("response", {})}
+        calls = _tool_calls(lookup(data, paths["tool_calls"])) if "tool_calls" in paths else ()
         text = lookup(data, paths["text"])
+        if text is None and calls:
+            text = ""  # a turn that only calls tools
         if not isinstance(text, str):
             raise CallFailure("malformed_response", f"no text at response path '{paths['text']}'")
 
@@ -69,6 +76,7 @@ class GenericHttpProvider(HttpProvider):
             model=str(model) if model is not None else self.config.model or None,
             usage=Usage(number("input_tokens"), number("output_tokens")),
             finish_reason=str(finish) if finish is not None else None,
+            tool_calls=calls,
         )
 
     async def _send(self, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
@@ -82,6 +90,20 @@ class GenericHttpProvider(HttpProvider):
             return response.json()
         except (ValueError, RecursionError) as exc:
             raise CallFailure("malformed_response", "response body is not JSON") from exc
+
+
+def _tool_calls(raw: Any) -> tuple[ToolCall, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise malformed("the tool calls at the response path are not a list")
+    calls = []
+    for item in raw:
+        body = item.get("function", item) if isinstance(item, dict) else None
+        if not isinstance(body, dict):
+            raise malformed("a tool call at the response path is not an object")
+        calls.append(tool_call(body.get("name"), body.get("arguments", ""), item.get("id")))
+    return tuple(calls)
 
 
 def fill(template: Any, values: dict[str, Any]) -> Any:
