@@ -121,6 +121,7 @@ def measure_engine(directory: Path) -> str:
     from canary_eval.monitor.engine import open_engine, queries
     from canary_eval.monitor.engine.base import TAG_SCHEMA, load
     from canary_eval.monitor.readers import ShapeOptions, read_logs
+    from canary_eval.monitor.run import IN_MEMORY_CALLS
 
     config = load_monitor_config(directory / "monitor.yaml")
     with tempfile.TemporaryDirectory() as staging:
@@ -133,6 +134,9 @@ def measure_engine(directory: Path) -> str:
         )
         db = open_engine("duckdb")
         load(db, logs, config.pricing, statuses={}, latency_unit="ms")
+        if logs.calls_tally.total <= IN_MEMORY_CALLS:
+            db.materialise("calls_all")
+            db.materialise("feedback_all")
         newest, _, _ = db.rows(queries.newest(None))[0]
         end, middle, start = newest, newest - 86400, newest - 8 * 86400
         untagged = [r[0] for r in db.rows(queries.untagged(start, end))]
