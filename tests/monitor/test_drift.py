@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,10 +14,10 @@ from canary_eval.monitor.config import DriftThresholds
 from canary_eval.monitor.coverage import Coverage, coverage
 from canary_eval.monitor.drift import (
     DriftFigures,
+    Histogram,
     auc_from_scores,
     domain_classifier_test,
     drift_tests,
-    histogram,
     intent_mix_shift,
     length_shift,
 )
@@ -91,6 +92,11 @@ def test_intent_mix_shift_is_zero_for_equal_shares_and_large_for_a_new_intent() 
     assert moved.psi > 0.2
     assert moved.p_value < 1e-6
     assert moved.current["other"] == pytest.approx(0.2)
+
+
+def histogram(samples: Any) -> Histogram:
+    values, counts = np.unique(np.asarray(samples), return_counts=True)
+    return values, counts
 
 
 def test_length_shift_uses_every_length() -> None:

@@ -232,14 +232,13 @@ def run_options(
 ) -> RunOptions:
     from canary_eval.run.runner import DEFAULT_DEADLINE_S, RunOptions
 
+    # `--quiet` prints the verdict in one plain line; the full report draws rich's tables
+    after = AFTER_THE_CALLS if quiet else (*AFTER_THE_CALLS, "canary_eval.reports.terminal")
     return RunOptions(
         repeats=repeat,
         concurrency=concurrency,
         deadline_s=DEFAULT_DEADLINE_S if deadline is None else deadline,
-        # `--quiet` prints the verdict without rich's tables
-        warm_imports=AFTER_THE_CALLS
-        if quiet
-        else (*AFTER_THE_CALLS, "canary_eval.reports.terminal"),
+        warm_imports=after,
     )
 
 

@@ -144,10 +144,7 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
         values, repeats = counts.setdefault(w, ([], []))
         values.append(int(chars))
         repeats.append(int(n))
-    lengths = {}
-    for w, (v, r) in counts.items():
-        order = np.argsort(v)
-        lengths[w] = (np.asarray(v)[order], np.asarray(r)[order])
+    lengths = {w: (np.asarray(v), np.asarray(r)) for w, (v, r) in counts.items()}
     model_rows = tuple(engine.rows(queries.models()))
     models: dict[str, dict[str, int]] = {}
     for w, model, _, n, _ in model_rows:

@@ -151,14 +151,8 @@ def intent_mix_shift(reference: Mapping[str, int], current: Mapping[str, int]) -
     )
 
 
-Histogram = tuple[Any, Any]  # distinct values ascending, and how many calls had each
+Histogram = tuple[Any, Any]  # distinct values, and how many calls had each
 _EXACT_UP_TO = 10_000  # calls a side: scipy's ks_2samp is exact up to here, asymptotic beyond
-
-
-def histogram(samples: Any) -> Histogram:
-    """The histogram of a sample of lengths."""
-    values, counts = np.unique(np.asarray(samples), return_counts=True)
-    return values, counts
 
 
 def length_shift(reference: Histogram, current: Histogram) -> LengthShift | None:
@@ -166,7 +160,7 @@ def length_shift(reference: Histogram, current: Histogram) -> LengthShift | None
     histograms: the statistic and p-value of scipy's `ks_2samp` on the calls themselves,
     without expanding millions of them (exact up to 10,000 calls a side; beyond, Smirnov's
     asymptotic form, as `ks_2samp` uses there)."""
-    from scipy.stats import distributions, ks_2samp
+    from scipy.stats import ks_2samp, kstwo
 
     (ref_values, ref_counts), (cur_values, cur_counts) = reference, current
     n1, n2 = int(np.sum(ref_counts)), int(np.sum(cur_counts))
@@ -185,7 +179,7 @@ def length_shift(reference: Histogram, current: Histogram) -> LengthShift | None
     d = float(np.max(np.abs(cdfs[0] - cdfs[1])))
     larger, smaller = max(n1, n2), min(n1, n2)
     effective = np.round(larger * smaller / (larger + smaller))
-    p = float(np.clip(distributions.kstwo.sf(d, effective), 0.0, 1.0))
+    p = float(np.clip(kstwo.sf(d, effective), 0.0, 1.0))
     return LengthShift(d, p, *means)
 
 

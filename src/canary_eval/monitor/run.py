@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from canary_eval.errors import LogError
 from canary_eval.models import VERDICT_EXIT_CODES, Alert, Verdict
@@ -39,6 +38,9 @@ from canary_eval.monitor.intents import (
     train_intent_classifier,
 )
 from canary_eval.monitor.readers import Malformed, ShapeOptions, Tally, read_logs
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 

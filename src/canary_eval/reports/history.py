@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from canary_eval.reports.quiet import VERDICT_COLOURS, number
 from canary_eval.store.history import HistoryRow
 
 if TYPE_CHECKING:
@@ -74,23 +75,17 @@ def render_history(rows: Sequence[HistoryRow], console: Console) -> None:
         if i and row.served_model != previous:
             model = f"[bold yellow]▲ {model} (changed)[/]"
         previous = row.served_model
-        style = {"pass": "green", "suspect": "yellow", "regression": "red"}.get(
-            row.verdict, "magenta"
-        )
+        style = VERDICT_COLOURS.get(row.verdict, "magenta")
         drop = "-" if row.relative_drop is None else f"{-row.relative_drop:+.1%}"
         table.add_row(
             escape(row.time[:16].replace("T", " ")),  # to the minute, as cron runs it
             f"[{style}]{escape(row.verdict)}[/]",
-            _fmt(row.score, ".3f"),
+            number(row.score),
             score_blocks[i],
             drop,
-            _fmt(row.latency_p95_ms, ".0f"),
+            number(row.latency_p95_ms, ".0f"),
             p95_blocks[i],
-            _fmt(row.error_rate, ".1%"),
+            number(row.error_rate, ".1%"),
             model,
         )
     console.print(table)
-
-
-def _fmt(value: float | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)

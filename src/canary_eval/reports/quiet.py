@@ -5,10 +5,13 @@ rich for two lines."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from canary_eval.reports.control import plain
 from canary_eval.reports.failures import failed_calls, failure_lines
-from canary_eval.verdict.compare import Comparison
+
+if TYPE_CHECKING:
+    from canary_eval.verdict.compare import Comparison
 
 VERDICT_COLOURS = {"pass": "green", "suspect": "yellow", "regression": "red", "error": "magenta"}
 

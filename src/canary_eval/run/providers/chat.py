@@ -38,6 +38,26 @@ def tool_call(name: Any, arguments: Any, call_id: Any = None) -> ToolCall:
     return ToolCall(name, parsed if isinstance(parsed, dict) else None, raw, ident)
 
 
+def tool_calls(raw: Any, where: str) -> tuple[ToolCall, ...]:
+    """The tool calls in a vendor's list at `where`: each OpenAI's `{id, function: {name,
+    arguments}}` (`custom: {name, input}` for a free-text tool) or a plain `{name, arguments}`;
+    None is no call."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise malformed(f"{where} is not a list")
+    calls = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise malformed(f"{where} has an item that is not an object")
+        body = item.get("function") or item.get("custom") or item
+        if not isinstance(body, dict):
+            raise malformed(f"a tool call in {where} has no function")
+        arguments = body.get("arguments", body.get("input", ""))
+        calls.append(tool_call(body.get("name"), arguments, item.get("id")))
+    return tuple(calls)
+
+
 def token_count(section: Any, *path: str) -> int:
     """A token count at `path` in a usage section; absent is 0, a wrong type is malformed."""
     value = section

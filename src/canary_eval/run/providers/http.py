@@ -29,7 +29,7 @@ from canary_eval.run.providers.base import (
     api_key,
     configured_headers,
 )
-from canary_eval.run.providers.chat import conversation, malformed, tool_call
+from canary_eval.run.providers.chat import conversation, tool_calls
 
 _SLOT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}$")
@@ -56,7 +56,10 @@ class GenericHttpProvider(HttpProvider):
         else:
             data = await self._send(method, url, body, headers)
         paths = {"text": "text", **options.get("response", {})}
-        calls = _tool_calls(lookup(data, paths["tool_calls"])) if "tool_calls" in paths else ()
+        calls: tuple[ToolCall, ...] = ()
+        if "tool_calls" in paths:
+            where = f"response path '{paths['tool_calls']}'"
+            calls = tool_calls(lookup(data, paths["tool_calls"]), where)
         text = lookup(data, paths["text"])
         if text is None and calls:
             text = ""  # a turn that only calls tools
@@ -90,20 +93,6 @@ class GenericHttpProvider(HttpProvider):
             return response.json()
         except (ValueError, RecursionError) as exc:
             raise CallFailure("malformed_response", "response body is not JSON") from exc
-
-
-def _tool_calls(raw: Any) -> tuple[ToolCall, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise malformed("the tool calls at the response path are not a list")
-    calls = []
-    for item in raw:
-        body = item.get("function", item) if isinstance(item, dict) else None
-        if not isinstance(body, dict):
-            raise malformed("a tool call at the response path is not an object")
-        calls.append(tool_call(body.get("name"), body.get("arguments", ""), item.get("id")))
-    return tuple(calls)
 
 
 def fill(template: Any, values: dict[str, Any]) -> Any:

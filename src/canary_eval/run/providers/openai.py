@@ -21,7 +21,14 @@ from canary_eval.run.providers.base import (
     parsed,
     with_headroom,
 )
-from canary_eval.run.providers.chat import conversation, malformed, text_of, token_count, tool_call
+from canary_eval.run.providers.chat import (
+    conversation,
+    malformed,
+    text_of,
+    token_count,
+    tool_call,
+    tool_calls,
+)
 from canary_eval.suite.config import ProviderConfig
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -117,19 +124,7 @@ def _tool_calls(message: dict[str, Any]) -> tuple[ToolCall, ...]:
         if not isinstance(legacy, dict):
             raise malformed("choices[0].message.function_call is not an object")
         return (tool_call(legacy.get("name"), legacy.get("arguments", "")),)
-    if not isinstance(raw, list):
-        raise malformed("choices[0].message.tool_calls is not a list")
-    calls = []
-    for item in raw:
-        if not isinstance(item, dict):
-            raise malformed("choices[0].message.tool_calls has an item that is not an object")
-        # Function tools carry `function`; custom tools (free-text input) carry `custom`.
-        body = item.get("function") or item.get("custom")
-        if not isinstance(body, dict):
-            raise malformed("a tool call has no function")
-        arguments = body.get("arguments", body.get("input", ""))
-        calls.append(tool_call(body.get("name"), arguments, item.get("id")))
-    return tuple(calls)
+    return tool_calls(raw, "choices[0].message.tool_calls")
 
 
 def _part_refusal(content: Any) -> str | None:
