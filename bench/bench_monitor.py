@@ -1,11 +1,12 @@
 """Benchmark `canary monitor` at lakehouse scale: 10,000,000 calls + 3,000,000 feedback events.
 
 DuckDB itself writes eight days of support-bot logs as Parquet (canonical columns, TIMESTAMP
-times; the last day drifts). Then, each in a fresh child process so peak memory is its own:
+times; the last day drifts), or with `--format jsonl` as JSON lines (ISO times). Then, each in
+a fresh child process so peak memory is its own:
 
 * engine: the monitor's aggregation path (readers, engine.load, every figure query, the text
   samples) on the DuckDB engine, as `run_monitor` runs it;
-* ideal: the same aggregations written directly in DuckDB SQL over the Parquet files, with
+* ideal: the same aggregations written directly in DuckDB SQL over the same files, with
   no validation of the records (what a data engineer would write by hand);
 * monitor: the whole `run_monitor` (adds the intent classifier and the drift tests).
 
@@ -13,7 +14,8 @@ Prints wall time and peak RSS of each and the engine's and the monitor's ratio t
 (target: the monitor within 1.5x at 1,000,000 calls, and under 2 GB peak). On a shared
 machine, `--repeat N` alternates the runs N times and keeps each one's fastest.
 
-    python bench/bench_monitor.py [--calls 10000000] [--feedback 3000000] [--repeat 1] [--keep DIR]
+    python bench/bench_monitor.py [--calls 10000000] [--feedback 3000000] [--repeat 1]
+        [--format parquet|jsonl] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _list(items: list[str]) -> str:
     return "[" + ", ".join("'" + i + "'" for i in items) + "]"
 
 
-def generate(directory: Path, calls: int, feedback: int) -> None:
+def generate(directory: Path, calls: int, feedback: int, fmt: str) -> None:
     import duckdb
 
     names = list(TEMPLATES)
@@ -92,6 +94,12 @@ def generate(directory: Path, calls: int, feedback: int) -> None:
           ORDER BY ts
         ) TO '{directory / "feedback.parquet"}' (FORMAT parquet)
     """)
+    if fmt == "jsonl":
+        for name in ("calls", "feedback"):
+            db.execute(
+                f"COPY (FROM '{directory / name}.parquet') TO '{directory / name}.jsonl' "
+                "(FORMAT json)"
+            )
     cases = [
         {"id": f"{n}-{k}", "intent": n, "input": t + str(40000 + k), "reference": "An answer."}
         for n in names
@@ -100,8 +108,8 @@ def generate(directory: Path, calls: int, feedback: int) -> None:
     (directory / "evalset.yaml").write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
     config = {
         "name": "bench",
-        "calls": "calls.parquet",
-        "feedback": "feedback.parquet",
+        "calls": f"calls.{fmt}",
+        "feedback": f"feedback.{fmt}",
         "window": "24h",
         "reference": "7d",
         "pricing": {"input_per_mtok": 0.15, "output_per_mtok": 0.6},
@@ -131,6 +139,7 @@ def measure_engine(directory: Path) -> str:
             formats=(None, None),
             options=(ShapeOptions(), ShapeOptions()),
             staging=Path(staging),
+            jsonl_in_place=True,
         )
         db = open_engine("duckdb")
         load(db, logs, config.pricing, statuses={}, latency_unit="ms")
@@ -159,7 +168,8 @@ def measure_ideal(directory: Path) -> str:
     import duckdb
 
     db = duckdb.connect(config={"memory_limit": "1GB"})
-    calls, feedback = directory / "calls.parquet", directory / "feedback.parquet"
+    config = yaml.safe_load((directory / "monitor.yaml").read_text(encoding="utf-8"))
+    calls, feedback = directory / config["calls"], directory / config["feedback"]
     end = db.execute(f"SELECT epoch(max(ts)) FROM '{calls}'").fetchone()[0]  # type: ignore[index]
     middle, start = end - 86400, end - 8 * 86400
     win = f"CASE WHEN epoch(ts) > {middle} THEN 'current' ELSE 'reference' END"
@@ -243,6 +253,9 @@ def main() -> int:
     parser.add_argument("--feedback", type=int, default=3_000_000)
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     parser.add_argument("--repeat", type=int, default=1, help="alternate the runs N times")
+    parser.add_argument(
+        "--format", choices=("parquet", "jsonl"), default="parquet", help="of the log files"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -252,11 +265,12 @@ def main() -> int:
         directory = args.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        if not (directory / "calls.parquet").exists():
-            generate(directory, args.calls, args.feedback)
-        size = sum(p.stat().st_size for p in directory.glob("*.parquet")) / 1e6
+        if not (directory / f"calls.{args.format}").exists():
+            generate(directory, args.calls, args.feedback, args.format)
+        size = sum(p.stat().st_size for p in directory.glob(f"*.{args.format}")) / 1e6
         print(
-            f"Parquet: {args.calls:,} calls + {args.feedback:,} feedback events ({size:.0f} MB), "
+            f"{args.format}: {args.calls:,} calls + {args.feedback:,} feedback events "
+            f"({size:.0f} MB), "
             f"ready in {time.perf_counter() - started:.1f} s"
         )
         figures: dict[str, dict[str, float | str]] = {}

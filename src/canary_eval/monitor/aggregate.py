@@ -76,8 +76,8 @@ def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
     w, f, ti, pt = queries.span_view(windows)
     for statement in (w, f):
         engine.execute(statement)
-    engine.cache("w")
-    engine.cache("f")
+    engine.materialise("w")
+    engine.materialise("f")
     engine.execute(ti)
     engine.materialise("ti")  # one row a task, read by three queries
     engine.execute(pt)

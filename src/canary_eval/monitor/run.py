@@ -127,18 +127,19 @@ def monitor_passes(
             ShapeOptions(fields, config.status_values, config.latency_unit, config.task_key)
             for fields in (config.call_fields, config.feedback_fields)
         ]
-        logs = read_logs(
-            config.calls,
-            config.feedback,
-            formats=(config.format, config.feedback_format),
-            options=(options[0], options[1]),
-            staging=Path(staging),
-            stdin=stdin,
-        )
-        logs.calls_tally.check(config.max_malformed_share)
-        logs.feedback_tally.check(config.max_malformed_share)
         db = open_engine(config.engine, master=config.spark_master, conf=config.spark_conf)
         try:
+            logs = read_logs(
+                config.calls,
+                config.feedback,
+                formats=(config.format, config.feedback_format),
+                options=(options[0], options[1]),
+                staging=Path(staging),
+                stdin=stdin,
+                jsonl_in_place=db.reads_jsonl,
+            )
+            logs.calls_tally.check(config.max_malformed_share)
+            logs.feedback_tally.check(config.max_malformed_share)
             load(
                 db,
                 logs,

@@ -1,8 +1,9 @@
 """What an engine is to the monitor: run SQL, register files as views, close.
 
 `load` puts a run's logs into an engine the same way for every engine: the staged canonical
-JSONL and the canonical Parquet files become the views `calls_all` and `feedback_all`, and the
-malformed Parquet rows are counted (with file and row) on the streams' tallies.
+JSONL and the files read in place (Parquet, catalog tables, canonical JSONL) become the views
+`calls_all` and `feedback_all`, and the malformed rows read in place are counted (with file and
+row or line) on the streams' tallies.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Engine(ABC):
 
     name: str
     dialect: Dialect
+    reads_jsonl = False  # canonical JSONL in place (readers.jsonl), not through staging
 
     @abstractmethod
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
@@ -68,6 +70,14 @@ class Engine(ABC):
 
     def materialise(self, view: str) -> None:  # noqa: B027
         """Compute `view` (a row per task, not per call) once for the queries to come."""
+
+    def jsonl_view(
+        self, name: str, paths: Sequence[str], fields: Mapping[str, str], canonical: Sequence[str]
+    ) -> dict[str, Column]:
+        """View `name` over the lines of canonical JSONL files: `src_file`, `src_row` (the
+        line), `problem` (why a line is no record) and the fields; returns the canonical
+        columns as expressions over it. Only engines that `reads_jsonl` have it."""
+        raise NotImplementedError(f"{self.name} reads JSONL through the staging folder")
 
     def table_view(self, name: str, tables: Sequence[str]) -> dict[str, str]:
         """View `name` over catalog tables (`src_file` the table's name, `src_row` 0), as
@@ -93,8 +103,13 @@ def load(
         logs.calls_tally,
         CALL_SCHEMA,
         CALL_FIELDS,
-        lambda cols, raw: calls_sql(
-            cols, engine.dialect, raw, latency_unit=latency_unit, statuses=statuses
+        lambda cols, raw, problem: calls_sql(
+            cols,
+            engine.dialect,
+            raw,
+            latency_unit=latency_unit,
+            statuses=statuses,
+            problem=problem,
         ),
     )
     staged_feedback = _stream(
@@ -104,7 +119,7 @@ def load(
         logs.feedback_tally,
         FEEDBACK_SCHEMA,
         FEEDBACK_FIELDS,
-        lambda cols, raw: feedback_sql(cols, engine.dialect, raw),
+        lambda cols, raw, problem: feedback_sql(cols, engine.dialect, raw, problem),
     )
     rate_in = pricing.input_per_mtok / 1e6 if pricing else None
     rate_out = pricing.output_per_mtok / 1e6 if pricing else None
@@ -123,28 +138,28 @@ def _stream(
 ) -> tuple[str, str | None, bool]:
     """(staged view, in-place view or None, whether the in-place rows were all good)."""
     engine.json_view(f"{name}_staged", stream.staged, schema)
-    raws = []
+    raws: list[tuple[str, Mapping[str, Column], str | None]] = []
     if stream.parquet:
-        raws.append((f"{name}_raw", engine.parquet_view(f"{name}_raw", stream.parquet)))
+        kinds = engine.parquet_view(f"{name}_raw", stream.parquet)
+        raws.append((f"{name}_raw", _columns(engine, kinds, stream.fields, canonical), None))
     if stream.tables:
-        raws.append((f"{name}_tables", engine.table_view(f"{name}_tables", stream.tables)))
+        kinds = engine.table_view(f"{name}_tables", stream.tables)
+        raws.append((f"{name}_tables", _columns(engine, kinds, stream.fields, canonical), None))
+    if stream.jsonl:
+        used = [column for column, _ in schema]
+        columns = engine.jsonl_view(f"{name}_lines", stream.jsonl, stream.fields, used)
+        raws.append((f"{name}_lines", columns, "problem"))
     if not raws:
         return f"{name}_staged", None, True
-    checked = []
-    for raw, kinds in raws:
-        columns = {}
-        for field in canonical:
-            source = stream.fields.get(field, field)
-            top = source.split(".")[0]
-            if top not in kinds:
-                columns[field] = Column("NULL", "absent")
-                continue
-            quoted = ".".join(engine.dialect.quote(part) for part in source.split("."))
-            columns[field] = Column(quoted, kinds[top] if "." not in source else "string")
-        checked.append(f"SELECT * FROM ({build(columns, raw)}) {raw}_checked")
-    engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_parquet AS {' UNION ALL '.join(checked)}")
+    checked = [
+        f"SELECT * FROM ({build(columns, raw, problem)}) {raw}_checked"
+        for raw, columns, problem in raws
+    ]
+    engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_in_place AS {' UNION ALL '.join(checked)}")
+    if stream.jsonl:  # JSON text is parsed once, not again by every query
+        engine.materialise(f"{name}_in_place")
     bad = 0
-    for unit, good, n in engine.rows(queries.row_counts(f"{name}_parquet")):
+    for unit, good, n in engine.rows(queries.row_counts(f"{name}_in_place")):
         tally.total += int(n)
         if good:
             tally.time_units[str(unit)] += int(n)
@@ -152,7 +167,23 @@ def _stream(
             bad += int(n)
     if bad:
         before = tally.malformed
-        for path, row, reason in engine.rows(queries.bad_rows(f"{name}_parquet", _KEEP_EXAMPLES)):
+        for path, row, reason in engine.rows(queries.bad_rows(f"{name}_in_place", _KEEP_EXAMPLES)):
             tally.reject(str(path), int(row), str(reason))
         tally.malformed = before + bad
-    return f"{name}_staged", f"{name}_parquet", not bad
+    return f"{name}_staged", f"{name}_in_place", not bad
+
+
+def _columns(
+    engine: Engine, kinds: Mapping[str, str], fields: Mapping[str, str], canonical: Sequence[str]
+) -> dict[str, Column]:
+    """The canonical columns of a typed relation whose top-level columns have `kinds`."""
+    columns = {}
+    for field in canonical:
+        source = fields.get(field, field)
+        top = source.split(".")[0]
+        if top not in kinds:
+            columns[field] = Column("NULL", "absent")
+            continue
+        quoted = ".".join(engine.dialect.quote(part) for part in source.split("."))
+        columns[field] = Column(quoted, kinds[top] if "." not in source else "string")
+    return columns

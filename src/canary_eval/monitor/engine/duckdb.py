@@ -7,12 +7,13 @@ RAM.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from canary_eval.errors import LogError
 from canary_eval.monitor.engine.base import Engine
-from canary_eval.monitor.readers.parquet import literal
+from canary_eval.monitor.readers import jsonl
+from canary_eval.monitor.readers.parquet import Column, literal
 
 _KINDS = (
     ("TIMESTAMP", "timestamp"),
@@ -40,6 +41,7 @@ class DuckDBDialect:
 class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = DuckDBDialect()
+    reads_jsonl = True
 
     def __init__(self, *, memory_limit: str = "1GB", threads: int | None = None) -> None:
         import tempfile
@@ -89,6 +91,13 @@ class DuckDBEngine(Engine):
             f"file_row_number + 1 AS src_row FROM {numbered}"
         )
         return kinds
+
+    def jsonl_view(
+        self, name: str, paths: Sequence[str], fields: Mapping[str, str], canonical: Sequence[str]
+    ) -> dict[str, Column]:
+        select, columns = jsonl.decoded_sql(jsonl.lines_sql(paths), fields, canonical)
+        self.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+        return columns
 
     def materialise(self, view: str) -> None:
         # Views are recomputed by every query that reads them; a table is computed once (and

@@ -2,11 +2,11 @@
 
 Shapes (`format:` in the monitor config, else detected from each file's first record):
 canonical, otlp, langfuse, litellm, helicone; containers by file name: JSONL (default), CSV,
-Parquet, each optionally gzipped (not Parquet). Canonical Parquet, and `table:NAME` sources on
-Spark, are left where they are for the engine to read in place (see readers.parquet);
-everything else is parsed here, record by record, and written as typed canonical JSONL to a
-staging folder the engine reads. A bad record is counted with its file and line on the
-stream's Tally, never raised.
+Parquet, each optionally gzipped (not Parquet). Canonical Parquet, canonical JSONL files when
+the engine is DuckDB (see readers.jsonl) and `table:NAME` sources on Spark are left where they
+are for the engine to read in place (see readers.parquet); everything else is parsed here,
+record by record, and written as typed canonical JSONL to a staging folder the engine reads.
+A bad record is counted with its file and line on the stream's Tally, never raised.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from canary_eval.monitor.config import TABLE
-from canary_eval.monitor.readers import canonical, helicone, langfuse, litellm, otlp
+from canary_eval.monitor.config import STDIN, TABLE
+from canary_eval.monitor.readers import canonical, helicone, jsonl, langfuse, litellm, otlp
 from canary_eval.monitor.readers.rows import container, file_rows, first_parquet_row, resolve_paths
 from canary_eval.monitor.readers.shape import Item, ShapeOptions
 from canary_eval.monitor.readers.tally import Malformed, Tally
@@ -43,8 +43,9 @@ class Stream:
 
     staged: str  # typed canonical JSONL written here (possibly empty)
     parquet: tuple[str, ...]  # canonical Parquet files for the engine to read in place
-    fields: Mapping[str, str]  # canonical -> source column, for the Parquet files and tables
+    fields: Mapping[str, str]  # canonical -> source column, for the files read in place
     tables: tuple[str, ...] = ()  # canonical tables of the engine's catalog (Spark)
+    jsonl: tuple[str, ...] = ()  # canonical JSONL files for the engine to read in place
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,16 @@ def read_logs(
     options: tuple[ShapeOptions, ShapeOptions],
     staging: Path,
     stdin: TextIO | None = None,
+    jsonl_in_place: bool = False,
 ) -> Logs:
-    """Read both streams; raises LogError for files that cannot be read at all."""
+    """Read both streams; raises LogError for files that cannot be read at all.
+    `jsonl_in_place`: the engine reads canonical JSONL files itself (readers.jsonl)."""
     tallies = {"call": Tally("call"), "feedback": Tally("feedback")}
     staging.mkdir(parents=True, exist_ok=True)
     targets = {"call": staging / "calls.jsonl", "feedback": staging / "feedback.jsonl"}
     parquet: dict[str, list[str]] = {"call": [], "feedback": []}
     tables: dict[str, list[str]] = {"call": [], "feedback": []}
+    lines: dict[str, list[str]] = {"call": [], "feedback": []}
     with targets["call"].open("w") as call_out, targets["feedback"].open("w") as fb_out:
         outs = {"call": call_out, "feedback": fb_out}
         for stream, patterns, fmt, opts in (
@@ -97,17 +101,25 @@ def read_logs(
                 if in_place and (fmt or _first_shape(path) == "canonical"):
                     parquet[stream].append(path)
                     continue
+                if jsonl_in_place and _canonical_jsonl(path, fmt):
+                    lines[stream].append(path)
+                    continue
                 shape = None if fmt in (None, "parquet") else fmt
                 _read_file(path, stream, shape, opts, tallies, outs, stdin)
     return Logs(
         Stream(
-            str(targets["call"]), tuple(parquet["call"]), options[0].fields, tuple(tables["call"])
+            str(targets["call"]),
+            tuple(parquet["call"]),
+            options[0].fields,
+            tuple(tables["call"]),
+            tuple(lines["call"]),
         ),
         Stream(
             str(targets["feedback"]),
             tuple(parquet["feedback"]),
             options[1].fields,
             tuple(tables["feedback"]),
+            tuple(lines["feedback"]),
         ),
         tallies["call"],
         tallies["feedback"],
@@ -118,6 +130,15 @@ def _first_shape(path: str) -> str:
     """The shape of a Parquet file's records, told by its first."""
     row = first_parquet_row(path)
     return "canonical" if row is None else detect(row)
+
+
+def _canonical_jsonl(path: str, fmt: str | None) -> bool:
+    """A JSONL file of canonical records that DuckDB reads as the line reader would."""
+    if path == STDIN or container(path) != "jsonl" or fmt not in (None, "canonical"):
+        return False
+    if fmt is None and detect(jsonl.first_record(path) or {}) != "canonical":
+        return False
+    return jsonl.readable_in_place(path)
 
 
 def _read_file(

@@ -126,8 +126,10 @@ def calls_sql(
     *,
     latency_unit: str = "ms",
     statuses: Mapping[str, str] | None = None,
+    problem: str | None = None,
 ) -> str:
-    """SELECT of typed call columns plus `reason`, `src_file`, `src_row` from relation `raw`."""
+    """SELECT of typed call columns plus `reason`, `src_file`, `src_row` from relation `raw`;
+    `problem`, a column of `raw`, is the reason of rows found bad before typing (JSONL lines)."""
     c = columns
     ts, unit = time_columns(c["ts"], dialect)
     num = {
@@ -146,7 +148,7 @@ def calls_sql(
         f"{c['status'].sql} IS NULL AS status_absent, "
         f"{_flag(c['fallback'])} AS fallback, "
         f"COALESCE(CAST({c['model'].sql} AS STRING), '') AS model, "
-        f"src_file, src_row FROM {raw}"
+        f"{problem or 'CAST(NULL AS STRING)'} AS problem, src_file, src_row FROM {raw}"
     )
     checks = [
         ("ts IS NULL", "ts: missing or not a time"),
@@ -175,7 +177,9 @@ def calls_sql(
     return _checked(typed, checks)
 
 
-def feedback_sql(columns: Mapping[str, Column], dialect: Dialect, raw: str) -> str:
+def feedback_sql(
+    columns: Mapping[str, Column], dialect: Dialect, raw: str, problem: str | None = None
+) -> str:
     c = columns
     ts, unit = time_columns(c["ts"], dialect)
     typed = (
@@ -183,7 +187,7 @@ def feedback_sql(columns: Mapping[str, Column], dialect: Dialect, raw: str) -> s
         f"CAST({c['task_id'].sql} AS STRING) AS task_id, "
         f"lower(trim(CAST({c['event'].sql} AS STRING))) AS event, "
         f"{_number(c['value'])} AS value, "
-        f"src_file, src_row FROM {raw}"
+        f"{problem or 'CAST(NULL AS STRING)'} AS problem, src_file, src_row FROM {raw}"
     )
     events = ", ".join(literal(e) for e in EVENTS)
     checks = [
@@ -201,4 +205,7 @@ def feedback_sql(columns: Mapping[str, Column], dialect: Dialect, raw: str) -> s
 
 def _checked(typed: str, checks: list[tuple[str, str]]) -> str:
     whens = " ".join(f"WHEN {cond} THEN {literal(reason)}" for cond, reason in checks)
-    return f"SELECT *, CASE {whens} END AS reason FROM ({typed}) typed"
+    return (
+        f"SELECT *, CASE WHEN problem IS NOT NULL THEN problem {whens} END AS reason "
+        f"FROM ({typed}) typed"
+    )

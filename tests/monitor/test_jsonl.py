@@ -1,0 +1,186 @@
+"""Canonical JSONL read in place by DuckDB: the same records, counts and line numbers as the
+line reader, and files it would read differently left to the line reader."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from canary_eval.monitor.engine.base import CALL_SCHEMA, load
+from canary_eval.monitor.engine.duckdb import DuckDBEngine
+from canary_eval.monitor.readers import Logs, ShapeOptions, jsonl, read_logs
+from canary_eval.monitor.readers.rows import MAX_LINE
+
+CALL = {
+    "ts": "2024-05-01T12:00:00Z",
+    "task_id": "t1",
+    "input": "Where is my parcel?",
+    "latency_ms": 812.5,
+    "input_tokens": 200,
+    "output_tokens": 100,
+    "status": "ok",
+    "fallback": False,
+    "model": "m",
+}
+
+# Every way a line can be good or bad, each once; the line reader's verdict is the reference.
+LINES = [
+    json.dumps(CALL),
+    "{not json",
+    "",
+    "   \t",
+    json.dumps([1, 2]),
+    json.dumps("a string"),
+    json.dumps({**CALL, "ts": "yesterday"}),
+    json.dumps({**CALL, "ts": 1714564800123}),
+    json.dumps({**CALL, "ts": "1714564800"}),
+    json.dumps({**CALL, "ts": True}),
+    json.dumps({**CALL, "ts": {"at": 1}}),
+    json.dumps({**CALL, "ts": -5}),
+    json.dumps({k: v for k, v in CALL.items() if k != "latency_ms"}),
+    json.dumps({**CALL, "latency_ms": "12.5"}),
+    json.dumps({**CALL, "latency_ms": -1}),
+    json.dumps({**CALL, "input": {"messages": []}}),
+    json.dumps({**CALL, "input": None}),
+    json.dumps({**CALL, "input": "naïve — ünïcode ✓"}),
+    json.dumps({**CALL, "task_id": ["t"]}),
+    json.dumps({**CALL, "task_id": 17}),
+    json.dumps({**CALL, "task_id": ""}),
+    json.dumps({**CALL, "input_tokens": 1.5}),
+    json.dumps({**CALL, "input_tokens": 10**30}),
+    json.dumps({**CALL, "status": "maybe"}),
+    json.dumps({**CALL, "status": 429}),
+    json.dumps({**CALL, "status": "SUCCESS"}),
+    json.dumps({**CALL, "fallback": "yes"}),
+    json.dumps({**CALL, "fallback": "perhaps"}),
+    json.dumps({**CALL, "cost_usd": 0.002, "intent": "billing"}),
+    json.dumps({**CALL, "cost_usd": -0.1}),
+    json.dumps({**CALL, "intent": ""}),
+    json.dumps({**CALL, "model": None}) + "\r",
+    json.dumps(CALL),
+]
+
+
+def _read(paths: list[Path], staging: Path, *, in_place: bool) -> tuple[Logs, list[Any]]:
+    logs = read_logs(
+        tuple(map(str, paths)),
+        (),
+        formats=(None, None),
+        options=(ShapeOptions(), ShapeOptions()),
+        staging=staging,
+        jsonl_in_place=in_place,
+    )
+    engine = DuckDBEngine()
+    try:
+        load(engine, logs, None, statuses={}, latency_unit="ms")
+        columns = ", ".join(name for name, _ in CALL_SCHEMA)
+        rows = engine.rows(f"SELECT {columns} FROM calls_all ORDER BY ALL")
+    finally:
+        engine.close()
+    return logs, rows
+
+
+def _both(paths: list[Path], tmp_path: Path) -> tuple[tuple[Logs, list[Any]], ...]:
+    return tuple(
+        _read(paths, tmp_path / f"staging-{in_place}", in_place=in_place)
+        for in_place in (True, False)
+    )
+
+
+def _lines(path: Path, lines: list[str]) -> Path:
+    text = "".join(line + "\n" for line in lines).encode()
+    path.write_bytes(gzip.compress(text) if path.suffix == ".gz" else text)
+    return path
+
+
+@pytest.mark.parametrize("name", ["calls.jsonl", "calls.ndjson.gz"])
+def test_a_file_read_in_place_gives_the_line_readers_records_counts_and_line_numbers(
+    name: str, tmp_path: Path
+) -> None:
+    path = _lines(tmp_path / name, LINES)
+
+    (in_place, rows), (line_reader, expected) = _both([path], tmp_path)
+
+    assert in_place.calls.jsonl == (str(path),)
+    assert line_reader.calls.jsonl == ()
+    assert rows == expected
+    assert len(rows) == 13
+    got, want = in_place.calls_tally, line_reader.calls_tally
+    assert (got.total, got.malformed, got.time_units) == (
+        want.total,
+        want.malformed,
+        want.time_units,
+    )
+    assert [(m.path, m.line) for m in got.examples] == [(m.path, m.line) for m in want.examples]
+    assert [m.reason.split(":")[0] for m in got.examples] == [
+        m.reason.split(":")[0] for m in want.examples
+    ]
+
+
+def test_lines_are_numbered_per_file_in_file_order(tmp_path: Path) -> None:
+    # Large enough that DuckDB reads each file on several threads.
+    good = json.dumps(CALL)
+    bad_at = {3, 77_777, 149_999}
+    first = _lines(
+        tmp_path / "a.jsonl", ["garbage" if n in bad_at else good for n in range(1, 150_001)]
+    )
+    second = _lines(tmp_path / "b.jsonl", [good, good, "[]", good])
+
+    ((logs, rows),) = (_read([first, second], tmp_path / "staging", in_place=True),)
+
+    assert logs.calls.jsonl == (str(first), str(second))
+    assert len(rows) == 150_000 - 3 + 3
+    assert [(Path(m.path).name, m.line, m.reason) for m in logs.calls_tally.examples] == [
+        ("a.jsonl", 3, "invalid JSON"),
+        ("a.jsonl", 77_777, "invalid JSON"),
+        ("a.jsonl", 149_999, "invalid JSON"),
+        ("b.jsonl", 3, "not a JSON object"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("not-utf8.jsonl", json.dumps(CALL).encode() + b"\n\xff" + json.dumps(CALL).encode()),
+        ("separator.jsonl", json.dumps(CALL).encode() + b"\n{\x1f}\n"),
+        ("long-line.jsonl", json.dumps(CALL).encode() + b"\n" + b"x" * (MAX_LINE + 1)),
+    ],
+)
+def test_a_file_duckdb_would_read_otherwise_is_left_to_the_line_reader(
+    name: str, content: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content + b"\n")
+
+    (logs, rows), (_, expected) = _both([path], tmp_path)
+
+    assert logs.calls.jsonl == ()
+    assert rows == expected
+
+
+@pytest.mark.parametrize(
+    ("lengths", "readable"),
+    [([5, 10, 3], True), ([10, 11], False), ([3, 10, 10, 2], True), ([30], False), ([], True)],
+)
+def test_a_line_longer_than_the_limit_is_found_across_chunks(
+    lengths: list[int], readable: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "_CHUNK", 4)
+    monkeypatch.setattr(jsonl, "MAX_LINE", 10)
+    path = tmp_path / "calls.jsonl"
+    path.write_bytes(b"\n".join(b"x" * n for n in lengths))
+
+    assert jsonl.readable_in_place(str(path)) is readable
+
+
+def test_only_canonical_records_are_read_in_place(tmp_path: Path) -> None:
+    litellm = Path(__file__).parent / "fixtures" / "litellm.jsonl"
+    canonical = _lines(tmp_path / "calls.jsonl", ["not json", json.dumps(CALL)])
+
+    (logs, _), _ = _both([litellm, canonical], tmp_path)
+
+    assert logs.calls.jsonl == (str(canonical),)
