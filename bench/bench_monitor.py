@@ -95,6 +95,7 @@ def generate(directory: Path, calls: int, feedback: int, fmt: str) -> None:
         ) TO '{directory / "feedback.parquet"}' (FORMAT parquet)
     """)
     if fmt == "jsonl":
+        db.execute("SET memory_limit = '4GB'")  # writing JSON keeps whole row groups as text
         for name in ("calls", "feedback"):
             db.execute(
                 f"COPY (FROM '{directory / name}.parquet') TO '{directory / name}.jsonl' "
@@ -259,14 +260,24 @@ def main() -> int:
     parser.add_argument("--child", nargs=2, metavar=("KIND", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], Path(args.child[1]))
+        if args.child[0] == "generate":
+            generate(Path(args.child[1]), args.calls, args.feedback, args.format)
+        else:
+            child(args.child[0], Path(args.child[1]))
         return 0
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.keep or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         if not (directory / f"calls.{args.format}").exists():
-            generate(directory, args.calls, args.feedback, args.format)
+            # in a child: Linux keeps a process's peak RSS across exec, so a parent that had
+            # generated the logs would pass its peak on to every measured child
+            subprocess.run(
+                [sys.executable, __file__, "--child", "generate", str(directory)]
+                + ["--calls", str(args.calls), "--feedback", str(args.feedback)]
+                + ["--format", args.format],
+                check=True,
+            )
         size = sum(p.stat().st_size for p in directory.glob(f"*.{args.format}")) / 1e6
         print(
             f"{args.format}: {args.calls:,} calls + {args.feedback:,} feedback events "

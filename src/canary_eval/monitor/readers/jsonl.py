@@ -27,8 +27,11 @@ from canary_eval.monitor.readers.rows import MAX_LINE
 _SEPARATOR = "\x1f"
 _CHUNK = 1 << 23
 _SHAPE_LINES = 1_000  # lines searched for the first record, to tell the file's shape
-# Text fields whose JSON type the line reader checks (a list is not an input, a float no id).
-_TEXT_ONLY = {"input": ("VARCHAR",), "task_id": ("VARCHAR", "BIGINT", "UBIGINT")}
+# Fields whose JSON type the line reader checks: their JSON types (besides null) and the reason.
+_TYPED = {
+    "input": (("VARCHAR",), "input: not a string"),
+    "task_id": (("VARCHAR", "BIGINT", "UBIGINT"), "task_id: not an id"),
+}
 
 
 def _open(path: str) -> Any:
@@ -86,20 +89,21 @@ def lines_sql(paths: Sequence[str]) -> str:
 
 
 def decoded_sql(
-    lines: str, fields: Mapping[str, str], canonical: Sequence[str]
+    lines: str, fields: Mapping[str, str], names: Sequence[str]
 ) -> tuple[str, dict[str, Column]]:
-    """(SELECT over `lines` with `problem` and the fields as text, the canonical columns).
+    """(SELECT over `lines` with `problem` and the fields as text, the canonical columns
+    `names` as expressions over it).
 
-    `problem` names a line that is no record (not JSON, not an object) or a text
-    field of the wrong JSON type; blank lines are left out, as the line reader leaves them.
+    `problem` names a line that is no record (not JSON, not an object) or a field of the
+    wrong JSON type; blank lines are left out, as the line reader leaves them.
     """
-    sources = {name: fields.get(name, name) for name in canonical}
+    sources = {name: fields.get(name, name) for name in names}
     paths = [_path(source) for source in sources.values()]
-    checked = [name for name in _TEXT_ONLY if name in sources]
+    checked = [name for name in _TYPED if name in sources]
     types = ", ".join(["'$'", *(_path(sources[name]) for name in checked)])
     type_problems = " ".join(
-        f"WHEN t[{i}] NOT IN ({', '.join(map(literal, (*_TEXT_ONLY[name], 'NULL')))}) "
-        f"THEN {literal(name + (': not a string' if name == 'input' else ': not an id'))}"
+        f"WHEN t[{i}] NOT IN ({', '.join(map(literal, (*_TYPED[name][0], 'NULL')))}) "
+        f"THEN {literal(_TYPED[name][1])}"
         for i, name in enumerate(checked, 2)
     )
     problem = (
