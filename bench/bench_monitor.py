@@ -144,7 +144,8 @@ def measure_engine(directory: Path) -> str:
         )
         db = open_engine("duckdb")
         load(db, logs, config.pricing, statuses={}, latency_unit="ms")
-        if logs.calls_tally.total <= IN_MEMORY_CALLS:
+        in_memory = logs.calls_tally.total <= IN_MEMORY_CALLS
+        if in_memory:
             db.materialise("calls_all")
             db.materialise("feedback_all")
         newest, _, _ = db.rows(queries.newest(None))[0]
@@ -155,7 +156,8 @@ def measure_engine(directory: Path) -> str:
             "".join(json.dumps({"input": t, "intent": "other"}) + "\n" for t in untagged)
         )
         db.json_view("tags", str(tags), TAG_SCHEMA)
-        figures = aggregate.aggregate(db, [("reference", start, middle), ("current", middle, end)])
+        windows = [("reference", start, middle), ("current", middle, end)]
+        figures = aggregate.aggregate(db, windows, in_memory=in_memory)
         for name in ("current", "reference"):
             aggregate.text_sample(db, name, 5000, 0, 0)
         db.close()
@@ -272,12 +274,9 @@ def main() -> int:
         if not (directory / f"calls.{args.format}").exists():
             # in a child: Linux keeps a process's peak RSS across exec, so a parent that had
             # generated the logs would pass its peak on to every measured child
-            subprocess.run(
-                [sys.executable, __file__, "--child", "generate", str(directory)]
-                + ["--calls", str(args.calls), "--feedback", str(args.feedback)]
-                + ["--format", args.format],
-                check=True,
-            )
+            sizes = ["--calls", str(args.calls), "--feedback", str(args.feedback)]
+            command = [sys.executable, __file__, "--child", "generate", str(directory)]
+            subprocess.run([*command, *sizes, "--format", args.format], check=True)
         size = sum(p.stat().st_size for p in directory.glob(f"*.{args.format}")) / 1e6
         print(
             f"{args.format}: {args.calls:,} calls + {args.feedback:,} feedback events "

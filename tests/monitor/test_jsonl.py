@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from canary_eval.monitor.engine.base import CALL_SCHEMA, load
+from canary_eval.monitor.engine.base import CALL_SCHEMA, FEEDBACK_SCHEMA, load
 from canary_eval.monitor.engine.duckdb import DuckDBEngine
-from canary_eval.monitor.readers import Logs, ShapeOptions, jsonl, read_logs
+from canary_eval.monitor.readers import Logs, ShapeOptions, Tally, jsonl, read_logs
 from canary_eval.monitor.readers.rows import MAX_LINE
 
 CALL = {
@@ -65,30 +65,55 @@ LINES = [
 ]
 
 
-def _read(paths: list[Path], staging: Path, *, in_place: bool) -> tuple[Logs, list[Any]]:
+def _read(
+    paths: list[Path],
+    staging: Path,
+    *,
+    in_place: bool,
+    stream: str = "call",
+    options: ShapeOptions | None = None,
+) -> tuple[Logs, list[Any]]:
+    """The logs as read, and every row the engine then holds for the stream."""
+    files, how = tuple(map(str, paths)), options or ShapeOptions()
     logs = read_logs(
-        tuple(map(str, paths)),
-        (),
+        files if stream == "call" else (),
+        files if stream == "feedback" else (),
         formats=(None, None),
-        options=(ShapeOptions(), ShapeOptions()),
+        options=(how, how),
         staging=staging,
         jsonl_in_place=in_place,
     )
     engine = DuckDBEngine()
+    schema, view = (
+        (CALL_SCHEMA, "calls_all") if stream == "call" else (FEEDBACK_SCHEMA, "feedback_all")
+    )
     try:
-        load(engine, logs, None, statuses={}, latency_unit="ms")
-        columns = ", ".join(name for name, _ in CALL_SCHEMA)
-        rows = engine.rows(f"SELECT {columns} FROM calls_all ORDER BY ALL")
+        load(engine, logs, None, statuses=how.statuses, latency_unit=how.latency_unit)
+        columns = ", ".join(name for name, _ in schema)
+        rows = engine.rows(f"SELECT {columns} FROM {view} ORDER BY ALL")
     finally:
         engine.close()
     return logs, rows
 
 
-def _both(paths: list[Path], tmp_path: Path) -> tuple[tuple[Logs, list[Any]], ...]:
+def _both(paths: list[Path], tmp_path: Path, **how: Any) -> tuple[tuple[Logs, list[Any]], ...]:
+    """Read in place, then by the line reader."""
     return tuple(
-        _read(paths, tmp_path / f"staging-{in_place}", in_place=in_place)
+        _read(paths, tmp_path / f"staging-{in_place}", in_place=in_place, **how)
         for in_place in (True, False)
     )
+
+
+def _same_tallies(got: Tally, want: Tally) -> None:
+    assert (got.total, got.malformed, got.time_units) == (
+        want.total,
+        want.malformed,
+        want.time_units,
+    )
+    assert [(m.path, m.line) for m in got.examples] == [(m.path, m.line) for m in want.examples]
+    assert [m.reason.split(":")[0] for m in got.examples] == [
+        m.reason.split(":")[0] for m in want.examples
+    ]
 
 
 def _lines(path: Path, lines: list[str]) -> Path:
@@ -109,16 +134,76 @@ def test_a_file_read_in_place_gives_the_line_readers_records_counts_and_line_num
     assert line_reader.calls.jsonl == ()
     assert rows == expected
     assert len(rows) == 13
-    got, want = in_place.calls_tally, line_reader.calls_tally
-    assert (got.total, got.malformed, got.time_units) == (
-        want.total,
-        want.malformed,
-        want.time_units,
-    )
-    assert [(m.path, m.line) for m in got.examples] == [(m.path, m.line) for m in want.examples]
-    assert [m.reason.split(":")[0] for m in got.examples] == [
-        m.reason.split(":")[0] for m in want.examples
+    _same_tallies(in_place.calls_tally, line_reader.calls_tally)
+
+
+def test_renamed_and_nested_fields_units_and_status_words_are_read_as_by_the_line_reader(
+    tmp_path: Path,
+) -> None:
+    record = {
+        "when": 1714564800,
+        "meta": {"trace": "t1", "user": {"intent": "billing"}},
+        "prompt": "Where is my parcel?",
+        "secs": 0.8125,
+        "usage": {"in": 200, "out": 100},
+        "outcome": "SUCCESS",
+    }
+    lines = [
+        json.dumps(record),
+        json.dumps({**record, "outcome": "declined"}),
+        json.dumps({**record, "meta": {"trace": 5}, "secs": "1.5", "outcome": "failure"}),
+        json.dumps({**record, "meta": "flat"}),
+        json.dumps({**record, "usage": {"in": "x"}}),
     ]
+    path = _lines(tmp_path / "calls.jsonl", lines)
+    options = ShapeOptions(
+        fields={
+            "ts": "when",
+            "task_id": "meta.trace",
+            "intent": "meta.user.intent",
+            "input": "prompt",
+            "latency_ms": "secs",
+            "input_tokens": "usage.in",
+            "output_tokens": "usage.out",
+            "status": "outcome",
+        },
+        statuses={"declined": "error"},
+        latency_unit="s",
+    )
+
+    (in_place, rows), (line_reader, expected) = _both([path], tmp_path, options=options)
+
+    assert in_place.calls.jsonl == (str(path),)
+    assert rows == expected
+    assert [(r[1], r[3], r[4], r[8]) for r in rows] == [
+        ("5", None, 1500.0, "error"),
+        ("t1", "billing", 812.5, "error"),
+        ("t1", "billing", 812.5, "ok"),
+    ]
+    _same_tallies(in_place.calls_tally, line_reader.calls_tally)
+
+
+def test_feedback_events_are_read_in_place_as_by_the_line_reader(tmp_path: Path) -> None:
+    event = {"ts": "2024-05-01T12:00:00+02:00", "task_id": "t1", "event": "thumbs_down"}
+    lines = [
+        json.dumps(event),
+        json.dumps({**event, "event": " CSAT ", "value": 4}),
+        json.dumps({**event, "event": "csat", "value": "5"}),
+        json.dumps({**event, "event": "csat", "value": 9}),
+        json.dumps({**event, "event": "csat"}),
+        json.dumps({**event, "event": "shrug"}),
+        json.dumps({**event, "task_id": None}),
+        json.dumps({**event, "ts": 1714564800000000}),
+        "[]",
+    ]
+    path = _lines(tmp_path / "feedback.jsonl", lines)
+
+    (in_place, rows), (line_reader, expected) = _both([path], tmp_path, stream="feedback")
+
+    assert in_place.feedback.jsonl == (str(path),)
+    assert rows == expected
+    assert len(rows) == 4
+    _same_tallies(in_place.feedback_tally, line_reader.feedback_tally)
 
 
 def test_lines_are_numbered_per_file_in_file_order(tmp_path: Path) -> None:

@@ -68,16 +68,20 @@ _NONE = Proportion.of(0, 0)
 EMPTY_SIGNALS = SignalFigures(0, _NONE, _NONE, _NONE, _NONE, None, 0, None)
 
 
-def aggregate(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
+def aggregate(
+    engine: Engine, windows: Sequence[Window], *, in_memory: bool = False
+) -> WindowFigures:
     """Define the span views for `windows` and compute every figure over them; slow calls are
-    counted against the first (earliest) window's p95."""
+    counted against the first (earliest) window's p95. `in_memory`: the windows' calls fit in
+    the engine's memory, so the span views are computed once (else each query reads the logs)."""
     import numpy as np
 
     w, f, ti, pt = queries.span_view(windows)
     for statement in (w, f):
         engine.execute(statement)
-    engine.materialise("w")
-    engine.materialise("f")
+    if in_memory:  # the tags joined and the windows labelled once, not by every query
+        engine.materialise("w")
+        engine.materialise("f")
     engine.execute(ti)
     engine.materialise("ti")  # one row a task, read by three queries
     engine.execute(pt)

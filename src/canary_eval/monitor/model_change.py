@@ -109,13 +109,20 @@ class ModelChangeFigures:
 
 
 def split_at_change(
-    config: MonitorConfig, db: Engine, figures: WindowFigures, start: float, end: float
+    config: MonitorConfig,
+    db: Engine,
+    figures: WindowFigures,
+    start: float,
+    end: float,
+    *,
+    in_memory: bool = False,
 ) -> ModelChangeFigures | None:
     found = detect(figures.model_rows)
     if found is None or not majority_after(db.rows(queries.models_since(found.at_ts)), found):
         return None
     edge = found.at_ts - 1e-6  # the first call of the new model is "after"
-    split = aggregate.aggregate(db, [("before", start, edge), ("after", edge, end)])
+    windows = [("before", start, edge), ("after", edge, end)]
+    split = aggregate.aggregate(db, windows, in_memory=in_memory)
     intents = sorted({i for w in split.intent_calls.values() for i in w})
     after_calls = split.ops_of("after", None).calls or 1
     segments = tuple(

@@ -149,8 +149,8 @@ def monitor_passes(
             )
             logs.calls_tally.check(config.max_malformed_share)
             logs.feedback_tally.check(config.max_malformed_share)
-            if len(untils) > 1 or logs.calls_tally.total <= IN_MEMORY_CALLS:
-                # read the logs once, not once per query (of every pass)
+            in_memory = len(untils) > 1 or logs.calls_tally.total <= IN_MEMORY_CALLS
+            if in_memory:  # read the logs once, not once per query (of every pass)
                 db.materialise("calls_all")
                 db.materialise("feedback_all")
             classifier, base_report = training.result()
@@ -168,6 +168,7 @@ def monitor_passes(
                     logs.calls_tally,
                     logs.feedback_tally,
                     until,
+                    in_memory,
                 )
         finally:
             db.close()
@@ -183,6 +184,7 @@ def _run(
     calls_tally: Tally,
     feedback_tally: Tally,
     until: datetime | None,
+    in_memory: bool,
 ) -> MonitorResult:
     source = ", ".join(config.calls)
     newest_call, newest_feedback, total = db.rows(
@@ -203,7 +205,8 @@ def _run(
         for text, intent in zip(untagged, tagger(untagged, count=False), strict=True):
             out.write(json.dumps({"input": text, "intent": intent}) + "\n")
     db.json_view("tags", str(tags), TAG_SCHEMA)
-    figures = aggregate.aggregate(db, [("reference", start, middle), ("current", middle, end)])
+    windows = [("reference", start, middle), ("current", middle, end)]
+    figures = aggregate.aggregate(db, windows, in_memory=in_memory)
     bounds = MonitorWindows(_iso(start), _iso(middle), _iso(end), window, span - window)
     for name, key in (("current", "window"), ("reference", "reference")):
         if not figures.ops_of(name, None).calls:
@@ -225,7 +228,7 @@ def _run(
         )
         for name in ("current", "reference")
     }
-    change = model_change.split_at_change(config, db, figures, start, end)
+    change = model_change.split_at_change(config, db, figures, start, end, in_memory=in_memory)
     result = _evaluate(
         config, figures, samples, examples, classifier, calls_tally, feedback_tally, bounds
     )

@@ -65,18 +65,15 @@ class Engine(ABC):
         """View `name` over Parquet files, with `src_file` and `src_row` (from 1) added;
         returns its top-level columns and their kinds (number | string | timestamp | boolean)."""
 
-    def cache(self, view: str) -> None:  # noqa: B027 - only some engines gain from it
-        """Hint that `view`, as large as the logs, is read by many queries to come."""
-
-    def materialise(self, view: str) -> None:  # noqa: B027
-        """Compute `view` (a row per task, not per call) once for the queries to come."""
+    def materialise(self, view: str) -> None:  # noqa: B027 - only some engines gain from it
+        """Compute `view` once for the many queries to come that read it."""
 
     def jsonl_view(
-        self, name: str, paths: Sequence[str], fields: Mapping[str, str], canonical: Sequence[str]
+        self, name: str, paths: Sequence[str], fields: Mapping[str, str], names: Sequence[str]
     ) -> dict[str, Column]:
         """View `name` over the lines of canonical JSONL files: `src_file`, `src_row` (the
         line), `problem` (why a line is no record) and the fields; returns the canonical
-        columns as expressions over it. Only engines that `reads_jsonl` have it."""
+        columns `names` as expressions over it. Only engines that `reads_jsonl` have it."""
         raise NotImplementedError(f"{self.name} reads JSONL through the staging folder")
 
     def table_view(self, name: str, tables: Sequence[str]) -> dict[str, str]:

@@ -93,9 +93,9 @@ class DuckDBEngine(Engine):
         return kinds
 
     def jsonl_view(
-        self, name: str, paths: Sequence[str], fields: Mapping[str, str], canonical: Sequence[str]
+        self, name: str, paths: Sequence[str], fields: Mapping[str, str], names: Sequence[str]
     ) -> dict[str, Column]:
-        select, columns = jsonl.decoded_sql(jsonl.lines_sql(paths), fields, canonical)
+        select, columns = jsonl.decoded_sql(jsonl.lines_sql(paths), fields, names)
         self.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
         return columns
 

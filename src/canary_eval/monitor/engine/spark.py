@@ -99,11 +99,8 @@ class SparkEngine(Engine):
         union.createOrReplaceTempView(name)
         return {f.name: _kind(f.dataType.simpleString()) for f in union.schema}
 
-    def cache(self, view: str) -> None:
-        self._sql(f"CACHE LAZY TABLE {view}")  # filled by the first query that reads it
-
     def materialise(self, view: str) -> None:
-        self.cache(view)
+        self._sql(f"CACHE LAZY TABLE {view}")  # filled by the first query that reads it
 
     def close(self) -> None:
         if self._owned:
