@@ -2,7 +2,8 @@
 
 A canonical JSONL log need not pass through Python line by line (json.loads, field mapping and
 timestamps took 20 s for a million calls). DuckDB reads its lines as text, numbered from 1 in
-file order, and one extraction per line gives every field as text, which readers.parquet types
+file order (`row_number() OVER ()` over a single scan: DuckDB documents that it keeps the
+file's order there), and one extraction per line gives every field as text, which readers.parquet types
 and checks as it does a Parquet string column. A line that is not a JSON object gets the reason
 the line reader would give it, with its line number.
 
