@@ -262,6 +262,25 @@ def test_a_line_longer_than_the_limit_is_found_across_chunks(
     assert jsonl.readable_in_place(str(path)) is readable
 
 
+@pytest.mark.parametrize(
+    ("content", "readable"),
+    [
+        ("añb€c✓d".encode(), True),  # characters split across chunks
+        (b"abc\xe2\x82", False),  # a character cut off at the end
+        (b"abcdefgh\xff", False),  # a bad byte after ASCII chunks
+        (b"ab\xe2\x82abcd\xacxyz", False),  # a character broken by an ASCII chunk
+    ],
+)
+def test_text_that_is_not_utf8_is_found_across_chunks(
+    content: bytes, readable: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonl, "_CHUNK", 4)
+    path = tmp_path / "calls.jsonl"
+    path.write_bytes(content)
+
+    assert jsonl.readable_in_place(str(path)) is readable
+
+
 def test_only_canonical_records_are_read_in_place(tmp_path: Path) -> None:
     litellm = Path(__file__).parent / "fixtures" / "litellm.jsonl"
     canonical = _lines(tmp_path / "calls.jsonl", ["not json", json.dumps(CALL)])

@@ -3,9 +3,9 @@
 A canonical JSONL log need not pass through Python line by line (json.loads, field mapping and
 timestamps took 20 s for a million calls). DuckDB reads its lines as text, numbered from 1 in
 file order (`row_number() OVER ()` over a single scan: DuckDB documents that it keeps the
-file's order there), and one extraction per line gives every field as text, which readers.parquet types
-and checks as it does a Parquet string column. A line that is not a JSON object gets the reason
-the line reader would give it, with its line number.
+file's order there), and one extraction per line gives every field as text, which
+readers.parquet types and checks as it does a Parquet string column. A line that is not a JSON
+object gets the reason the line reader would give it, with its line number.
 
 Files the line reader would read differently stay with it: stdin, shapes other than canonical,
 bytes that are not UTF-8 (the line reader replaces them, DuckDB refuses the file), lines past
@@ -49,7 +49,8 @@ def readable_in_place(path: str) -> bool:
             while chunk := handle.read(_CHUNK):
                 if b"\x1f" in chunk:
                     return False
-                decoder.decode(chunk)
+                if not chunk.isascii() or decoder.getstate()[0]:  # ASCII needs no decoding
+                    decoder.decode(chunk)
                 # Lines inside one chunk are shorter than a chunk: only one that spans
                 # chunks can be too long.
                 first, last = chunk.find(b"\n"), chunk.rfind(b"\n")
