@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from canary_eval.monitor.config import STDIN, TABLE
 from canary_eval.monitor.readers import canonical, helicone, jsonl, langfuse, litellm, otlp
-from canary_eval.monitor.readers.rows import container, file_rows, first_parquet_row, resolve_paths
+from canary_eval.monitor.readers.rows import container, file_rows, parquet_columns, resolve_paths
 from canary_eval.monitor.readers.shape import Item, ShapeOptions
 from canary_eval.monitor.readers.tally import Malformed, Tally
 from canary_eval.monitor.readers.values import BadValue
@@ -98,7 +98,7 @@ def read_logs(
                     tables[stream].append(path.removeprefix(TABLE))
                     continue
                 in_place = container(path) == "parquet" and fmt in ("parquet", "canonical", None)
-                if in_place and (fmt or _first_shape(path) == "canonical"):
+                if in_place and (fmt or _parquet_shape(path) == "canonical"):
                     parquet[stream].append(path)
                     continue
                 if jsonl_in_place and _canonical_jsonl(path, fmt):
@@ -126,10 +126,9 @@ def read_logs(
     )
 
 
-def _first_shape(path: str) -> str:
-    """The shape of a Parquet file's records, told by its first."""
-    row = first_parquet_row(path)
-    return "canonical" if row is None else detect(row)
+def _parquet_shape(path: str) -> str:
+    """The shape of a Parquet file's records, told by its columns (`detect` looks at keys)."""
+    return detect(dict.fromkeys(parquet_columns(path)))
 
 
 def _canonical_jsonl(path: str, fmt: str | None) -> bool:

@@ -65,27 +65,31 @@ def file_rows(path: str, tally: Tally, stdin: TextIO | None) -> Iterator[Row]:
         raise LogError(f"cannot read log file: {exc}", path=path) from exc
 
 
-def first_parquet_row(path: str) -> dict[str, Any] | None:
-    """The first record of a Parquet file (what shape its records have), None when empty."""
-    for _, _, row in _parquet_rows(path, limit=1):
-        return row
-    return None
+def parquet_columns(path: str) -> list[str]:
+    """The top-level columns of a Parquet file (what shape its records have), from its footer."""
+    return [
+        str(row[0])
+        for row in _parquet_query("DESCRIBE SELECT * FROM read_parquet(?)", path).fetchall()
+    ]
 
 
-def _parquet_rows(path: str, limit: int | None = None) -> Iterator[Row]:
-    import duckdb
-
-    query = "SELECT * FROM read_parquet(?)" + (f" LIMIT {int(limit)}" if limit else "")
-    try:
-        cursor = duckdb.connect().execute(query, [path])
-    except duckdb.Error as exc:
-        raise LogError(f"cannot read Parquet file: {exc}".splitlines()[0], path=path) from None
+def _parquet_rows(path: str) -> Iterator[Row]:
+    cursor = _parquet_query("SELECT * FROM read_parquet(?)", path)
     names = [d[0] for d in cursor.description or ()]
     number = 0
-    while batch := cursor.fetchmany(min(_BATCH, limit or _BATCH)):
+    while batch := cursor.fetchmany(_BATCH):
         for values in batch:
             number += 1
             yield path, number, dict(zip(names, values, strict=True))
+
+
+def _parquet_query(sql: str, path: str) -> Any:
+    import duckdb
+
+    try:
+        return duckdb.connect().execute(sql, [path])
+    except duckdb.Error as exc:
+        raise LogError(f"cannot read Parquet file: {exc}".splitlines()[0], path=path) from None
 
 
 def _text_rows(name: str, handle: TextIO, is_csv: bool | None, tally: Tally) -> Iterator[Row]:
