@@ -20,6 +20,18 @@ import pytest
 import yaml
 
 END = datetime(2024, 5, 8, tzinfo=UTC)
+# One good canonical call record, for the reader tests to vary a field at a time.
+CALL: dict[str, Any] = {
+    "ts": "2024-05-01T12:00:00Z",
+    "task_id": "t1",
+    "input": "Where is my parcel?",
+    "latency_ms": 812.5,
+    "input_tokens": 200,
+    "output_tokens": 100,
+    "status": "ok",
+    "fallback": False,
+    "model": "m",
+}
 
 TEMPLATES: dict[str, list[str]] = {
     "billing": [

@@ -15,20 +15,7 @@ from canary_eval.monitor import run_monitor
 from canary_eval.monitor.readers import ShapeOptions, Tally, read_logs
 from canary_eval.monitor.readers.rows import resolve_paths
 
-from .conftest import generate, write_config, write_evalset, write_jsonl
-
-CALL = {
-    "ts": "2024-05-01T12:00:00Z",
-    "task_id": "t1",
-    "input": "Where is my parcel?",
-    "latency_ms": 812.5,
-    "input_tokens": 200,
-    "output_tokens": 100,
-    "status": "ok",
-    "fallback": False,
-    "model": "m",
-}
-
+from .conftest import CALL, generate, write_config, write_evalset, write_jsonl
 
 Records = list[dict[str, Any]]
 

@@ -15,17 +15,7 @@ from canary_eval.monitor.engine.duckdb import DuckDBEngine
 from canary_eval.monitor.readers import Logs, ShapeOptions, Tally, jsonl, read_logs
 from canary_eval.monitor.readers.rows import MAX_LINE
 
-CALL = {
-    "ts": "2024-05-01T12:00:00Z",
-    "task_id": "t1",
-    "input": "Where is my parcel?",
-    "latency_ms": 812.5,
-    "input_tokens": 200,
-    "output_tokens": 100,
-    "status": "ok",
-    "fallback": False,
-    "model": "m",
-}
+from .conftest import CALL
 
 # Every way a line can be good or bad, each once; the line reader's verdict is the reference.
 LINES = [
