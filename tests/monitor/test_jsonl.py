@@ -205,7 +205,7 @@ def test_lines_are_numbered_per_file_in_file_order(tmp_path: Path) -> None:
     )
     second = _lines(tmp_path / "b.jsonl", [good, good, "[]", good])
 
-    ((logs, rows),) = (_read([first, second], tmp_path / "staging", in_place=True),)
+    logs, rows = _read([first, second], tmp_path / "staging", in_place=True)
 
     assert logs.calls.jsonl == (str(first), str(second))
     assert len(rows) == 150_000 - 3 + 3
