@@ -108,11 +108,11 @@ def _same_tallies(got: Tally, want: Tally) -> None:
 
 def _lines(path: Path, lines: list[str]) -> Path:
     text = "".join(line + "\n" for line in lines).encode()
-    path.write_bytes(gzip.compress(text) if path.suffix == ".gz" else text)
+    path.write_bytes(gzip.compress(text) if path.suffix.lower() == ".gz" else text)
     return path
 
 
-@pytest.mark.parametrize("name", ["calls.jsonl", "calls.ndjson.gz"])
+@pytest.mark.parametrize("name", ["calls.jsonl", "calls.ndjson.gz", "CALLS.JSONL.GZ"])
 def test_a_file_read_in_place_gives_the_line_readers_records_counts_and_line_numbers(
     name: str, tmp_path: Path
 ) -> None:

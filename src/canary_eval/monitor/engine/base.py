@@ -9,7 +9,7 @@ row or line) on the streams' tallies.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from canary_eval.errors import ConfigError
@@ -131,7 +131,7 @@ def _stream(
     tally: Tally,
     schema: Sequence[tuple[str, str]],
     canonical: Sequence[str],
-    build: Any,
+    build: Callable[[Mapping[str, Column], str, str | None], str],
 ) -> tuple[str, str | None, bool]:
     """(staged view, in-place view or None, whether the in-place rows were all good)."""
     engine.json_view(f"{name}_staged", stream.staged, schema)

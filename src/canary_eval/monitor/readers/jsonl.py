@@ -17,13 +17,12 @@ is split).
 from __future__ import annotations
 
 import codecs
-import gzip
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from canary_eval.monitor.readers.parquet import Column, literal
-from canary_eval.monitor.readers.rows import MAX_LINE
+from canary_eval.monitor.readers.rows import MAX_LINE, open_log
 
 _SEPARATOR = "\x1f"
 _CHUNK = 1 << 23
@@ -35,17 +34,13 @@ _TYPED = {
 }
 
 
-def _open(path: str) -> Any:
-    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
-
-
 def readable_in_place(path: str) -> bool:
     """Whether DuckDB reads the file's lines as the line reader does: UTF-8, no 0x1f, and no
     line longer than MAX_LINE bytes (the line reader counts those as bad records)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 0  # bytes since the last newline
     try:
-        with _open(path) as handle:
+        with open_log(path) as handle:
             while chunk := handle.read(_CHUNK):
                 if b"\x1f" in chunk:
                     return False
@@ -66,7 +61,7 @@ def readable_in_place(path: str) -> bool:
 def first_record(path: str) -> dict[str, Any] | None:
     """The file's first JSON object among its first lines (what shape its records have)."""
     try:
-        with _open(path) as handle:
+        with open_log(path) as handle:
             for _, line in zip(range(_SHAPE_LINES), handle, strict=False):
                 try:
                     row = json.loads(line)

@@ -48,6 +48,12 @@ def container(path: str) -> str:
     return "csv" if name.endswith(".csv") else "jsonl"
 
 
+def open_log(path: str, mode: str = "rb", **text: Any) -> Any:
+    """A log file opened for reading, decompressed when its name ends in .gz (any case)."""
+    opener: Any = gzip.open if path.lower().endswith(".gz") else open
+    return opener(path, mode, **text)
+
+
 def file_rows(path: str, tally: Tally, stdin: TextIO | None) -> Iterator[Row]:
     if path == STDIN:
         if stdin is None:
@@ -58,8 +64,7 @@ def file_rows(path: str, tally: Tally, stdin: TextIO | None) -> Iterator[Row]:
         yield from _parquet_rows(path)
         return
     try:
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        with open_log(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
             yield from _text_rows(path, handle, container(path) == "csv", tally)
     except (OSError, EOFError) as exc:
         raise LogError(f"cannot read log file: {exc}", path=path) from exc
