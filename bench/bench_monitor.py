@@ -145,9 +145,6 @@ def measure_engine(directory: Path) -> str:
         db = open_engine("duckdb")
         load(db, logs, config.pricing, statuses={}, latency_unit="ms")
         in_memory = logs.calls_tally.total <= IN_MEMORY_CALLS
-        if in_memory:
-            db.materialise("calls_all")
-            db.materialise("feedback_all")
         newest, _, _ = db.rows(queries.newest(None))[0]
         end, middle, start = newest, newest - 86400, newest - 8 * 86400
         untagged = [r[0] for r in db.rows(queries.untagged(start, end))]
@@ -159,7 +156,7 @@ def measure_engine(directory: Path) -> str:
         windows = [("reference", start, middle), ("current", middle, end)]
         figures = aggregate.aggregate(db, windows, in_memory=in_memory)
         for name in ("current", "reference"):
-            aggregate.text_sample(db, name, 5000, 0, 0)
+            aggregate.text_sample(db, name, 5000, 0)
         db.close()
     return (
         f"{figures.ops_of('current', None).calls} current calls, {logs.calls_tally.malformed} bad"

@@ -95,6 +95,18 @@ def test_cost_and_tokens_are_summed_per_task_before_averaging(hand_made: Path) -
     assert result.models == {"m1": 2, "m2": 1}
 
 
+def test_calls_are_slow_against_the_reference_p95_of_their_own_segment(hand_made: Path) -> None:
+    result = run_monitor(hand_made)
+    overall = result.overall.ops_current
+    assert (overall.timed_calls, overall.slow_calls) == (3, 1)  # 3000 ms > the 1000 ms p95
+    billing = next(s for s in result.intents if s.intent == "billing")
+    assert (billing.ops_current.timed_calls, billing.ops_current.slow_calls) == (2, 1)
+    assert (billing.ops_reference.timed_calls, billing.ops_reference.slow_calls) == (1, 0)
+    shipping = next(s for s in result.intents if s.intent == "shipping")
+    # The reference window saw no shipping call: no p95 to exceed, nothing to test.
+    assert (shipping.ops_current.timed_calls, shipping.ops_current.slow_calls) == (0, 0)
+
+
 def test_feedback_joins_calls_by_task_and_rates_use_the_documented_denominators(
     hand_made: Path,
 ) -> None:

@@ -27,7 +27,6 @@ class TextSample:
 
     texts: tuple[str, ...]
     intents: tuple[str, ...]
-    population: int  # calls in the window
 
 
 @dataclass(frozen=True)
@@ -71,11 +70,15 @@ EMPTY_SIGNALS = SignalFigures(0, _NONE, _NONE, _NONE, _NONE, None, 0, None)
 def aggregate(
     engine: Engine, windows: Sequence[Window], *, in_memory: bool = False
 ) -> WindowFigures:
-    """Define the span views for `windows` and compute every figure over them; slow calls are
-    counted against the first (earliest) window's p95. `in_memory`: the windows' calls fit in
-    the engine's memory, so the span views are computed once (else each query reads the logs)."""
-    import numpy as np
+    """Define the span views for `windows` and compute every figure over them."""
+    define_span(engine, windows, in_memory=in_memory)
+    return figures(engine, windows)
 
+
+def define_span(engine: Engine, windows: Sequence[Window], *, in_memory: bool = False) -> None:
+    """The views every figure and sample reads: calls and feedback labelled with their window,
+    each task's intent and its cost per window. `in_memory`: the windows' calls fit in the
+    engine's memory, so the views are computed once (else each query reads the logs)."""
     w, f, ti, pt = queries.span_view(windows)
     for statement in (w, f):
         engine.execute(statement)
@@ -86,9 +89,18 @@ def aggregate(
     engine.materialise("ti")  # one row a task, read by three queries
     engine.execute(pt)
     engine.materialise("pt")
+
+
+def figures(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
+    """Every figure over the span `define_span` labelled; slow calls are counted against the
+    first (earliest) window's p95."""
+    import numpy as np
+
     calls = _keyed(engine.rows(queries.ops_calls(engine.dialect)))
-    tasks = _keyed(engine.rows(queries.ops_tasks()))
-    slow = _keyed(engine.rows(queries.slow_calls(engine.dialect, windows[0][0])))
+    reference_p95 = {i: _float(row[5]) for (w, i), row in calls.items() if w == windows[0][0]}
+    slow = _keyed(engine.rows(queries.slow_calls(reference_p95)))
+    per_task = _keyed(engine.rows(queries.tasks()))
+    tasks = {key: row[:9] for key, row in per_task.items() if row[0]}  # tasks with a call
     ops = {}
     tagged = [0, 0]
     for key in [*calls, *(k for k in tasks if k not in calls)]:
@@ -103,7 +115,8 @@ def aggregate(
         if sums:
             cost_sd = _mean_sd(int(costed), sums[0], sums[1])[1]
             tokens_sd = _mean_sd(int(t_n), sums[2], sums[3])[1]
-        timed, slower = slow.get(key, (0, 0))
+        timed_in, slower_in, timed_all, slower_all = slow.get(key, (0, 0, 0, 0))
+        timed, slower = (timed_all, slower_all) if key[1] is None else (timed_in, slower_in)
         ops[key] = OpsFigures(
             calls=int(n),
             tasks=int(t_n),
@@ -123,9 +136,8 @@ def aggregate(
         )
     events = _keyed(engine.rows(queries.signal_events()))
     signals = {}
-    for (w, i), (n, accepted, edited, escalated) in _keyed(
-        engine.rows(queries.signal_tasks())
-    ).items():
+    for (w, i), row in per_task.items():
+        n, accepted, edited, escalated = row[9:]
         down, up, csat_n, csat_sum, csat_squares = events.get((w, i), (0, 0, 0, None, None))
         down, up = int(down or 0), int(up or 0)
         csat_mean, csat_sd = _mean_sd(int(csat_n), csat_sum, csat_squares)
@@ -159,10 +171,10 @@ def aggregate(
     )
 
 
-def text_sample(engine: Engine, window: str, size: int, seed: int, population: int) -> TextSample:
+def text_sample(engine: Engine, window: str, size: int, seed: int) -> TextSample:
     """Up to `size` of the window's inputs in time order (the span views must be defined)."""
     rows = sorted(engine.rows(queries.sample(window, size, seed)), key=lambda r: r[0])
-    return TextSample(tuple(str(r[1]) for r in rows), tuple(str(r[2]) for r in rows), population)
+    return TextSample(tuple(str(r[1]) for r in rows), tuple(str(r[2]) for r in rows))
 
 
 def _keyed(rows: list[tuple[Any, ...]]) -> dict[Key, tuple[Any, ...]]:

@@ -21,8 +21,9 @@ from canary_eval.monitor import aggregate, model_change
 from canary_eval.monitor.aggregate import SegmentFigures, TextSample, WindowFigures
 from canary_eval.monitor.budget import PassBudget, pass_alerts
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
-from canary_eval.monitor.coverage import coverage
+from canary_eval.monitor.coverage import Coverage, coverage
 from canary_eval.monitor.drift import (
+    DomainTest,
     DriftFigures,
     domain_classifier_test,
     intent_mix_shift,
@@ -84,10 +85,10 @@ class MonitorResult:
     budget: PassBudget | None = None
 
 
-# Logs up to this many call records are read into the engine's memory once (about 250 MB a
-# million) rather than again by every query: at 1,000,000 records the figures take 0.8 s, not
-# 1.15 s. Larger logs are read in place: at 10,000,000 the copy spilled to disk and the monitor
-# took 25 s instead of 17 s.
+# Up to this many call records, the calls of the analysed span are copied into the engine's
+# memory once (about 250 MB a million) rather than read again by every query: at 1,000,000
+# records the figures take 0.8 s, not 1.15 s. Larger logs are read in place: at 10,000,000 the
+# copy spilled to disk and the monitor took 25 s instead of 17 s.
 IN_MEMORY_CALLS = 2_000_000
 
 
@@ -150,7 +151,7 @@ def monitor_passes(
             logs.calls_tally.check(config.max_malformed_share)
             logs.feedback_tally.check(config.max_malformed_share)
             in_memory = len(untils) > 1 or logs.calls_tally.total <= IN_MEMORY_CALLS
-            if in_memory:  # read the logs once, not once per query (of every pass)
+            if len(untils) > 1:  # checked once for every pass; one pass copies just its span
                 db.materialise("calls_all")
                 db.materialise("feedback_all")
             classifier, base_report = training.result()
@@ -206,7 +207,15 @@ def _run(
             out.write(json.dumps({"input": text, "intent": intent}) + "\n")
     db.json_view("tags", str(tags), TAG_SCHEMA)
     windows = [("reference", start, middle), ("current", middle, end)]
-    figures = aggregate.aggregate(db, windows, in_memory=in_memory)
+    aggregate.define_span(db, windows, in_memory=in_memory)
+    samples = {
+        name: aggregate.text_sample(db, name, config.sample_size, config.seed)
+        for name in ("current", "reference")
+    }
+    # The domain classifier and coverage need only the samples: they work on this thread's
+    # neighbour while the engine computes the figures outside the GIL.
+    text_drift = _in_background(_text_drift, config, samples, examples)
+    figures = aggregate.figures(db, windows)
     bounds = MonitorWindows(_iso(start), _iso(middle), _iso(end), window, span - window)
     for name, key in (("current", "window"), ("reference", "reference")):
         if not figures.ops_of(name, None).calls:
@@ -222,15 +231,10 @@ def _run(
                 key=key,
             )
     classifier = replace(base_report, tagged=figures.tagged[0], other=figures.tagged[1])
-    samples = {
-        name: aggregate.text_sample(
-            db, name, config.sample_size, config.seed, figures.ops_of(name, None).calls
-        )
-        for name in ("current", "reference")
-    }
     change = model_change.split_at_change(config, db, figures, start, end, in_memory=in_memory)
+    domain, cov = text_drift.result()
     result = _evaluate(
-        config, figures, samples, examples, classifier, calls_tally, feedback_tally, bounds
+        config, figures, domain, cov, classifier, calls_tally, feedback_tally, bounds
     )
     return replace(
         result,
@@ -251,8 +255,8 @@ def _iso(ts: float) -> str:
 def _evaluate(
     config: MonitorConfig,
     figures: WindowFigures,
-    samples: Mapping[str, TextSample],
-    examples: LabelledExamples,
+    domain: DomainTest | None,
+    cov: Coverage | None,
     classifier: ClassifierReport,
     calls_tally: Tally,
     feedback_tally: Tally,
@@ -262,8 +266,15 @@ def _evaluate(
     counts_ref = figures.intent_calls.get("reference", {})
     total_cur = sum(counts_cur.values())
     traffic = {name: n / total_cur for name, n in counts_cur.items()}
-    drift = _drift(config, figures, samples, examples, counts_ref, counts_cur)
-    cov = drift.coverage
+    empty: Any = ((), ())
+    drift = DriftFigures(
+        domain=domain,
+        intent_mix=intent_mix_shift(counts_ref, counts_cur),
+        length=length_shift(
+            figures.lengths.get("reference", empty), figures.lengths.get("current", empty)
+        ),
+        coverage=cov,
+    )
 
     def segment(name: str | None) -> SegmentFigures:
         canary = uncovered = None
@@ -311,34 +322,24 @@ def _evaluate(
     )
 
 
-def _drift(
-    config: MonitorConfig,
-    figures: WindowFigures,
-    samples: Mapping[str, TextSample],
-    examples: LabelledExamples,
-    counts_ref: Mapping[str, int],
-    counts_cur: Mapping[str, int],
-) -> DriftFigures:
+def _text_drift(
+    config: MonitorConfig, samples: Mapping[str, TextSample], examples: LabelledExamples
+) -> tuple[DomainTest | None, Coverage | None]:
+    """The drift figures of the sampled input texts: the domain classifier and coverage."""
     t = config.drift
     cur, ref = samples["current"], samples["reference"]
-    empty: Any = ((), ())
-    return DriftFigures(
-        domain=domain_classifier_test(
-            ref.texts, cur.texts, alpha=t.auc_alpha or t.alpha or config.alpha, seed=config.seed
-        ),
-        intent_mix=intent_mix_shift(counts_ref, counts_cur),
-        length=length_shift(
-            figures.lengths.get("reference", empty), figures.lengths.get("current", empty)
-        ),
-        coverage=coverage(
-            examples.canary_texts,
-            examples.canary_intents,
-            cur.texts,
-            cur.intents,
-            ref.texts,
-            floor=t.coverage_floor,
-        ),
+    domain = domain_classifier_test(
+        ref.texts, cur.texts, alpha=t.auc_alpha or t.alpha or config.alpha, seed=config.seed
     )
+    cov = coverage(
+        examples.canary_texts,
+        examples.canary_intents,
+        cur.texts,
+        cur.intents,
+        ref.texts,
+        floor=t.coverage_floor,
+    )
+    return domain, cov
 
 
 def _in_background(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:

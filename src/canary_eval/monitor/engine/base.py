@@ -65,8 +65,9 @@ class Engine(ABC):
         """View `name` over Parquet files, with `src_file` and `src_row` (from 1) added;
         returns its top-level columns and their kinds (number | string | timestamp | boolean)."""
 
-    def materialise(self, view: str) -> None:  # noqa: B027 - only some engines gain from it
-        """Compute `view` once for the many queries to come that read it."""
+    def materialise(self, view: str, *, ordered: bool = False) -> None:  # noqa: B027
+        """Compute `view` once for the many queries to come that read it (only some engines
+        gain from it). `ordered`: the view numbers rows in scan order, which the copy keeps."""
 
     def jsonl_view(
         self, name: str, paths: Sequence[str], fields: Mapping[str, str], names: Sequence[str]
@@ -154,7 +155,7 @@ def _stream(
     ]
     engine.execute(f"CREATE OR REPLACE TEMP VIEW {name}_in_place AS {' UNION ALL '.join(checked)}")
     if stream.jsonl:  # JSON text is parsed once, not again by every query
-        engine.materialise(f"{name}_in_place")
+        engine.materialise(f"{name}_in_place", ordered=True)  # lines numbered as read
     bad = 0
     for unit, good, n in engine.rows(queries.row_counts(f"{name}_in_place")):
         tally.total += int(n)

@@ -99,9 +99,10 @@ class DuckDBEngine(Engine):
         self.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
         return columns
 
-    def materialise(self, view: str) -> None:
+    def materialise(self, view: str, *, ordered: bool = False) -> None:
         # Views are recomputed by every query that reads them; a table is computed once (and
-        # spills past memory_limit).
+        # spills past memory_limit). A copy free to reorder its rows is made on every thread.
+        self.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
         self.execute(f"CREATE OR REPLACE TEMP TABLE {view}_table AS SELECT * FROM {view}")
         self.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {view}_table")
 

@@ -10,7 +10,7 @@ engine's Dialect.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from canary_eval.monitor.readers.parquet import Dialect, literal
 
@@ -154,46 +154,59 @@ def ops_calls(d: Dialect) -> str:
     return _both(select, "intent", "w")
 
 
-def slow_calls(d: Dialect, reference: str) -> str:
+def slow_calls(thresholds: Mapping[str | None, float | None]) -> str:
     """Per (win, intent) and overall: calls with a latency, and of them those slower than the
-    p95 of the same segment in the `reference` window (for the exact exceedance test)."""
-    p95 = (
-        f"SELECT intent, {d.quantile('latency_ms', 0.95)} AS p95, grouping(intent) AS whole "
-        f"FROM w WHERE win = {literal(reference)} GROUP BY GROUPING SETS ((intent), ())"
-    )
-    return (
-        f"WITH r AS ({p95}) SELECT w.win, r.intent, count(w.latency_ms), "
-        "sum(CASE WHEN w.latency_ms > r.p95 THEN 1 ELSE 0 END), r.whole FROM w JOIN r "
-        "ON r.whole = 1 OR r.intent = w.intent WHERE w.win IS NOT NULL "
-        "GROUP BY w.win, r.intent, r.whole"
-    )
-
-
-def ops_tasks() -> str:
-    # Sums and sums of squares, exact, for the per-task spreads the Welch tests need.
-    cost = f"CAST(cost AS {SQUARED_COST})"
+    p95 of the same segment in the reference window (`thresholds`: intent, or None for all
+    calls, -> that p95; for the exact exceedance test). The per-intent columns count only the
+    reference window's intents (others have no p95 to exceed); the overall rows read the last
+    two counts."""
+    intents = [name for name in thresholds if name is not None]
+    segment = "NULL"
+    known = "FALSE"
+    if intents:
+        whens = " ".join(f"WHEN {literal(i)} THEN {_double(thresholds[i])}" for i in intents)
+        segment = f"CASE intent {whens} END"
+        known = f"intent IN ({', '.join(literal(i) for i in intents)})"
     select = (
-        f"count(*), count(cost), sum(cost), avg(cost), avg(tokens), sum({cost}), "
-        f"sum({cost} * {cost}), sum(tokens), sum(tokens * tokens)"
+        f"count(CASE WHEN {known} THEN latency_ms END), "
+        f"sum(CASE WHEN latency_ms > {segment} THEN 1 ELSE 0 END), count(latency_ms), "
+        f"sum(CASE WHEN latency_ms > {_double(thresholds.get(None))} THEN 1 ELSE 0 END)"
     )
-    return _both(select, "task_intent", "pt")
+    return _both(select, "intent", "w WHERE win IS NOT NULL")
 
 
-def signal_tasks() -> str:
+def _double(value: float | None) -> str:
+    # A figure the engine computed, handed back exactly: repr round-trips, and both engines
+    # parse a numeric string to the nearest double.
+    return "NULL" if value is None else f"CAST('{value!r}' AS DOUBLE)"
+
+
+def tasks() -> str:
+    """Per (win, intent) and overall, over the tasks with a call or feedback in the window:
+    tasks with a call, their cost and tokens (exact sums and sums of squares, for the per-task
+    spreads the Welch tests need), then every task and how many were accepted, edited and
+    escalated. Calls and feedback meet in one full join: one pass for both."""
     flags = ", ".join(
         f"max(CASE WHEN event = '{e}' THEN 1 ELSE 0 END) AS {e}"
         for e in ("accepted", "edited", "escalated")
     )
-    tasks = (
-        "wt AS (SELECT win, task_id, task_intent FROM pt UNION SELECT f.win, f.task_id, "
-        "ti.task_intent FROM f LEFT JOIN ti ON f.task_id = ti.task_id), "
+    joined = (
         f"ev AS (SELECT win, task_id, {flags} FROM f GROUP BY win, task_id), "
-        "tt AS (SELECT wt.win, wt.task_intent, COALESCE(ev.accepted, 0) AS accepted, "
-        "COALESCE(ev.edited, 0) AS edited, COALESCE(ev.escalated, 0) AS escalated FROM wt "
-        "LEFT JOIN ev ON wt.win = ev.win AND wt.task_id = ev.task_id)"
+        "tt AS (SELECT COALESCE(pt.win, ev.win) AS win, "
+        "COALESCE(pt.task_intent, ti.task_intent) AS task_intent, "
+        "CASE WHEN pt.task_id IS NULL THEN 0 ELSE 1 END AS called, pt.cost, pt.tokens, "
+        "COALESCE(ev.accepted, 0) AS accepted, COALESCE(ev.edited, 0) AS edited, "
+        "COALESCE(ev.escalated, 0) AS escalated "
+        "FROM pt FULL JOIN ev ON pt.win = ev.win AND pt.task_id = ev.task_id "
+        "LEFT JOIN ti ON pt.task_id IS NULL AND ev.task_id = ti.task_id)"
     )
-    select = "count(*), sum(accepted), sum(edited), sum(escalated)"
-    return f"WITH {tasks} {_both(select, 'task_intent', 'tt')}"
+    cost = f"CAST(cost AS {SQUARED_COST})"
+    select = (
+        f"sum(called), count(cost), sum(cost), avg(cost), avg(tokens), sum({cost}), "
+        f"sum({cost} * {cost}), sum(tokens), sum(tokens * tokens), "
+        "count(*), sum(accepted), sum(edited), sum(escalated)"
+    )
+    return f"WITH {joined} {_both(select, 'task_intent', 'tt')}"
 
 
 def signal_events() -> str:

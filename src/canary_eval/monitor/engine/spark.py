@@ -99,7 +99,7 @@ class SparkEngine(Engine):
         union.createOrReplaceTempView(name)
         return {f.name: _kind(f.dataType.simpleString()) for f in union.schema}
 
-    def materialise(self, view: str) -> None:
+    def materialise(self, view: str, *, ordered: bool = False) -> None:
         self._sql(f"CACHE LAZY TABLE {view}")  # filled by the first query that reads it
 
     def close(self) -> None:
