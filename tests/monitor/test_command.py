@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -185,3 +187,20 @@ def test_suggestions_and_their_topic_terms_carry_no_pii() -> None:
         assert "@" not in case.input
         assert "4111" not in case.input
         assert not any("example" in term or "jane" in term for term in case.topic)
+
+
+def test_monitor_imports_neither_scikit_learn_nor_scipy_stats(bundled: Path) -> None:
+    # They cost a second of CPU on every hourly pass: the monitor's classifiers and tests need
+    # only numpy and scipy.sparse (scipy.special alone would cost 0.15 s).
+    write_production_logs(bundled.parent.parent / "logs", drift=True, seed=3)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "canary_eval", "monitor", str(bundled)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    modules = {line.rsplit("|", 1)[1].strip() for line in lines}
+    assert "duckdb" in modules  # the hook saw the monitor's imports
+    assert {"sklearn", "scipy.stats", "scipy.special", "scipy.optimize"} & modules == set()

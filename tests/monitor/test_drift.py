@@ -82,6 +82,15 @@ def test_domain_test_needs_enough_inputs_on_both_sides() -> None:
     assert domain_classifier_test(["a b"] * 10, ["c d"] * 300) is None
 
 
+def test_inputs_without_a_single_word_cannot_be_told_apart() -> None:
+    # No token of two word characters: the vectoriser has an empty vocabulary, every score is 0.
+    test = domain_classifier_test(["a b ?"] * 30, ["1 2 !"] * 30)
+    assert test is not None
+    assert set(test.scores) == {0.0}
+    assert test.auc == 0.5
+    assert test.p_value >= 0.5  # no evidence of drift at all
+
+
 def test_intent_mix_shift_is_zero_for_equal_shares_and_large_for_a_new_intent() -> None:
     same = intent_mix_shift({"a": 500, "b": 500}, {"a": 250, "b": 250})
     assert same is not None
@@ -140,7 +149,8 @@ def test_the_domain_p_value_is_the_permutation_null_without_its_resolution_floor
     null = np.array([auc_from_scores(row, scores) for row in draws[:4000]])
     assert same.p_value == pytest.approx(float((null >= same.auc).mean()), abs=0.02)
     # Far beyond every draw, the p-value keeps going down instead of stopping at 1 / 1,001.
-    assert drifted.p_value < 1e-6
+    # (How far depends on which half is held out: about 1e-6 typically, 3e-6 with this seed.)
+    assert drifted.p_value < 1e-5
 
 
 def test_drift_gates_are_on_by_default_and_off_with_none() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+import scipy.stats
 
 from canary_eval.models import Alert
 from canary_eval.monitor.config import OpsThresholds, SignalThresholds
@@ -228,3 +232,61 @@ def test_signal_gates_cover_thumbs_down_acceptance_and_csat_by_default() -> None
     csat = next(a for a in alerts if a.metric == "csat")
     assert csat.observed == pytest.approx(0.6)
     assert decide(signal_tests([("disputes", ref, ref)], SignalThresholds()), alpha=0.01) == []
+
+
+def test_the_p95_exceedance_test_is_scipys_negative_hypergeometric_tail() -> None:
+    # A quiet intent, and a busy one's hour against its week. scipy's nhypergeom.sf is one minus
+    # a summed cdf: 0.0013133042 for the busy one, whose tail is 0.0013133008 (its hypergeometric
+    # form, which scipy.stats.hypergeom computes to 4e-11).
+    for slow_ref, n_ref, slow_cur, n_cur in ((35, 700, 12, 100), (43_750, 875_000, 6_500, 125_000)):
+        total, r = n_ref + n_cur, slow_ref + 1
+        got = exceedance_test(slow_ref, n_ref, slow_cur, n_cur)
+        loose = scipy.stats.nhypergeom.sf(slow_cur - 1, total, n_cur, r)
+        assert got == pytest.approx(loose, rel=1e-9, abs=1e-8)
+        exact = scipy.stats.hypergeom.sf(slow_cur - 1, total, n_cur, slow_cur - 1 + r)
+        assert got == pytest.approx(exact, rel=1e-9)
+    # Every reference call past its own p95 cannot happen, but would make every current call
+    # count (scipy's NaN, once clipped to a p-value of 0).
+    assert exceedance_test(20, 20, 5, 10) == 1.0
+
+
+def test_cost_and_csat_p_values_are_scipys_welch_tests() -> None:
+    # Changes past their thresholds (cost +30 %, CSAT -0.4), so that their tests carry alerts.
+    ref = _ops(cost_per_task_usd=0.010, cost_per_task_sd=0.03)
+    cur = _ops(cost_per_task_usd=0.013, cost_per_task_sd=0.025, costed_tasks=350)
+    tests = ops_gates([(None, ref, cur)], OpsThresholds())
+    [cost] = [t for t in tests if t.alert is not None and t.alert.metric == "cost_per_task_usd"]
+    expected = scipy.stats.ttest_ind_from_stats(
+        0.013, 0.025, 350, 0.010, 0.03, 400, equal_var=False, alternative="greater"
+    ).pvalue
+    assert cost.p_value == pytest.approx(expected, rel=1e-12)
+    ref_s, cur_s = _signals(60, 500, 4.0), _signals(60, 500, 3.6)
+    tests = signal_tests([("a", ref_s, cur_s)], SignalThresholds())
+    [csat] = [t for t in tests if t.alert is not None and t.alert.metric == "csat"]
+    expected = scipy.stats.ttest_ind_from_stats(
+        3.6, 1.0, 300, 4.0, 1.0, 300, equal_var=False, alternative="less"
+    ).pvalue
+    assert csat.p_value == pytest.approx(expected, rel=1e-12)
+
+
+def test_ops_and_signal_gates_run_without_importing_scipy_stats() -> None:
+    code = """
+import sys
+from canary_eval.monitor.config import OpsThresholds, SignalThresholds
+from canary_eval.monitor.ops import OpsFigures, ops_gates
+from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
+
+def ops(slow, errors, cost):
+    return OpsFigures(1000, 400, 500.0, 1000.0, errors, 5, 5, 4.0, cost, 600.0, 1000, slow, 400,
+                      0.005, 300.0)
+
+def signals(down, accepted, csat):
+    return SignalFigures(1000, Proportion.of(accepted, 1000), Proportion.of(100, 1000),
+                         Proportion.of(50, 1000), Proportion.of(down, 600), csat, 300, 1.0)
+
+ops_gates([(None, ops(50, 10, 0.01), ops(80, 30, 0.02))], OpsThresholds())
+signal_tests([("a", signals(60, 500, 4.0), signals(90, 450, 3.8))], SignalThresholds())
+print("scipy.stats" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

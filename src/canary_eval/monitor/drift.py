@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,12 @@ from canary_eval.monitor.config import DriftThresholds
 from canary_eval.monitor.coverage import Coverage, coverage_tests
 from canary_eval.monitor.gates import GateTest
 from canary_eval.monitor.text import tfidf
+from canary_eval.verdict.twosample import (
+    average_ranks,
+    chi2_contingency,
+    ks_2samp_p,
+    mann_whitney_p,
+)
 
 _PSI_FLOOR = 1e-4
 
@@ -68,10 +73,8 @@ class DriftFigures:
 
 def auc_from_scores(labels: Any, scores: Any) -> float:
     """ROC AUC as the Mann-Whitney statistic over average ranks (ties count half)."""
-    from scipy.stats import rankdata
-
     labels = np.asarray(labels, dtype=bool)
-    ranks = rankdata(scores)
+    ranks, _ = average_ranks(scores)
     n1 = int(labels.sum())
     n0 = labels.size - n1
     return float((ranks[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
@@ -89,9 +92,7 @@ def domain_classifier_test(
 
     Balanced samples, half for fitting and half held out; None with under 20 inputs a side.
     """
-    from scipy.stats import mannwhitneyu, rankdata
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
+    from canary_eval.monitor.learn import LogisticRegression, stratified_split
 
     rng = np.random.default_rng(seed)
     n = min(len(reference), len(current))
@@ -100,29 +101,30 @@ def domain_classifier_test(
     ref = [reference[i] for i in rng.choice(len(reference), n, replace=False)]
     cur = [current[i] for i in rng.choice(len(current), n, replace=False)]
     labels = np.array([0] * n + [1] * n)
-    train_x, test_x, train_y, test_y = train_test_split(
-        ref + cur, labels, test_size=0.5, stratify=labels, random_state=seed
-    )
+    texts = ref + cur
+    train, test = stratified_split(labels, test_size=0.5, seed=seed)
+    train_x, test_x = [texts[i] for i in train], [texts[i] for i in test]
+    train_y, test_y = labels[train], labels[test]
     vectorizer = tfidf(ngram_range=(1, 2), sublinear_tf=True, max_features=50_000)
     try:
         features = vectorizer.fit_transform(train_x)
     except ValueError:  # no usable token at all: nothing to tell apart
         scores = np.zeros(len(test_y))
     else:
-        model = LogisticRegression(C=1.0, solver="newton-cg", max_iter=1000, random_state=seed)
+        model = LogisticRegression(C=1.0, max_iter=1000)
         scores = model.fit(features, train_y).decision_function(vectorizer.transform(test_x))
-    ranks = rankdata(scores)
+    ranks, _ = average_ranks(scores)
     n1 = int(test_y.sum())
     n0 = test_y.size - n1
     auc = auc_from_scores(test_y, scores)
     shuffled = rng.permuted(np.tile(test_y.astype(bool), (permutations, 1)), axis=1)
     null = (shuffled @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
     current_scores, reference_scores = scores[test_y == 1], scores[test_y == 0]
-    p_value = mannwhitneyu(current_scores, reference_scores, alternative="greater").pvalue
+    p_value = mann_whitney_p(current_scores, reference_scores, alternative="greater")
     return DomainTest(
         auc=auc,
         null_quantile=float(np.quantile(null, 1 - alpha)),
-        p_value=1.0 if math.isnan(p_value) else float(p_value),
+        p_value=p_value,
         n_reference=n,
         n_current=n,
         labels=tuple(int(v) for v in test_y),
@@ -131,14 +133,12 @@ def domain_classifier_test(
 
 
 def intent_mix_shift(reference: Mapping[str, int], current: Mapping[str, int]) -> MixShift | None:
-    from scipy.stats import chi2_contingency
-
     names = sorted(k for k in set(reference) | set(current) if reference.get(k) or current.get(k))
     ref = np.array([reference.get(k, 0) for k in names], dtype=float)
     cur = np.array([current.get(k, 0) for k in names], dtype=float)
     if len(names) < 2 or not ref.sum() or not cur.sum():
         return None
-    chi2, p, _, _ = chi2_contingency(np.vstack([ref, cur]))
+    chi2, p = chi2_contingency(np.vstack([ref, cur]))
     ref_share, cur_share = ref / ref.sum(), cur / cur.sum()
     r, c = np.maximum(ref_share, _PSI_FLOOR), np.maximum(cur_share, _PSI_FLOOR)
     psi = float(((c - r) * np.log(c / r)).sum())
@@ -152,7 +152,6 @@ def intent_mix_shift(reference: Mapping[str, int], current: Mapping[str, int]) -
 
 
 Histogram = tuple[Any, Any]  # distinct values, and how many calls had each
-_EXACT_UP_TO = 10_000  # calls a side: scipy's ks_2samp is exact up to here, asymptotic beyond
 
 
 def length_shift(reference: Histogram, current: Histogram) -> LengthShift | None:
@@ -160,26 +159,18 @@ def length_shift(reference: Histogram, current: Histogram) -> LengthShift | None
     histograms: the statistic and p-value of scipy's `ks_2samp` on the calls themselves,
     without expanding millions of them (exact up to 10,000 calls a side; beyond, Smirnov's
     asymptotic form, as `ks_2samp` uses there)."""
-    from scipy.stats import ks_2samp, kstwo
-
     (ref_values, ref_counts), (cur_values, cur_counts) = reference, current
     n1, n2 = int(np.sum(ref_counts)), int(np.sum(cur_counts))
     if not n1 or not n2:
         return None
     means = float(np.dot(ref_values, ref_counts) / n1), float(np.dot(cur_values, cur_counts) / n2)
-    if max(n1, n2) <= _EXACT_UP_TO:
-        result = ks_2samp(np.repeat(ref_values, ref_counts), np.repeat(cur_values, cur_counts))
-        return LengthShift(float(result.statistic), float(result.pvalue), *means)
     values = np.union1d(ref_values, cur_values)
     cdfs = []
     for own, counts, calls in ((ref_values, ref_counts, n1), (cur_values, cur_counts, n2)):
         spread = np.zeros(len(values))
         spread[np.searchsorted(values, own)] = counts
         cdfs.append(np.cumsum(spread) / calls)
-    d = float(np.max(np.abs(cdfs[0] - cdfs[1])))
-    larger, smaller = max(n1, n2), min(n1, n2)
-    effective = np.round(larger * smaller / (larger + smaller))
-    p = float(np.clip(kstwo.sf(d, effective), 0.0, 1.0))
+    d, p = ks_2samp_p(float(np.max(np.abs(cdfs[0] - cdfs[1]))), n1, n2)
     return LengthShift(d, p, *means)
 
 

@@ -12,12 +12,13 @@ when its change is both past its threshold (and floor) and significant.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from canary_eval.monitor.config import OpsThresholds
 from canary_eval.monitor.gates import GateTest, RateChange, ValueChange, rate_tests, relative_tests
+from canary_eval.verdict.discrete import nhypergeom_sf
+from canary_eval.verdict.tdist import welch_test
 
 RELATIVE = ("latency_p95_ms", "cost_per_task_usd", "tokens_per_task")
 
@@ -127,12 +128,9 @@ def exceedance_test(slow_ref: int, n_ref: int, slow_cur: int, n_cur: int) -> flo
     the p-value of the observed count is conservative; unlike a binomial test at 5 % it also
     carries the reference p95's own sampling error.
     """
-    from scipy.stats import nhypergeom
-
     if n_ref <= 0 or n_cur <= 0 or slow_cur <= 0:
         return 1.0
-    p = nhypergeom.sf(slow_cur - 1, n_ref + n_cur, n_cur, slow_ref + 1)
-    return float(min(1.0, max(0.0, p)))
+    return nhypergeom_sf(slow_cur - 1, n_ref + n_cur, n_cur, slow_ref + 1)
 
 
 def _latency_change(intent: str | None, ref: OpsFigures, cur: OpsFigures) -> ValueChange:
@@ -158,17 +156,11 @@ def _mean_change(
     n_cur: int,
 ) -> ValueChange:
     """A per-task mean in both windows with a one-sided Welch test of a rise."""
-    from scipy.stats import ttest_ind_from_stats
-
     p = 1.0
     if ref_mean is None or cur_mean is None or min(n_ref, n_cur) < 2:
         pass
     elif not (ref_sd or cur_sd):  # no spread at all: any rise is certain
         p = 0.0 if cur_mean > ref_mean else 1.0
     else:
-        _, raw = ttest_ind_from_stats(
-            cur_mean, cur_sd or 0.0, n_cur, ref_mean, ref_sd or 0.0, n_ref,
-            equal_var=False, alternative="greater",
-        )  # fmt: skip
-        p = 1.0 if math.isnan(raw) else float(raw)
+        p = welch_test(cur_mean, cur_sd or 0.0, n_cur, ref_mean, ref_sd or 0.0, n_ref)
     return ValueChange(intent, ref_mean, cur_mean, n_ref, n_cur, p)

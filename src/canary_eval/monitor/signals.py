@@ -10,7 +10,6 @@ when it is significant.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from canary_eval.models import Alert
 from canary_eval.monitor.config import SignalThresholds
 from canary_eval.monitor.gates import GateTest, RateChange, rate_tests, where
 from canary_eval.verdict.stats import wilson_interval
+from canary_eval.verdict.tdist import welch_test
 
 
 @dataclass(frozen=True)
@@ -92,20 +92,17 @@ def _csat_tests(
     pairs: Sequence[Pair], limit: float, min_n: int, alpha: float | None
 ) -> list[GateTest]:
     """One-sided Welch tests of a fall in mean CSAT."""
-    from scipy.stats import ttest_ind_from_stats
-
     tests = []
     for intent, ref, cur in pairs:
         if min(ref.csat_n, cur.csat_n) < min_n or ref.csat_mean is None or cur.csat_mean is None:
             continue
-        _, p = ttest_ind_from_stats(
+        p = welch_test(
             cur.csat_mean,
             cur.csat_sd or 0.0,
             cur.csat_n,
             ref.csat_mean,
             ref.csat_sd or 0.0,
             ref.csat_n,
-            equal_var=False,
             alternative="less",
         )
         drop = ref.csat_mean - cur.csat_mean
@@ -122,5 +119,5 @@ def _csat_tests(
                 observed=round(drop, 6),
                 allowed=limit,
             )
-        tests.append(GateTest(intent, 1.0 if math.isnan(p) else float(p), alert, alpha))
+        tests.append(GateTest(intent, p, alert, alpha))
     return tests

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
+from canary_eval.verdict.discrete import binom_sf, hypergeom_cdf, hypergeom_sf
 from canary_eval.verdict.permutation import sign_flip_p_value
 
 if TYPE_CHECKING:
@@ -294,28 +295,22 @@ def exact_rate_test(
     hypergeometric under "no change", so the p-value never undershoots its level however small
     the counts, where the pooled z-test's far tail does (by 1.2-2.6x at Holm-level alphas).
     """
-    from scipy.stats import hypergeom
-
     if alternative not in ("greater", "less"):
         raise ValueError(f"unknown alternative {alternative!r}")
     if n_ref <= 0 or n_cur <= 0:
         return 1.0
     total, successes = n_ref + n_cur, x_ref + x_cur
     if alternative == "greater":
-        p = hypergeom.sf(x_cur - 1, total, successes, n_cur)
-    else:
-        p = hypergeom.cdf(x_cur, total, successes, n_cur)
-    return float(min(1.0, max(0.0, p)))
+        return hypergeom_sf(x_cur - 1, total, successes, n_cur)
+    return hypergeom_cdf(x_cur, total, successes, n_cur)
 
 
 def binomial_excess_test(successes: int, n: int, share: float) -> float:
     """Exact one-sided p-value that a proportion is above `share`: P(X >= successes) for
     X ~ Binomial(n, share)."""
-    from scipy.stats import binom
-
     if n <= 0 or successes <= 0:
         return 1.0
-    return float(min(1.0, binom.sf(successes - 1, n, min(max(share, 0.0), 1.0))))
+    return binom_sf(successes - 1, n, min(max(share, 0.0), 1.0))
 
 
 def minimum_detectable_drop(
