@@ -212,8 +212,8 @@ def _run(
         name: aggregate.text_sample(db, name, config.sample_size, config.seed)
         for name in ("current", "reference")
     }
-    # The domain classifier and coverage need only the samples: they work on this thread's
-    # neighbour while the engine computes the figures outside the GIL.
+    # The domain classifier and coverage need only the samples: they run on a thread of their
+    # own while the engine computes the figures outside the GIL.
     text_drift = _in_background(_text_drift, config, samples, examples)
     figures = aggregate.figures(db, windows)
     bounds = MonitorWindows(_iso(start), _iso(middle), _iso(end), window, span - window)
