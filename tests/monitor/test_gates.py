@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import scipy.stats
@@ -21,6 +18,7 @@ from canary_eval.monitor.gates import (
 )
 from canary_eval.monitor.ops import RELATIVE, OpsFigures, exceedance_test, ops_gates
 from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
+from imports import modules_after
 
 
 def _rate_alerts(
@@ -271,7 +269,6 @@ def test_cost_and_csat_p_values_are_scipys_welch_tests() -> None:
 
 def test_ops_and_signal_gates_run_without_importing_scipy_stats() -> None:
     code = """
-import sys
 from canary_eval.monitor.config import OpsThresholds, SignalThresholds
 from canary_eval.monitor.ops import OpsFigures, ops_gates
 from canary_eval.monitor.signals import Proportion, SignalFigures, signal_tests
@@ -286,7 +283,5 @@ def signals(down, accepted, csat):
 
 ops_gates([(None, ops(50, 10, 0.01), ops(80, 30, 0.02))], OpsThresholds())
 signal_tests([("a", signals(60, 500, 4.0), signals(90, 450, 3.8))], SignalThresholds())
-print("scipy.stats" in sys.modules)
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert "scipy.stats" not in modules_after(code)

@@ -6,8 +6,6 @@ Welch's test on a monitor's windows (up to a million) to 1e-10, and Welch's test
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ import scipy.stats
 
 from canary_eval.verdict.detectable import Spread, _standardise
 from canary_eval.verdict.tdist import t_normal_score, t_sf, welch_test
+from imports import modules_after
 
 DEGREES = (1, 2, 3, 4, 7, 10, 23, 60, 149, 500)
 T_VALUES = (*np.linspace(-12, 12, 97).tolist(), 30.0, 150.0, 1e4)
@@ -60,14 +59,12 @@ def test_detectable_interpolates_the_normal_score_within_a_thousandth(df: int) -
 
 def test_a_run_standardises_without_importing_scipy() -> None:
     code = (
-        "import sys; from canary_eval.verdict.calibration import Observation, Reference, "
+        "from canary_eval.verdict.calibration import Observation, Reference, "
         "standardise; from canary_eval.verdict.detectable import Spread, detectable_drop; "
         "standardise(Observation(-0.05, 0.9, 100), Reference('history', 12, 0.0, 0.01, 11)); "
-        "detectable_drop(Spread(0.01, 12, 11), 0.9, 4.0, 0.05); "
-        "print('scipy' in sys.modules)"
+        "detectable_drop(Spread(0.01, 12, 11), 0.9, 4.0, 0.05)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert "scipy" not in modules_after(code)
 
 
 @pytest.mark.parametrize(("df", "rel"), [(1e3 + 0.3, 1e-12), (2.5e4, 1e-11), (1e6, 1e-10)])

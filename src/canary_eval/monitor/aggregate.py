@@ -70,15 +70,11 @@ EMPTY_SIGNALS = SignalFigures(0, _NONE, _NONE, _NONE, _NONE, None, 0, None)
 def aggregate(
     engine: Engine, windows: Sequence[Window], *, in_memory: bool = False
 ) -> WindowFigures:
-    """Define the span views for `windows` and compute every figure over them."""
-    define_span(engine, windows, in_memory=in_memory)
-    return figures(engine, windows)
+    """Define the span views for `windows` and compute every figure over them; slow calls are
+    counted against the first (earliest) window's p95. `in_memory`: the windows' calls fit in
+    the engine's memory, so the span views are computed once (else each query reads the logs)."""
+    import numpy as np
 
-
-def define_span(engine: Engine, windows: Sequence[Window], *, in_memory: bool = False) -> None:
-    """The views every figure and sample reads: calls and feedback labelled with their window,
-    each task's intent and its cost per window. `in_memory`: the windows' calls fit in the
-    engine's memory, so the views are computed once (else each query reads the logs)."""
     w, f, ti, pt = queries.span_view(windows)
     for statement in (w, f):
         engine.execute(statement)
@@ -89,13 +85,6 @@ def define_span(engine: Engine, windows: Sequence[Window], *, in_memory: bool = 
     engine.materialise("ti")  # one row a task, read by three queries
     engine.execute(pt)
     engine.materialise("pt")
-
-
-def figures(engine: Engine, windows: Sequence[Window]) -> WindowFigures:
-    """Every figure over the span `define_span` labelled; slow calls are counted against the
-    first (earliest) window's p95."""
-    import numpy as np
-
     calls = _keyed(engine.rows(queries.ops_calls(engine.dialect)))
     reference_p95 = {i: _float(row[5]) for (w, i), row in calls.items() if w == windows[0][0]}
     slow = _keyed(engine.rows(queries.slow_calls(reference_p95)))

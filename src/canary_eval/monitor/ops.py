@@ -157,10 +157,7 @@ def _mean_change(
 ) -> ValueChange:
     """A per-task mean in both windows with a one-sided Welch test of a rise."""
     p = 1.0
-    if ref_mean is None or cur_mean is None or min(n_ref, n_cur) < 2:
-        pass
-    elif not (ref_sd or cur_sd):  # no spread at all: any rise is certain
-        p = 0.0 if cur_mean > ref_mean else 1.0
-    else:
+    if ref_mean is not None and cur_mean is not None and min(n_ref, n_cur) >= 2:
+        # without any spread, welch_test takes any rise as certain
         p = welch_test(cur_mean, cur_sd or 0.0, n_cur, ref_mean, ref_sd or 0.0, n_ref)
     return ValueChange(intent, ref_mean, cur_mean, n_ref, n_cur, p)

@@ -21,9 +21,8 @@ from canary_eval.monitor import aggregate, model_change
 from canary_eval.monitor.aggregate import SegmentFigures, TextSample, WindowFigures
 from canary_eval.monitor.budget import PassBudget, pass_alerts
 from canary_eval.monitor.config import MonitorConfig, load_monitor_config
-from canary_eval.monitor.coverage import Coverage, coverage
+from canary_eval.monitor.coverage import coverage
 from canary_eval.monitor.drift import (
-    DomainTest,
     DriftFigures,
     domain_classifier_test,
     intent_mix_shift,
@@ -207,15 +206,7 @@ def _run(
             out.write(json.dumps({"input": text, "intent": intent}) + "\n")
     db.json_view("tags", str(tags), TAG_SCHEMA)
     windows = [("reference", start, middle), ("current", middle, end)]
-    aggregate.define_span(db, windows, in_memory=in_memory)
-    samples = {
-        name: aggregate.text_sample(db, name, config.sample_size, config.seed)
-        for name in ("current", "reference")
-    }
-    # The domain classifier and coverage need only the samples: they run on a thread of their
-    # own while the engine computes the figures outside the GIL.
-    text_drift = _in_background(_text_drift, config, samples, examples)
-    figures = aggregate.figures(db, windows)
+    figures = aggregate.aggregate(db, windows, in_memory=in_memory)
     bounds = MonitorWindows(_iso(start), _iso(middle), _iso(end), window, span - window)
     for name, key in (("current", "window"), ("reference", "reference")):
         if not figures.ops_of(name, None).calls:
@@ -231,10 +222,13 @@ def _run(
                 key=key,
             )
     classifier = replace(base_report, tagged=figures.tagged[0], other=figures.tagged[1])
+    samples = {
+        name: aggregate.text_sample(db, name, config.sample_size, config.seed)
+        for name in ("current", "reference")
+    }
     change = model_change.split_at_change(config, db, figures, start, end, in_memory=in_memory)
-    domain, cov = text_drift.result()
     result = _evaluate(
-        config, figures, domain, cov, classifier, calls_tally, feedback_tally, bounds
+        config, figures, samples, examples, classifier, calls_tally, feedback_tally, bounds
     )
     return replace(
         result,
@@ -255,8 +249,8 @@ def _iso(ts: float) -> str:
 def _evaluate(
     config: MonitorConfig,
     figures: WindowFigures,
-    domain: DomainTest | None,
-    cov: Coverage | None,
+    samples: Mapping[str, TextSample],
+    examples: LabelledExamples,
     classifier: ClassifierReport,
     calls_tally: Tally,
     feedback_tally: Tally,
@@ -266,15 +260,8 @@ def _evaluate(
     counts_ref = figures.intent_calls.get("reference", {})
     total_cur = sum(counts_cur.values())
     traffic = {name: n / total_cur for name, n in counts_cur.items()}
-    empty: Any = ((), ())
-    drift = DriftFigures(
-        domain=domain,
-        intent_mix=intent_mix_shift(counts_ref, counts_cur),
-        length=length_shift(
-            figures.lengths.get("reference", empty), figures.lengths.get("current", empty)
-        ),
-        coverage=cov,
-    )
+    drift = _drift(config, figures, samples, examples, counts_ref, counts_cur)
+    cov = drift.coverage
 
     def segment(name: str | None) -> SegmentFigures:
         canary = uncovered = None
@@ -322,24 +309,34 @@ def _evaluate(
     )
 
 
-def _text_drift(
-    config: MonitorConfig, samples: Mapping[str, TextSample], examples: LabelledExamples
-) -> tuple[DomainTest | None, Coverage | None]:
-    """The drift figures of the sampled input texts: the domain classifier and coverage."""
+def _drift(
+    config: MonitorConfig,
+    figures: WindowFigures,
+    samples: Mapping[str, TextSample],
+    examples: LabelledExamples,
+    counts_ref: Mapping[str, int],
+    counts_cur: Mapping[str, int],
+) -> DriftFigures:
     t = config.drift
     cur, ref = samples["current"], samples["reference"]
-    domain = domain_classifier_test(
-        ref.texts, cur.texts, alpha=t.auc_alpha or t.alpha or config.alpha, seed=config.seed
+    empty: Any = ((), ())
+    return DriftFigures(
+        domain=domain_classifier_test(
+            ref.texts, cur.texts, alpha=t.auc_alpha or t.alpha or config.alpha, seed=config.seed
+        ),
+        intent_mix=intent_mix_shift(counts_ref, counts_cur),
+        length=length_shift(
+            figures.lengths.get("reference", empty), figures.lengths.get("current", empty)
+        ),
+        coverage=coverage(
+            examples.canary_texts,
+            examples.canary_intents,
+            cur.texts,
+            cur.intents,
+            ref.texts,
+            floor=t.coverage_floor,
+        ),
     )
-    cov = coverage(
-        examples.canary_texts,
-        examples.canary_intents,
-        cur.texts,
-        cur.intents,
-        ref.texts,
-        floor=t.coverage_floor,
-    )
-    return domain, cov
 
 
 def _in_background(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:

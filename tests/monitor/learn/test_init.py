@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from imports import modules_after
 
 USE_EVERYTHING = """
-import sys
 from canary_eval.monitor.intents import normalise
 from canary_eval.monitor.learn import *
 
@@ -17,15 +15,11 @@ features = TfidfVectorizer(
 ).fit_transform(texts)
 LogisticRegression(C=10.0).fit(features, labels).predict_proba(features)
 stratified_kfold(labels, 5, seed=0), stratified_split(labels, test_size=0.5, seed=0)
-print(*sorted(sys.modules))
 """
 
 
 def test_fitting_imports_neither_scikit_learn_nor_scipy_stats_nor_scipy_optimize() -> None:
     # scikit-learn brings scipy.stats, and the two cost an hourly monitor pass about a second.
-    done = subprocess.run(
-        [sys.executable, "-c", USE_EVERYTHING], capture_output=True, text=True, check=True
-    )
-    loaded = set(done.stdout.split())
+    loaded = modules_after(USE_EVERYTHING)
     assert "scipy.sparse" in loaded
     assert {"sklearn", "scipy.stats", "scipy.optimize"} & loaded == set()
