@@ -17,6 +17,7 @@ from canary_eval.monitor.intents import (
     normalise,
     train_intent_classifier,
 )
+from canary_eval.monitor.learn import stratified_kfold
 
 from .conftest import NEW_TOPIC, TEMPLATES, fill, write_evalset
 
@@ -82,6 +83,31 @@ def test_without_two_intents_there_is_no_classifier_and_everything_is_other() ->
     tagger = IntentTagger(None)
     assert tagger(["anything"]) == [OTHER]
     assert (tagger.tagged, tagger.other) == (1, 1)
+
+
+def test_examples_without_a_single_word_train_no_classifier_rather_than_fail() -> None:
+    # Words are runs of two or more letters or digits: "?", "a" and "1" carry none.
+    examples = LabelledExamples(("?", "a", "1", "!"), ("x", "y", "x", "y"))
+    classifier, report = train_intent_classifier(examples)
+    assert classifier is None
+    assert not report.trained
+
+
+def test_a_fold_without_a_word_to_learn_from_counts_as_all_wrong() -> None:
+    # Only two of the twelve examples have words; when both fall in one fold's test part, that
+    # fold's training part has no vocabulary at all.
+    texts = (
+        "billing question",
+        "shipping question",
+        *["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
+    )
+    intents = ("x", "y") + ("x", "y") * 5
+    folds = stratified_kfold(list(intents), 5, seed=2)
+    assert any({0, 1} <= set(test) for _, test in folds)  # seed 2 puts both in one test part
+    classifier, report = train_intent_classifier(LabelledExamples(texts, intents), seed=2)
+    assert classifier is not None
+    assert report.cv_accuracy is not None  # that fold scores 0, the mean of five at most 4/5
+    assert report.cv_accuracy <= 4 / 5
 
 
 def test_the_tagger_classifies_each_normalised_input_once() -> None:

@@ -115,27 +115,36 @@ class IntentClassifier:
 def train_intent_classifier(
     examples: LabelledExamples, *, min_confidence: float = 0.5, seed: int = 0
 ) -> tuple[IntentClassifier | None, ClassifierReport]:
-    """Fit on every example and cross-validate; None when fewer than two intents are known.
+    """Fit on every example and cross-validate; None when fewer than two intents are known or
+    no example has a word to learn from (every untagged call is then `other`).
 
     The accuracy is the mean over stratified folds, shuffled by `seed` (learn.stratified_kfold).
     """
     labels = tuple(sorted(set(examples.intents)))
+    untrained = ClassifierReport(False, len(examples.texts), labels, None, 0, min_confidence)
     if len(labels) < 2:
-        return None, ClassifierReport(False, len(examples.texts), labels, None, 0, min_confidence)
+        return None, untrained
     from collections import Counter
 
     from canary_eval.monitor.learn import stratified_kfold
 
     texts, intents = list(examples.texts), list(examples.intents)
+    try:
+        pipeline = TextClassifier().fit(texts, intents)
+    except ValueError:  # an empty vocabulary: no example has a word of two letters
+        return None, untrained
     folds = min(5, min(Counter(intents).values()))
     accuracy = None
     if folds >= 2:
         scores = []
         for train, test in stratified_kfold(intents, folds, seed=seed):
-            model = TextClassifier().fit([texts[i] for i in train], [intents[i] for i in train])
+            try:
+                model = TextClassifier().fit([texts[i] for i in train], [intents[i] for i in train])
+            except ValueError:  # this fold's training part has no word: it predicts nothing
+                scores.append(0.0)
+                continue
             scores.append(model.accuracy([texts[i] for i in test], [intents[i] for i in test]))
         accuracy = sum(scores) / len(scores)
-    pipeline = TextClassifier().fit(texts, intents)
     report = ClassifierReport(True, len(texts), labels, accuracy, max(folds, 0), min_confidence)
     return IntentClassifier(pipeline, min_confidence), report
 
