@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from canary_eval.errors import BaselineError
 from canary_eval.models import CaseResult, ToolCall, Usage
-from canary_eval.store.baseline import load_run, save_run, write_atomic
+from canary_eval.store.baseline import CaseScore, load_run, load_scores, save_run, write_atomic
 
-from factories import baseline_cases, run
+from factories import SUITE, baseline_cases, case, run
 
 
 def test_a_saved_run_loads_back_equal(tmp_path: Path) -> None:
@@ -54,6 +57,48 @@ def test_a_truncated_baseline_is_corrupt(tmp_path: Path) -> None:
     path.write_text(path.read_text()[:50])
     with pytest.raises(BaselineError, match="corrupt baseline"):
         load_run(path)
+
+
+def test_the_scores_alone_are_the_intents_scores_and_samples_load_run_reads(
+    tmp_path: Path,
+) -> None:
+    cases = [
+        case("a", "billing", 0.5),
+        case("b", None, None),
+        replace(case("c", "faq", 1), samples=(1.0, 0.0)),
+    ]
+    save_run(tmp_path / "b.json", run(cases))
+
+    scores = load_scores(tmp_path / "b.json", suite=SUITE)
+
+    assert scores == tuple(CaseScore(c.intent, c.score, c.samples) for c in cases)
+    assert scores == tuple(
+        CaseScore(c.intent, c.score, c.samples) for c in load_run(tmp_path / "b.json").cases
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda data: data["cases"][0].update(score="0.9"), "corrupt baseline: case 'a'"),
+        (lambda data: data["cases"][0].update(samples=[1, None]), "corrupt baseline: case 'a'"),
+        (lambda data: data["cases"][0].pop("score"), "corrupt baseline: 'score'"),
+        (lambda data: data.update(cases="a, b"), "corrupt baseline"),
+        (lambda data: data["info"].update(suite="other"), "belongs to suite 'other'"),
+        (lambda data: data.update(format="something/else"), "not a canary baseline file"),
+    ],
+)
+def test_the_scores_alone_are_checked_before_they_are_believed(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    path = tmp_path / "b.json"
+    save_run(path, run([case("a", "billing", 0.5)]))
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(BaselineError, match=message):
+        load_scores(path, suite=SUITE)
 
 
 def test_tool_calls_and_token_details_survive_a_save_and_load(tmp_path: Path) -> None:

@@ -41,9 +41,9 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from canary_eval import __version__
 
-        typer.echo(f"canary {version('canary-eval')}")
+        typer.echo(f"canary {__version__}")
         raise typer.Exit()
 
 
@@ -75,7 +75,13 @@ def main() -> None:
     # httpx imports its own command line (rich and pygments, 30 ms) whenever they are
     # installed; canary never runs it, and a run should reach its first request without it.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    app()
+    try:
+        app()
+    finally:
+        # The process ends here and the system takes its memory back at once; without this
+        # the collector's passes at exit walk everything the command kept (20 ms after
+        # validating a 2,000-case set, a tenth of the command).
+        gc.freeze()
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -16,11 +16,12 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from canary_eval.store.baseline import CaseScore
     from canary_eval.suite.config import SuiteConfig
 
 _VERDICT = Path(__file__).parents[1] / "verdict"
@@ -92,15 +93,15 @@ def _compute(config: SuiteConfig, sizes: Mapping[str, int]) -> list[str]:
     return lines
 
 
-def _baseline_if_any(config: SuiteConfig) -> Any:
-    """The suite's baseline when one is recorded and readable, else None: the limits are
-    stated from it, and say what they assumed without."""
+def _baseline_if_any(config: SuiteConfig) -> Sequence[CaseScore] | None:
+    """The suite's baseline cases when one is recorded and readable, else None: the limits
+    are stated from them, and say what they assumed without."""
     from canary_eval.errors import BaselineError
-    from canary_eval.store.baseline import load_run
+    from canary_eval.store.baseline import load_scores
 
     if not config.baseline_path.exists():
         return None
     try:
-        return load_run(config.baseline_path, suite=config.suite)
+        return load_scores(config.baseline_path, suite=config.suite)
     except BaselineError:
         return None

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from canary_eval.models import RunResult
 from canary_eval.suite.config import Alerting, Thresholds
 from canary_eval.verdict.alarm import Pairs, observe
 from canary_eval.verdict.calibration import Reference, SeriesResult, series_thresholds
@@ -42,6 +42,17 @@ class Limit:
     @property
     def reliable(self) -> bool:
         return self.drop <= RELIABLE
+
+
+class ScoredCase(Protocol):
+    """A baseline case as the limits before any run read it (`CaseResult`, `CaseScore`)."""
+
+    @property
+    def intent(self) -> str | None: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def samples(self) -> tuple[float, ...]: ...
 
 
 def case_variance(diffs: Sequence[float]) -> float:
@@ -160,17 +171,17 @@ def paired_limits(
 
 def planned_limits(
     sizes: Mapping[str, int],
-    baseline: RunResult | None,
+    baseline: Sequence[ScoredCase] | None,
     thresholds: Thresholds,
     alerting: Alerting,
 ) -> tuple[list[Limit], str]:
     """Before any run (`canary validate`): every series' limit from the eval set's case counts
-    and the baseline's scores per intent when there is one (the spread of its `--repeat`
-    samples when it has them), and what was assumed, as a phrase."""
+    and the baseline's cases' scores per intent when there is a baseline (the spread of its
+    `--repeat` samples when it has them), and what was assumed, as a phrase."""
     flips = ASSUMED_FLIPS * (1 - ASSUMED_FLIPS)  # a 0/1 score flipping with that chance
     scores: dict[str, list[float]] = {}
     spreads: list[float] = []
-    for case in baseline.cases if baseline else ():
+    for case in baseline or ():
         if case.score is not None:
             scores.setdefault(case.intent or "(none)", []).append(case.score)
             if len(case.samples) >= 2:
