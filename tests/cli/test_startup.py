@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from imports import command_imports
+
 from conftest import API_KEY, CliResult, right_answer
 from model_server import ModelServer
 
@@ -22,18 +24,9 @@ BUNDLED_SUITE = Path(__file__).parents[2] / "configs" / "support-bot.yaml"
 
 def imported(*argv: str, cwd: Path | None = None, exit_code: int = 0) -> set[str]:
     """Top-level packages a fresh `python -m canary_eval ARGV` imports."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "canary_eval", *argv],
-        # validate checks the key is set
-        env={**os.environ, "SUPPORT_BOT_API_KEY": "sk-startup", "CANARY_TEST_KEY": API_KEY},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == exit_code, done.stderr[-2000:]
-    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
-    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+    keys = {"SUPPORT_BOT_API_KEY": "sk-startup", "CANARY_TEST_KEY": API_KEY}  # validate checks
+    modules = command_imports(*argv, cwd=cwd, env=keys, exit_code=exit_code)
+    return {module.split(".")[0] for module in modules}
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import yaml
 
 from canary_eval.demo import prepare
 from canary_eval.simulator import write_production_logs
+from imports import command_imports
 
 from conftest import CliResult
 from factories import RecordingServer
@@ -193,14 +192,6 @@ def test_monitor_imports_neither_scikit_learn_nor_scipy_stats(bundled: Path) -> 
     # They cost a second of CPU on every hourly pass: the monitor's classifiers and tests need
     # only numpy and scipy.sparse (scipy.special alone would cost 0.15 s).
     write_production_logs(bundled.parent.parent / "logs", drift=True, seed=3)
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "canary_eval", "monitor", str(bundled)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
-    modules = {line.rsplit("|", 1)[1].strip() for line in lines}
+    modules = command_imports("monitor", str(bundled))
     assert "duckdb" in modules  # the hook saw the monitor's imports
     assert {"sklearn", "scipy.stats", "scipy.special", "scipy.optimize"} & modules == set()

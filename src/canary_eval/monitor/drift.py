@@ -74,10 +74,13 @@ class DriftFigures:
 def auc_from_scores(labels: Any, scores: Any) -> float:
     """ROC AUC as the Mann-Whitney statistic over average ranks (ties count half)."""
     labels = np.asarray(labels, dtype=bool)
-    ranks, _ = average_ranks(scores)
-    n1 = int(labels.sum())
-    n0 = labels.size - n1
-    return float((ranks[labels].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return float(_aucs(labels, average_ranks(scores)[0], int(labels.sum())))
+
+
+def _aucs(labels: Any, ranks: Any, n1: int) -> Any:
+    """The AUC of each row of boolean `labels`, every row with n1 positives, over `ranks`."""
+    n0 = labels.shape[-1] - n1
+    return (labels @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
 def domain_classifier_test(
@@ -114,11 +117,10 @@ def domain_classifier_test(
         model = LogisticRegression(C=1.0, max_iter=1000)
         scores = model.fit(features, train_y).decision_function(vectorizer.transform(test_x))
     ranks, _ = average_ranks(scores)
-    n1 = int(test_y.sum())
-    n0 = test_y.size - n1
-    auc = auc_from_scores(test_y, scores)
-    shuffled = rng.permuted(np.tile(test_y.astype(bool), (permutations, 1)), axis=1)
-    null = (shuffled @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
+    observed = test_y.astype(bool)
+    n1 = int(observed.sum())
+    auc = float(_aucs(observed, ranks, n1))
+    null = _aucs(rng.permuted(np.tile(observed, (permutations, 1)), axis=1), ranks, n1)
     current_scores, reference_scores = scores[test_y == 1], scores[test_y == 0]
     p_value = mann_whitney_p(current_scores, reference_scores, alternative="greater")
     return DomainTest(

@@ -66,7 +66,8 @@ def _is_regex(value: str) -> bool:
 _NUMBERS = (int, float)  # a tuple: isinstance takes it faster than the union int | float
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A JSON number as JSON Schema reads one: an int or a float, never a bool."""
     return isinstance(value, _NUMBERS) and not isinstance(value, bool)
 
 
@@ -75,7 +76,7 @@ _TYPES: dict[str, Check] = {
     "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str),
     "integer": _is_integer,
-    "number": _is_number,
+    "number": is_number,
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
 }
@@ -118,8 +119,8 @@ def _equal_to(expected: Any) -> Check:
         return lambda v: isinstance(v, bool) and v == expected
     if isinstance(expected, str):
         return lambda v: isinstance(v, str) and v == expected
-    if _is_number(expected):
-        return lambda v: _is_number(v) and v == expected
+    if is_number(expected):
+        return lambda v: is_number(v) and v == expected
     raise _Unsupported(f"const {expected!r}")
 
 
@@ -183,7 +184,7 @@ class _Compiler:
             if key.startswith("min"):
                 return lambda v: not isinstance(v, kind) or len(v) >= limit
             return lambda v: not isinstance(v, kind) or len(v) <= limit
-        if not _is_number(limit):
+        if not is_number(limit):
             raise _Unsupported(key)
         compare: dict[str, Check] = {
             "minimum": lambda v: v >= limit,
@@ -194,7 +195,7 @@ class _Compiler:
         if key not in compare:
             raise _Unsupported(key)
         within = compare[key]
-        return lambda v: not _is_number(v) or within(v)
+        return lambda v: not is_number(v) or within(v)
 
     def _properties(self, properties: Mapping[str, Any]) -> Check:
         checks = [(name, self.compile(sub)) for name, sub in properties.items()]
